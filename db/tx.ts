@@ -1,0 +1,88 @@
+import type { DataSource, EntityManager } from 'typeorm';
+
+type Hook = () => void | Promise<void>;
+
+/** A unit of work: the manager of one open transaction and what to do once it has committed. */
+export interface Tx {
+  readonly manager: EntityManager;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs after the outermost transaction commits; never for one that rolls back. */
+  afterCommit(hook: Hook): void;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/** Serialises async work: PGlite has a single session, so two open transactions would interleave on it. */
+class Gate {
+  private tail: Promise<unknown> = Promise.resolve();
+  waiting = 0;
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    this.waiting++;
+    const next = this.tail.then(() => {
+      this.waiting--;
+      return fn();
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class Db {
+  private readonly gate: Gate | null;
+
+  constructor(
+    readonly source: DataSource,
+    readonly kind: 'postgres' | 'pglite',
+    private readonly onHookError: (err: unknown) => void = () => undefined,
+  ) {
+    this.gate = kind === 'pglite' ? new Gate() : null;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.gate ? this.gate.run(fn) : fn();
+  }
+
+  async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const hooks: Hook[] = [];
+    const result = await this.exclusive(() =>
+      this.source.transaction((manager) =>
+        fn({
+          manager,
+          query: (sql, params) => manager.query(sql, params),
+          afterCommit: (hook) => void hooks.push(hook),
+        }),
+      ),
+    );
+    for (const hook of hooks) {
+      try {
+        await hook();
+      } catch (err) {
+        this.onHookError(err);
+      }
+    }
+    return result;
+  }
+
+  /** Reads outside a transaction (each statement sees its own snapshot). */
+  read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.exclusive(() => fn(this.source.manager));
+  }
+
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.read((m) => m.query(sql, params));
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  poolStats(): PoolStats {
+    if (this.gate) return { total: 1, idle: 0, waiting: this.gate.waiting };
+    const pool = (this.source.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
+    return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 };
+  }
+}

@@ -1,0 +1,110 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Server } from 'socket.io';
+import type { Redis } from 'ioredis';
+import type { us_listen_socket } from 'uWebSockets.js';
+import { createDataSource } from '../db/data-source.js';
+import { seedIfEmpty } from '../db/seed/seed.js';
+import { Db } from '../db/tx.js';
+import { handshakeAuth } from './auth/session.js';
+import type { Config } from './config.js';
+import type { Deps, IoServer } from './deps.js';
+import { mountHttpRoutes, mountNotFound } from './http/routes.js';
+import { loadNativeUws } from './http/uws.js';
+import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { handlers } from './modules.js';
+import { connectRedis } from './redis.js';
+import { sweepIdempotencyKeys } from './rpc/idempotency.js';
+import { Inflight, mount } from './rpc/mount.js';
+import type { Registration } from './rpc/rpc.js';
+
+export interface App {
+  port: number;
+  url: string;
+  deps: Deps;
+  seeded: boolean;
+  /** Drains and closes: stop accepting, tell clients, finish calls in flight, close everything. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  log?: Logger;
+  /** Extra handlers beside the protocol's (tests use this for instrumented events). */
+  extraHandlers?: Registration[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const uws = loadNativeUws();
+  const metrics = new Metrics();
+
+  const source = createDataSource(config.database);
+  await source.initialize();
+  await source.runMigrations();
+  const db = new Db(source, config.database.kind, (err) => log.error({ err }, 'after-commit hook failed'));
+  const seeded = config.seed === 'auto' ? await seedIfEmpty(db, config) : false;
+
+  let pub: Redis | null = null;
+  let sub: Redis | null = null;
+  if (config.redis) {
+    pub = await connectRedis(config.redis.url, log, 'lilium-pub');
+    sub = await connectRedis(config.redis.url, log, 'lilium-sub');
+  }
+
+  const io: IoServer = new Server({
+    serveClient: false,
+    cors: { origin: config.corsOrigins.includes('*') ? true : config.corsOrigins, credentials: true },
+    maxHttpBufferSize: Math.max(1_000_000, config.rpc.maxBytes * 2),
+    ...(pub && sub && config.redis ? { adapter: createAdapter(pub, sub, { key: `${config.redis.prefix}#socket.io` }) } : {}),
+  });
+  const deps: Deps = { config, db, log, metrics, io, redis: pub };
+  const inflight = new Inflight();
+
+  const http = uws.App();
+  mountHttpRoutes(http, deps, () => inflight.draining);
+  io.attachApp(http);
+  mountNotFound(http);
+
+  io.use(handshakeAuth(deps));
+  const unmount = mount(deps, [...handlers, ...(options.extraHandlers ?? [])], inflight);
+
+  metrics.gauge('lilium_connected_sockets', 'Sockets connected to this node.', () => io.engine.clientsCount);
+  metrics.gauge('lilium_rpc_in_flight', 'Calls being handled on this node.', () => inflight.size);
+  metrics.gauge('lilium_db_pool_connections', 'Database pool connections by state.', () => db.poolStats() as unknown as Record<string, number>);
+
+  const maintenance = setInterval(() => {
+    sweepIdempotencyKeys({ deps }).catch((err: unknown) => log.warn({ err }, 'idempotency sweep failed'));
+  }, 3600_000);
+  maintenance.unref();
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    http.listen(config.host, config.port, (token) => (token ? resolve(token) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
+  });
+  const port = uws.us_socket_local_port(listenSocket);
+
+  let closing: Promise<void> | null = null;
+  async function close(): Promise<void> {
+    inflight.draining = true;
+    uws.us_listen_socket_close(listenSocket);
+    const reconnectInMs = 1000;
+    io.local.emit('server:shutdown', { reconnectInMs });
+    await Promise.race([inflight.idle(), sleep(config.shutdownGraceMs)]);
+    clearInterval(maintenance);
+    unmount();
+    io.local.disconnectSockets(true);
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    await Promise.all([pub?.quit().catch(() => undefined), sub?.quit().catch(() => undefined)]);
+    await source.destroy();
+  }
+
+  const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    deps,
+    seeded,
+    close: () => (closing ??= close()),
+  };
+}

@@ -1,0 +1,36 @@
+import type { Reader, Actor } from '../rpc/context.js';
+import { USER_COLUMNS, USER_FROM, type UserRecord } from '../users/users.read.js';
+
+
+/** Loads who a session belongs to, or null when the user or the session can no longer act. */
+export async function loadActor(r: Reader, userId: string, sessionId: string): Promise<Actor | null> {
+  const [row] = await r.query<UserRecord>(
+    `SELECT ${USER_COLUMNS} FROM ${USER_FROM}
+       JOIN sessions se ON se.id = $2 AND se.user_id = u.id AND se.revoked_at IS NULL
+      WHERE u.id = $1 AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`,
+    [userId, sessionId],
+  );
+  if (!row) return null;
+  return { userId: row.id, role: row.role, sessionId, vendorId: row.vendor_id, shopId: row.shop_id, zoneIds: row.zone_ids };
+}
+
+export const rooms = {
+  user: (id: string) => `user:${id}`,
+  session: (id: string) => `session:${id}`,
+  shop: (id: string) => `shop:${id}`,
+  vendor: (id: string) => `vendor:${id}`,
+  driver: (id: string) => `driver:${id}`,
+  zone: (id: string) => `zone:${id}`,
+  admins: 'admins',
+};
+
+/** The rooms a socket joins on authentication; clients never choose them. */
+export function roomsOf(actor: Actor): string[] {
+  const list = [rooms.user(actor.userId), rooms.session(actor.sessionId)];
+  if (actor.shopId) list.push(rooms.shop(actor.shopId));
+  if (actor.vendorId && (actor.role === 'VENDOR' || actor.role === 'COMPANY_MANAGER')) list.push(rooms.vendor(actor.vendorId));
+  if (actor.role === 'DRIVER') list.push(rooms.driver(actor.userId));
+  if (actor.role === 'ADMIN' || actor.role === 'SUPER_ADMIN') list.push(rooms.admins);
+  for (const z of actor.zoneIds) list.push(rooms.zone(z));
+  return list;
+}

@@ -1,0 +1,14 @@
+import { AppError } from '../errors.js';
+import { actorOf } from '../rpc/context.js';
+import { rpc } from '../rpc/rpc.js';
+import { findUser } from '../users/users.read.js';
+import { login } from './auth.service.js';
+
+export const authHandlers = [
+  rpc('auth:login', login),
+  rpc('me:get', async (ctx) => {
+    const user = await ctx.read((r) => findUser(r, actorOf(ctx).userId));
+    if (!user) throw new AppError('UNAUTHENTICATED', 'this account no longer exists');
+    return user;
+  }),
+];

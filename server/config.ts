@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'lilium-development-secret-do-not-use-in-production';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+const env = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: port.default(3000),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    PGLITE_DIR: z.string().min(1).default('./data/pglite'),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    REDIS_PREFIX: z.string().min(1).default('lilium'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_ISSUER: z.string().min(1).default('lilium'),
+    JWT_AUDIENCE: z.string().min(1).default('lilium-apps'),
+    ACCESS_TOKEN_TTL_S: positiveInt.default(15 * 60),
+    REFRESH_TOKEN_TTL_S: positiveInt.default(30 * 24 * 3600),
+    AUTH_GRACE_S: positiveInt.default(30),
+    BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+    CORS_ORIGINS: list.default(['*']),
+    UPLOAD_DIR: z.string().min(1).default('./data/uploads'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DEMO_PASSWORD: z.string().min(10, 'must be at least 10 characters').default('lilium-demo-pass'),
+    SEED: z.enum(['auto', 'never']).default('auto'),
+    RPC_MAX_BYTES: positiveInt.default(64 * 1024),
+    RATE_LIMIT_PER_S: positiveInt.default(50),
+    RATE_LIMIT_BURST: positiveInt.default(100),
+    SHUTDOWN_GRACE_MS: positiveInt.max(9_000).default(8_000),
+    DB_POOL_SIZE: positiveInt.default(10),
+    CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like IQD').default('IQD'),
+    VALIDATE_RESULTS: flag.optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.NODE_ENV === 'production' && !v.JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+  })
+  .transform((v) => ({
+    env: v.NODE_ENV,
+    host: v.HOST,
+    port: v.PORT,
+    database: v.DATABASE_URL ? ({ kind: 'postgres', url: v.DATABASE_URL, poolSize: v.DB_POOL_SIZE } as const) : ({ kind: 'pglite', dir: v.PGLITE_DIR } as const),
+    redis: v.REDIS_URL ? { url: v.REDIS_URL, prefix: v.REDIS_PREFIX } : null,
+    jwt: {
+      secret: v.JWT_SECRET ?? DEV_JWT_SECRET,
+      issuer: v.JWT_ISSUER,
+      audience: v.JWT_AUDIENCE,
+      accessTtlS: v.ACCESS_TOKEN_TTL_S,
+      refreshTtlS: v.REFRESH_TOKEN_TTL_S,
+      graceS: v.AUTH_GRACE_S,
+    },
+    bcryptCost: v.BCRYPT_COST,
+    corsOrigins: v.CORS_ORIGINS,
+    uploadDir: v.UPLOAD_DIR,
+    logLevel: v.LOG_LEVEL,
+    demoPassword: v.DEMO_PASSWORD,
+    seed: v.SEED,
+    rpc: {
+      maxBytes: v.RPC_MAX_BYTES,
+      ratePerS: v.RATE_LIMIT_PER_S,
+      burst: v.RATE_LIMIT_BURST,
+      validateResults: v.VALIDATE_RESULTS ?? v.NODE_ENV !== 'production',
+    },
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    currency: v.CURRENCY,
+    usingDevSecret: !v.JWT_SECRET,
+  }));
+
+export type Config = z.output<typeof env>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; the error names the first bad variable and what is wrong with it. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const blanksRemoved = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
+  const parsed = env.safeParse(blanksRemoved);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const name = String(issue.path[0] ?? 'environment');
+  const value = source[name];
+  const shown = value === undefined ? 'it is not set' : name.includes('SECRET') || name.includes('PASSWORD') ? 'got a hidden value' : `got ${JSON.stringify(value)}`;
+  throw new ConfigError(`config: ${name} ${issue.message.replace(/^Invalid input: /, '')} (${shown})`);
+}

@@ -1,0 +1,33 @@
+import type { Redis } from 'ioredis';
+import type { Server, Socket } from 'socket.io';
+import type { Db } from '../db/tx.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { Actor } from './rpc/context.js';
+
+export interface SocketSession {
+  actor: Actor;
+  /** When the access token that authenticated this socket expires (ms since epoch). */
+  expiresAt: number;
+}
+
+export interface SocketData {
+  session?: SocketSession;
+  /** Set once `auth:expired` was sent; the socket is dropped if no refresh comes by then. */
+  graceTimer?: NodeJS.Timeout;
+}
+
+export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** What the server is built from; created once in `createApp` and carried by every call's context. */
+export interface Deps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  metrics: Metrics;
+  io: IoServer;
+  redis: Redis | null;
+}

@@ -1,0 +1,37 @@
+import type { HttpResponse } from 'uWebSockets.js';
+
+const STATUS: Record<number, string> = {
+  200: '200 OK',
+  201: '201 Created',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  404: '404 Not Found',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+export function send(res: HttpResponse, status: number, body: string, contentType: string): void {
+  res.cork(() => {
+    res.writeStatus(STATUS[status] ?? String(status)).writeHeader('content-type', contentType).writeHeader('cache-control', 'no-store').end(body);
+  });
+}
+
+export const sendJson = (res: HttpResponse, status: number, body: unknown) => send(res, status, JSON.stringify(body), 'application/json; charset=utf-8');
+
+/**
+ * Runs an async handler; uWS needs `onAborted` before any await, and nothing may be written
+ * to a response whose client has gone.
+ */
+export function asyncRoute(handler: (res: HttpResponse, aborted: () => boolean) => Promise<void>) {
+  return (res: HttpResponse) => {
+    let gone = false;
+    res.onAborted(() => {
+      gone = true;
+    });
+    handler(res, () => gone).catch(() => {
+      if (!gone) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+    });
+  };
+}

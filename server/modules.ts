@@ -1,0 +1,6 @@
+import { authHandlers } from './auth/auth.handlers.js';
+import type { Registration } from './rpc/rpc.js';
+import { zoneHandlers } from './zones/zones.handlers.js';
+
+/** Every domain's handlers. Adding a domain: one schema file in protocol/, one folder here, one line below. */
+export const handlers: Registration[] = [...authHandlers, ...zoneHandlers];

@@ -1,0 +1,47 @@
+import type { Role } from '../../protocol/common.js';
+import type { Tx } from '../../db/tx.js';
+import type { Deps, SocketSession } from '../deps.js';
+import type { Logger } from '../logger.js';
+
+/** Who is calling, as loaded from the database when the socket authenticated. */
+export interface Actor {
+  userId: string;
+  role: Role;
+  sessionId: string;
+  vendorId: string | null;
+  shopId: string | null;
+  zoneIds: string[];
+}
+
+/** What reads need: a query inside the caller's transaction when there is one. */
+export type Reader = Pick<Tx, 'manager' | 'query'>;
+
+export interface Ctx {
+  readonly requestId: string;
+  readonly actor: Actor | null;
+  readonly socketId: string | null;
+  readonly clientAddress: string | null;
+  readonly deps: Deps;
+  readonly log: Logger;
+  /** Authenticates the calling socket in place (login, refresh); null outside a socket call. */
+  readonly bindSocket: ((session: SocketSession) => void) | null;
+  /** Runs `fn` in the caller's transaction, or in a new one. */
+  tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `fn` inside the caller's transaction when there is one; otherwise outside any. */
+  read<T>(fn: (r: Reader) => Promise<T>): Promise<T>;
+}
+
+export function createCtx(base: Omit<Ctx, 'tx' | 'read'>, open?: Tx): Ctx {
+  const { db } = base.deps;
+  return {
+    ...base,
+    tx: (fn) => (open ? fn(open) : db.tx(fn)),
+    read: (fn) => (open ? fn(open) : db.read((manager) => fn({ manager, query: (sql, params) => manager.query(sql, params) }))),
+  };
+}
+
+/** The actor, or UNAUTHENTICATED: for services whose events are never public. */
+export function actorOf(ctx: Ctx): Actor {
+  if (!ctx.actor) throw new Error('service called without an actor');
+  return ctx.actor;
+}

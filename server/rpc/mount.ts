@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { z } from 'zod';
+import { eventNames } from '../../protocol/index.js';
+import type { ErrorCode, WireError } from '../../protocol/errors.js';
+import { allows, isIdempotent } from '../../protocol/spec.js';
+import { bindSession } from '../auth/session.js';
+import type { Deps, IoSocket, SocketSession } from '../deps.js';
+import { AppError } from '../errors.js';
+import { createCtx } from './context.js';
+import { once } from './idempotency.js';
+import { RateLimiter } from './rate-limit.js';
+import type { Registration } from './rpc.js';
+
+type Ack = (response: unknown) => void;
+
+/** Counts calls in flight so a draining node can wait for them. */
+export class Inflight {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+  draining = false;
+  enter(): void {
+    this.count++;
+  }
+  leave(): void {
+    if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
+  }
+  get size(): number {
+    return this.count;
+  }
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+class Failure extends Error {
+  constructor(readonly wire: WireError) {
+    super(wire.message);
+  }
+}
+const fail = (code: ErrorCode, message: string, details?: unknown) => new Failure({ code, message, ...(details === undefined ? {} : { details }) });
+
+function issuesOf(error: z.ZodError) {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.'), code: i.code, message: i.message }));
+}
+
+function byteLength(input: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(input) ?? '');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Checks that every protocol event has exactly one handler, then returns the registry. */
+export function registry(registrations: Registration[]): Map<string, Registration> {
+  const byEvent = new Map<string, Registration>();
+  for (const r of registrations) {
+    if (byEvent.has(r.event)) throw new Error(`two handlers for ${r.event}`);
+    byEvent.set(r.event, r);
+  }
+  const missing = eventNames.filter((e) => !byEvent.has(e));
+  if (missing.length) throw new Error(`no handler for ${missing.join(', ')}`);
+  return byEvent;
+}
+
+/**
+ * The only place a socket's events are received. For every call: size limit, rate limit,
+ * authentication and role, input validation, idempotency, the handler, error mapping, one log line
+ * and metrics. Handlers never see the socket and never ack.
+ */
+export function mount(deps: Deps, registrations: Registration[], inflight: Inflight): () => void {
+  const handlers = registry(registrations);
+  const { config, metrics, log } = deps;
+  const limiter = new RateLimiter(config.rpc.ratePerS, config.rpc.burst);
+
+  async function dispatch(socket: IoSocket, event: string, args: unknown[]): Promise<void> {
+    const started = performance.now();
+    const requestId = randomBytes(6).toString('base64url');
+    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
+    const session = socket.data.session;
+    const actor = session && session.expiresAt > Date.now() ? session.actor : null;
+    const reg = handlers.get(event);
+    let code: ErrorCode | 'OK' = 'OK';
+    inflight.enter();
+    try {
+      if (!reg) throw fail('NOT_FOUND', `unknown event ${JSON.stringify(event).slice(0, 80)}`);
+      if (!ack) throw fail('BAD_REQUEST', `${event} must be sent with an ack callback`);
+      if (inflight.draining) throw fail('UNAVAILABLE', 'this node is shutting down; reconnect and retry');
+      const input = args[0];
+      if (byteLength(input) > config.rpc.maxBytes) throw fail('PAYLOAD_TOO_LARGE', `input is larger than ${config.rpc.maxBytes} bytes`);
+      const rate = limiter.take(actor?.userId ?? socket.id);
+      if (!rate.ok) throw fail('RATE_LIMITED', 'too many calls; slow down', { retryInMs: rate.retryInMs });
+      if (!allows(reg.spec.roles, actor?.role)) {
+        if (!actor) throw fail('UNAUTHENTICATED', session ? 'the access token has expired; call auth:refresh' : 'sign in first');
+        throw fail('FORBIDDEN', `${actor.role} may not call ${event}`);
+      }
+      const parsed = reg.spec.input.safeParse(input);
+      if (!parsed.success) throw fail('BAD_REQUEST', `invalid input for ${event}`, issuesOf(parsed.error));
+
+      const base = {
+        requestId,
+        actor,
+        socketId: socket.id,
+        clientAddress: socket.handshake.address ?? null,
+        deps,
+        log: log.child({ requestId }),
+        bindSocket: (s: SocketSession) => bindSession(socket, s),
+      };
+      const handler = reg.handler as (ctx: ReturnType<typeof createCtx>, input: unknown) => unknown;
+      const data =
+        actor && isIdempotent(reg.spec)
+          ? await once(createCtx(base), actor.userId, event, parsed.data as { idempotencyKey: string }, (tx) => Promise.resolve(handler(createCtx(base, tx), parsed.data)))
+          : await handler(createCtx(base), parsed.data);
+      if (config.rpc.validateResults) {
+        const checked = reg.spec.result.safeParse(data);
+        if (!checked.success) throw new Error(`${event} returned a result that breaks its schema: ${JSON.stringify(issuesOf(checked.error))}`);
+      }
+      ack!({ ok: true, data });
+    } catch (err) {
+      let wire: WireError;
+      if (err instanceof Failure) wire = err.wire;
+      else if (err instanceof AppError) wire = { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) };
+      else {
+        wire = { code: 'INTERNAL', message: `internal error (request ${requestId})` };
+        log.error({ err, event, requestId, userId: actor?.userId }, 'unexpected error');
+      }
+      code = wire.code;
+      if (ack) ack({ ok: false, error: wire });
+      if (!ack || !reg) socket.emit('rpc:error', { event, requestId, error: wire });
+    } finally {
+      inflight.leave();
+      const ms = performance.now() - started;
+      const known = reg ? event : '(unknown)';
+      metrics.observeCall(known, code, ms / 1000);
+      log.info({ event: known, userId: actor?.userId, requestId, code, ms: Math.round(ms * 10) / 10 }, 'rpc');
+    }
+  }
+
+  deps.io.on('connection', (socket) => {
+    socket.onAny((event: string, ...args: unknown[]) => void dispatch(socket, event, args));
+  });
+  return () => limiter.close();
+}

@@ -1,0 +1,42 @@
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** A token bucket per key (user id when signed in, socket id before): `ratePerS` refill, `burst` capacity. */
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly ratePerS: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+  }
+
+  /** Takes one token; answers how long to wait when there is none. */
+  take(key: string): { ok: true } | { ok: false; retryInMs: number } {
+    const now = this.now();
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerS);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return { ok: true };
+    }
+    return { ok: false, retryInMs: Math.ceil(((1 - b.tokens) / this.ratePerS) * 1000) };
+  }
+
+  private sweep(): void {
+    const idle = this.now() - (this.burst / this.ratePerS) * 1000;
+    for (const [key, b] of this.buckets) if (b.at < idle) this.buckets.delete(key);
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+}
