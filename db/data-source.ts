@@ -7,9 +7,7 @@ import { toSafeInteger } from './columns.js';
 import { entities } from './entities/index.js';
 import { migrations } from './migrations/index.js';
 
-export type DatabaseConfig =
-  | { kind: 'postgres'; url: string; poolSize: number }
-  | { kind: 'pglite'; dir: string };
+export type DatabaseConfig = { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dir: string };
 
 /** One DataSource for either database; migrations are the only way the schema changes. */
 export function createDataSource(db: DatabaseConfig): DataSource {

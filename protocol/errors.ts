@@ -29,10 +29,7 @@ export const WireError = z.object({
 export type WireError = z.infer<typeof WireError>;
 
 export function ackOf<T extends z.ZodType>(data: T) {
-  return z.discriminatedUnion('ok', [
-    z.object({ ok: z.literal(true), data }),
-    z.object({ ok: z.literal(false), error: WireError }),
-  ]);
+  return z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data }), z.object({ ok: z.literal(false), error: WireError })]);
 }
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
 

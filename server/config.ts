@@ -5,7 +5,12 @@ const DEV_JWT_SECRET = 'lilium-development-secret-do-not-use-in-production';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 const env = z
   .object({
@@ -33,19 +38,28 @@ const env = z
     RATE_LIMIT_BURST: positiveInt.default(100),
     SHUTDOWN_GRACE_MS: positiveInt.max(9_000).default(8_000),
     DB_POOL_SIZE: positiveInt.default(10),
-    CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like IQD').default('IQD'),
+    CURRENCY: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like IQD')
+      .default('IQD'),
     VALIDATE_RESULTS: flag.optional(),
+    TEST_HANDLERS: z.string().min(1).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.NODE_ENV === 'production' && !v.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    if (v.TEST_HANDLERS && v.NODE_ENV !== 'test') {
+      ctx.addIssue({ code: 'custom', path: ['TEST_HANDLERS'], message: 'is only allowed when NODE_ENV=test' });
     }
   })
   .transform((v) => ({
     env: v.NODE_ENV,
     host: v.HOST,
     port: v.PORT,
-    database: v.DATABASE_URL ? ({ kind: 'postgres', url: v.DATABASE_URL, poolSize: v.DB_POOL_SIZE } as const) : ({ kind: 'pglite', dir: v.PGLITE_DIR } as const),
+    database: v.DATABASE_URL
+      ? ({ kind: 'postgres', url: v.DATABASE_URL, poolSize: v.DB_POOL_SIZE } as const)
+      : ({ kind: 'pglite', dir: v.PGLITE_DIR } as const),
     redis: v.REDIS_URL ? { url: v.REDIS_URL, prefix: v.REDIS_PREFIX } : null,
     jwt: {
       secret: v.JWT_SECRET ?? DEV_JWT_SECRET,
@@ -70,6 +84,8 @@ const env = z
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     currency: v.CURRENCY,
     usingDevSecret: !v.JWT_SECRET,
+    /** A module whose `registrations` are mounted beside the protocol's: instrumented events for multi-process tests. */
+    testHandlers: v.TEST_HANDLERS ?? null,
   }));
 
 export type Config = z.output<typeof env>;
@@ -86,6 +102,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const issue = parsed.error.issues[0]!;
   const name = String(issue.path[0] ?? 'environment');
   const value = source[name];
-  const shown = value === undefined ? 'it is not set' : name.includes('SECRET') || name.includes('PASSWORD') ? 'got a hidden value' : `got ${JSON.stringify(value)}`;
+  const shown =
+    value === undefined ? 'it is not set' : name.includes('SECRET') || name.includes('PASSWORD') ? 'got a hidden value' : `got ${JSON.stringify(value)}`;
   throw new ConfigError(`config: ${name} ${issue.message.replace(/^Invalid input: /, '')} (${shown})`);
 }

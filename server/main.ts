@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import { demoLogins } from '../db/seed/seed.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
+import type { Registration } from './rpc/rpc.js';
 
 function configOrExit(): Config {
   try {
@@ -21,7 +23,8 @@ if (config.usingDevSecret) log.warn('JWT_SECRET is not set: using the developmen
 
 let app: Awaited<ReturnType<typeof createApp>>;
 try {
-  app = await createApp(config, { log });
+  const extraHandlers = config.testHandlers ? ((await import(resolve(config.testHandlers))) as { registrations: Registration[] }).registrations : [];
+  app = await createApp(config, { log, extraHandlers });
 } catch (err) {
   log.fatal({ err }, 'cannot start');
   process.stderr.write(`lilium: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);

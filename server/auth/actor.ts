@@ -1,7 +1,6 @@
 import type { Reader, Actor } from '../rpc/context.js';
 import { USER_COLUMNS, USER_FROM, type UserRecord } from '../users/users.read.js';
 
-
 /** Loads who a session belongs to, or null when the user or the session can no longer act. */
 export async function loadActor(r: Reader, userId: string, sessionId: string): Promise<Actor | null> {
   const [row] = await r.query<UserRecord>(

@@ -24,7 +24,8 @@ export function handshakeAuth(deps: Deps) {
   return (socket: IoSocket, next: (err?: Error) => void) => {
     const token: unknown = socket.handshake.auth?.token;
     if (token === undefined || token === null || token === '') return next();
-    if (typeof token !== 'string') return next(Object.assign(new Error('UNAUTHENTICATED'), { data: { code: 'UNAUTHENTICATED', message: 'auth.token must be a string' } }));
+    if (typeof token !== 'string')
+      return next(Object.assign(new Error('UNAUTHENTICATED'), { data: { code: 'UNAUTHENTICATED', message: 'auth.token must be a string' } }));
     sessionFromToken(deps, token).then(
       (session) => {
         if (!session) return next(Object.assign(new Error('UNAUTHENTICATED'), { data: { code: 'UNAUTHENTICATED', message: 'invalid or expired token' } }));

@@ -14,7 +14,11 @@ const STATUS: Record<number, string> = {
 
 export function send(res: HttpResponse, status: number, body: string, contentType: string): void {
   res.cork(() => {
-    res.writeStatus(STATUS[status] ?? String(status)).writeHeader('content-type', contentType).writeHeader('cache-control', 'no-store').end(body);
+    res
+      .writeStatus(STATUS[status] ?? String(status))
+      .writeHeader('content-type', contentType)
+      .writeHeader('cache-control', 'no-store')
+      .end(body);
   });
 }
 

@@ -7,7 +7,10 @@ function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -17,13 +20,7 @@ function canonical(value: unknown): string {
  * work: a racing twin blocks on the uncommitted row, then replays the committed result (or runs,
  * if the first rolled back). Failures roll back with the work, so only successes are remembered.
  */
-export async function once(
-  ctx: Ctx,
-  userId: string,
-  event: string,
-  input: { idempotencyKey: string },
-  run: (tx: Tx) => Promise<unknown>,
-): Promise<unknown> {
+export async function once(ctx: Ctx, userId: string, event: string, input: { idempotencyKey: string }, run: (tx: Tx) => Promise<unknown>): Promise<unknown> {
   const hash = createHash('sha256').update(canonical({ event, input })).digest('hex');
   return ctx.tx(async (tx) => {
     const claimed = await tx.query(

@@ -93,7 +93,7 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       if (!rate.ok) throw fail('RATE_LIMITED', 'too many calls; slow down', { retryInMs: rate.retryInMs });
       if (!allows(reg.spec.roles, actor?.role)) {
         if (!actor) throw fail('UNAUTHENTICATED', session ? 'the access token has expired; call auth:refresh' : 'sign in first');
-        throw fail('FORBIDDEN', `${actor.role} may not call ${event}`);
+        throw fail('FORBIDDEN', `${actor.role} may not call ${event}`, { reason: 'role' });
       }
       const parsed = reg.spec.input.safeParse(input);
       if (!parsed.success) throw fail('BAD_REQUEST', `invalid input for ${event}`, issuesOf(parsed.error));
@@ -110,7 +110,9 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       const handler = reg.handler as (ctx: ReturnType<typeof createCtx>, input: unknown) => unknown;
       const data =
         actor && isIdempotent(reg.spec)
-          ? await once(createCtx(base), actor.userId, event, parsed.data as { idempotencyKey: string }, (tx) => Promise.resolve(handler(createCtx(base, tx), parsed.data)))
+          ? await once(createCtx(base), actor.userId, event, parsed.data as { idempotencyKey: string }, (tx) =>
+              Promise.resolve(handler(createCtx(base, tx), parsed.data)),
+            )
           : await handler(createCtx(base), parsed.data);
       if (config.rpc.validateResults) {
         const checked = reg.spec.result.safeParse(data);

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { call } from '../protocol/client.js';
+import { startHarness, type Harness } from './support/harness.js';
+import { TEST_EFFECTS_DDL, testEvents } from './support/test-events.js';
+
+const t = testEvents();
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ database: 'pglite', extraHandlers: t.registrations });
+  await h.q(TEST_EFFECTS_DDL);
+});
+afterAll(() => h.close());
+
+test('the embedded database is migrated and seeded with the demo logins', async () => {
+  expect(h.app.seeded).toBe(true);
+  for (const email of [
+    'superadmin@demo.lilium',
+    'admin@demo.lilium',
+    'manager1@demo.lilium',
+    'vendor1@demo.lilium',
+    'shop5@demo.lilium',
+    'driver2@demo.lilium',
+  ]) {
+    const s = await h.login(email);
+    expect((await call(s.socket, 'me:get', {})).email).toBe(email);
+  }
+  const [counts] = await h.q<{ products: number; zones: number }>(
+    'SELECT (SELECT count(*)::int FROM products) AS products, (SELECT count(*)::int FROM zones) AS zones',
+  );
+  expect(counts!.products).toBeGreaterThanOrEqual(200);
+  expect(counts!.zones).toBe(4);
+});
+
+test('racing calls with one idempotency key run once on PGlite too', async () => {
+  const shop = await h.login('shop1@demo.lilium');
+  const key = randomUUID();
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () => call(shop.socket, 'test:once' as 'me:get', { idempotencyKey: key, note: 'pglite' } as never)),
+  );
+  expect(t.probe.runs).toBe(1);
+  expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
+  expect((await h.q<{ n: number }>("SELECT count(*)::int AS n FROM test_effects WHERE note = 'pglite'"))[0]!.n).toBe(1);
+});
+
+test('concurrent transactions do not interleave on the single embedded session', async () => {
+  const shop = await h.login('shop2@demo.lilium');
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 10 }, (_, i) =>
+      call(shop.socket, i % 2 ? ('test:once-fails' as 'me:get') : ('test:once' as 'me:get'), { idempotencyKey: randomUUID(), note: `mix-${i}` } as never),
+    ),
+  );
+  expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(5);
+  const notes = (await h.q<{ note: string }>("SELECT note FROM test_effects WHERE note LIKE 'mix-%' ORDER BY note")).map((r) => r.note);
+  expect(notes).toEqual(['mix-0', 'mix-2', 'mix-4', 'mix-6', 'mix-8']);
+});

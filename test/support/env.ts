@@ -1,0 +1,11 @@
+/** Where the tests find the machine's services; override for another machine. */
+export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const TEMPLATE_DB = 'lilium_test_template';
+export const DEMO_PASSWORD = 'lilium-demo-pass';
+
+export function dbUrl(name: string): string {
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

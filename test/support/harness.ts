@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { pino } from 'pino';
+import { io } from 'socket.io-client';
+import { createApp, type App } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
+import type { Registration } from '../../server/rpc/rpc.js';
+import { call, type LiliumSocket } from '../../protocol/client.js';
+import type { App as ClientApp } from '../../protocol/common.js';
+import type { PushName, PushPayloadOf } from '../../protocol/index.js';
+import { spawnServer, type Spawned } from './spawn.js';
+import { DEMO_PASSWORD, TEMPLATE_DB, TEST_PG_URL, TEST_REDIS_URL, dbUrl } from './env.js';
+
+export interface HarnessOptions {
+  database?: 'postgres' | 'pglite';
+  redis?: boolean;
+  env?: Record<string, string>;
+  extraHandlers?: Registration[];
+}
+
+export interface Session {
+  socket: LiliumSocket;
+  userId: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+export function appOf(email: string): ClientApp {
+  if (email.startsWith('shop')) return 'mobile';
+  if (email.startsWith('driver')) return 'driver';
+  return 'dashboard';
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_PG_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A real server on an ephemeral port, and clients for it. More nodes are separate processes
+ * (`spawnNode`): Socket.IO's uWS integration patches the adapter prototype for the whole process,
+ * so two nodes must never share one, in tests as in production.
+ */
+export class Harness {
+  app!: App;
+  private readonly spawned: Spawned[] = [];
+  readonly logs: Array<Record<string, unknown>> = [];
+  private readonly sockets = new Set<LiliumSocket>();
+
+  private constructor(
+    private readonly options: HarnessOptions,
+    readonly dbName: string | null,
+    private readonly redisPrefix: string,
+  ) {}
+
+  static async start(options: HarnessOptions = {}): Promise<Harness> {
+    const database = options.database ?? 'postgres';
+    const dbName = database === 'postgres' ? `lilium_t_${randomBytes(5).toString('hex')}` : null;
+    if (dbName) await adminQuery(`CREATE DATABASE "${dbName}" TEMPLATE "${TEMPLATE_DB}"`);
+    const h = new Harness(options, dbName, `lilium-test-${randomBytes(4).toString('hex')}`);
+    await h.startApp();
+    return h;
+  }
+
+  get url(): string {
+    return this.app.url;
+  }
+
+  /** The environment a node of this harness runs with. */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      BCRYPT_COST: '4',
+      JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+      ...(this.dbName ? { DATABASE_URL: dbUrl(this.dbName), SEED: 'never', DB_POOL_SIZE: '10' } : { PGLITE_DIR: 'memory://', SEED: 'auto' }),
+      ...(this.options.redis ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: this.redisPrefix } : {}),
+      ...this.options.env,
+      ...extra,
+    };
+  }
+
+  private async startApp(): Promise<void> {
+    const config = loadConfig(this.env());
+    const logs = this.logs;
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    this.app = await createApp(config, { log: pino({ level: 'info' }, sink), extraHandlers: this.options.extraHandlers });
+  }
+
+  /** Another node in its own process, on the same database and Redis, with the test-only events mounted. */
+  async spawnNode(): Promise<{ url: string; process: Spawned }> {
+    const p = spawnServer(this.env({ LOG_LEVEL: 'warn', TEST_HANDLERS: 'test/support/test-plugin.ts' }));
+    this.spawned.push(p);
+    const [, url] = await p.waitFor(/listening on (http:\S+)/);
+    return { url: url!, process: p };
+  }
+
+  /** A connected socket (optionally with a handshake token) to this node or another one. */
+  async connect(options: { token?: string; url?: string } = {}): Promise<LiliumSocket> {
+    const socket: LiliumSocket = io(options.url ?? this.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: options.token ? { token: options.token } : {},
+    });
+    this.sockets.add(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', (err) => reject(err));
+    });
+    return socket;
+  }
+
+  async login(email: string, options: { url?: string; password?: string; app?: ClientApp } = {}): Promise<Session> {
+    const socket = await this.connect({ url: options.url });
+    const r = await call(socket, 'auth:login', { app: options.app ?? appOf(email), login: email, password: options.password ?? DEMO_PASSWORD });
+    return { socket, userId: r.user.id, accessToken: r.accessToken, refreshToken: r.refreshToken };
+  }
+
+  /** The next push of `event` on the socket. */
+  next<P extends PushName>(socket: LiliumSocket, event: P, timeoutMs = 5000): Promise<PushPayloadOf<P>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
+      (socket as unknown as { once(e: string, f: (p: unknown) => void): void }).once(event, (payload) => {
+        clearTimeout(timer);
+        resolve(payload as PushPayloadOf<P>);
+      });
+    });
+  }
+
+  q<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.app.deps.db.query<T>(sql, params);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.close();
+    for (const p of this.spawned) p.child.kill('SIGTERM');
+    await Promise.all([this.app.close(), ...this.spawned.map((p) => p.exited)]);
+    if (this.dbName) await adminQuery(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`);
+  }
+}
+
+export const startHarness = (options?: HarnessOptions) => Harness.start(options);

@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface Spawned {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  /** Resolves with the first stdout match. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+}
+
+/** Runs `server/main.ts` as its own process, as `npm start` would. */
+export function spawnServer(env: Record<string, string>): Spawned {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, ms: Date.now() - started })),
+  );
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(pattern, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; stderr: ${err.slice(-2000)}`)), timeoutMs);
+        const check = () => {
+          const m = out.match(pattern);
+          if (m) {
+            clearTimeout(timer);
+            child.stdout!.off('data', check);
+            resolve(m);
+          }
+        };
+        child.stdout!.on('data', check);
+        void exited.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`exited before ${pattern}; stderr: ${err.slice(-2000)}`));
+        });
+        check();
+      });
+    },
+  };
+}
