@@ -2,6 +2,16 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 type Hook = () => void | Promise<void>;
 
+/**
+ * Rows of a query, whatever the statement: TypeORM answers `[rows, count]` for UPDATE and DELETE on
+ * pg (so `UPDATE … RETURNING` would look like one row), and plain rows on PGlite.
+ */
+export async function queryRows<T>(manager: EntityManager, sql: string, params?: unknown[]): Promise<T[]> {
+  const res: unknown = await manager.query(sql, params);
+  if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') return res[0] as T[];
+  return (res ?? []) as T[];
+}
+
 /** A unit of work: the manager of one open transaction and what to do once it has committed. */
 export interface Tx {
   readonly manager: EntityManager;
@@ -52,7 +62,7 @@ export class Db {
       this.source.transaction((manager) =>
         fn({
           manager,
-          query: (sql, params) => manager.query(sql, params),
+          query: (sql, params) => queryRows(manager, sql, params),
           afterCommit: (hook) => void hooks.push(hook),
         }),
       ),
@@ -73,7 +83,7 @@ export class Db {
   }
 
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
-    return this.read((m) => m.query(sql, params));
+    return this.read((m) => queryRows(m, sql, params));
   }
 
   async ping(): Promise<void> {

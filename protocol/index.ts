@@ -1,8 +1,10 @@
 import type { z } from 'zod';
-import { authEvents } from './auth.js';
+import { addressEvents } from './addresses.js';
+import { authEvents, authPushes } from './auth.js';
 import type { Ack } from './errors.js';
 import type { EventSpec, PushSpec } from './spec.js';
 import { systemPushes } from './system.js';
+import { usersEvents } from './users.js';
 import { zoneEvents } from './zones.js';
 
 export * from './common.js';
@@ -11,16 +13,20 @@ export * from './spec.js';
 export * from './users.js';
 export * from './auth.js';
 export * from './zones.js';
+export * from './addresses.js';
 
 /** Every client → server event. Adding a domain: spread its map here. */
 export const events = {
   ...authEvents,
+  ...usersEvents,
   ...zoneEvents,
+  ...addressEvents,
 } as const satisfies Record<string, EventSpec>;
 
 /** Every server → client push. */
 export const pushes = {
   ...systemPushes,
+  ...authPushes,
 } as const satisfies Record<string, PushSpec>;
 
 export type Events = typeof events;

@@ -13,6 +13,7 @@ import { loadNativeUws } from './http/uws.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { handlers } from './modules.js';
+import { deliverPending, logTransport } from './notifications/outbox.js';
 import { connectRedis } from './redis.js';
 import { sweepIdempotencyKeys } from './rpc/idempotency.js';
 import { Inflight, mount } from './rpc/mount.js';
@@ -59,7 +60,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxHttpBufferSize: Math.max(1_000_000, config.rpc.maxBytes * 2),
     ...(pub && sub && config.redis ? { adapter: createAdapter(pub, sub, { key: `${config.redis.prefix}#socket.io` }) } : {}),
   });
-  const deps: Deps = { config, db, log, metrics, io, redis: pub };
+  const transport = logTransport({ log });
+  const deps: Deps = {
+    config,
+    db,
+    log,
+    metrics,
+    io,
+    redis: pub,
+    deliverNotifications: () => void deliverPending(deps, transport).catch((err: unknown) => log.warn({ err }, 'notification delivery failed')),
+  };
   const inflight = new Inflight();
 
   const http = uws.App();
@@ -78,6 +88,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sweepIdempotencyKeys({ deps }).catch((err: unknown) => log.warn({ err }, 'idempotency sweep failed'));
   }, 3600_000);
   maintenance.unref();
+  // Delivery is kicked after each commit that enqueues; this sweep retries what failed or was left by a crash.
+  const notifications = setInterval(deps.deliverNotifications, 15_000);
+  notifications.unref();
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     http.listen(config.host, config.port, (token) => (token ? resolve(token) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
@@ -92,6 +105,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     io.local.emit('server:shutdown', { reconnectInMs });
     await Promise.race([inflight.idle(), sleep(config.shutdownGraceMs)]);
     clearInterval(maintenance);
+    clearInterval(notifications);
     unmount();
     io.local.disconnectSockets(true);
     await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -15,7 +15,9 @@ export interface SocketSession {
 
 export interface SocketData {
   session?: SocketSession;
-  /** Set once `auth:expired` was sent; the socket is dropped if no refresh comes by then. */
+  /** Fires when the access token expires: sends `auth:expired` and starts the grace timer. */
+  expiryTimer?: NodeJS.Timeout;
+  /** Drops the socket unless a refresh comes before it fires. */
   graceTimer?: NodeJS.Timeout;
 }
 
@@ -30,4 +32,6 @@ export interface Deps {
   metrics: Metrics;
   io: IoServer;
   redis: Redis | null;
+  /** Sends pending outbox notifications now (they are also swept periodically). */
+  deliverNotifications: () => void;
 }

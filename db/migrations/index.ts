@@ -1,4 +1,5 @@
 import { Core1764050000000 } from './1764050000000-core.js';
+import { Identity1764060000000 } from './1764060000000-identity.js';
 
 /** In order; each one reversible. */
-export const migrations = [Core1764050000000];
+export const migrations = [Core1764050000000, Identity1764060000000];

@@ -30,6 +30,7 @@ export function roomsOf(actor: Actor): string[] {
   if (actor.vendorId && (actor.role === 'VENDOR' || actor.role === 'COMPANY_MANAGER')) list.push(rooms.vendor(actor.vendorId));
   if (actor.role === 'DRIVER') list.push(rooms.driver(actor.userId));
   if (actor.role === 'ADMIN' || actor.role === 'SUPER_ADMIN') list.push(rooms.admins);
-  for (const z of actor.zoneIds) list.push(rooms.zone(z));
+  // Zone rooms carry what is sold and delivered there: for shops and drivers, not for staff.
+  if (actor.role === 'SHOP_OWNER' || actor.role === 'DRIVER') for (const z of actor.zoneIds) list.push(rooms.zone(z));
   return list;
 }

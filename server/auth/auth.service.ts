@@ -2,11 +2,15 @@ import bcrypt from 'bcrypt';
 import type { App, Role } from '../../protocol/common.js';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Tx } from '../../db/tx.js';
+import { audit } from '../audit.js';
 import { AppError } from '../errors.js';
-import type { Ctx } from '../rpc/context.js';
+import { enqueue } from '../notifications/outbox.js';
+import { actorOf, type Ctx } from '../rpc/context.js';
 import { findUser } from '../users/users.read.js';
-import { loadActor } from './actor.js';
-import { newOpaqueToken, signAccessToken } from './tokens.js';
+import { loadActor, rooms } from './actor.js';
+import { disconnectRooms } from './disconnect.js';
+import { clearFailures, lockedUntil, loginKeysOf, recordFailure } from './lockout.js';
+import { hashToken, newOpaqueToken, signAccessToken } from './tokens.js';
 
 const APP_ROLES: Record<App, readonly Role[]> = {
   mobile: ['SHOP_OWNER'],
@@ -29,21 +33,32 @@ interface Credentials {
   id: string;
   role: Role;
   status: string;
+  email: string | null;
+  phone: string | null;
   password_hash: string;
 }
 
-export function normalizeLogin(login: string): { email: string } | { phone: string } {
+/** Emails compare case-insensitively; phones without spaces or dashes. */
+export function loginKey(login: string): string {
   const trimmed = login.trim();
-  return trimmed.includes('@') ? { email: trimmed.toLowerCase() } : { phone: trimmed.replace(/[\s-]/g, '') };
+  return trimmed.includes('@') ? trimmed.toLowerCase() : trimmed.replace(/[\s-]/g, '');
 }
 
-/** Opens a session (one refresh-token family) and signs its first pair. */
-export async function openSession(ctx: Ctx, tx: Tx, userId: string, app: App) {
-  const [session] = await tx.query<{ id: string }>('INSERT INTO sessions (user_id, app) VALUES ($1, $2) RETURNING id', [userId, app]);
-  return issuePair(ctx, tx, userId, session!.id);
+async function findCredentials(ctx: Ctx, key: string): Promise<Credentials | undefined> {
+  const [found] = await ctx.read((r) =>
+    r.query<Credentials>(
+      `SELECT id, role, status, email, phone, password_hash FROM users
+        WHERE (lower(email) = $1 OR phone = $1) AND deleted_at IS NULL`,
+      [key],
+    ),
+  );
+  return found;
 }
 
-export async function issuePair(ctx: Ctx, tx: Tx, userId: string, sessionId: string) {
+export const hashPassword = (ctx: Ctx, password: string) => bcrypt.hash(password, ctx.deps.config.bcryptCost);
+
+/** Signs a new pair for a session and, once committed, authenticates the calling socket with it. */
+async function issuePair(ctx: Ctx, tx: Tx, userId: string, sessionId: string) {
   const { config } = ctx.deps;
   const refresh = newOpaqueToken();
   await tx.query(`INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))`, [
@@ -51,31 +66,147 @@ export async function issuePair(ctx: Ctx, tx: Tx, userId: string, sessionId: str
     sessionId,
     config.jwt.refreshTtlS,
   ]);
-  const access = signAccessToken(config, userId, sessionId);
   const actor = await loadActor(tx, userId, sessionId);
   if (!actor) throw new AppError('UNAUTHENTICATED', 'this account cannot sign in');
+  const access = signAccessToken(config, userId, sessionId);
   tx.afterCommit(() => ctx.bindSocket?.({ actor, expiresAt: access.expiresAt }));
-  return { accessToken: access.token, refreshToken: refresh.token, expiresIn: config.jwt.accessTtlS, sessionId };
+  return { accessToken: access.token, refreshToken: refresh.token, expiresIn: config.jwt.accessTtlS };
+}
+
+/** Ends sessions of a user (all, or all but one) and disconnects their sockets on every node once committed. */
+export async function revokeSessions(ctx: Ctx, tx: Tx, userId: string, reason: string, keep: string | null = null): Promise<void> {
+  const revoked = await tx.query<{ id: string }>(
+    `UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $3 RETURNING id`,
+    [userId, reason, keep],
+  );
+  tx.afterCommit(() => disconnectRooms(ctx.deps, keep ? revoked.map((s) => rooms.session(s.id)) : [rooms.user(userId)]));
 }
 
 export async function login(ctx: Ctx, input: ParsedInputOf<'auth:login'>): Promise<ResultOf<'auth:login'>> {
-  const by = normalizeLogin(input.login);
-  const [found] = await ctx.read((r) =>
-    r.query<Credentials>(
-      'email' in by
-        ? 'SELECT id, role, status, password_hash FROM users WHERE lower(email) = $1 AND deleted_at IS NULL'
-        : 'SELECT id, role, status, password_hash FROM users WHERE phone = $1 AND deleted_at IS NULL',
-      ['email' in by ? by.email : by.phone],
-    ),
-  );
-  const matches = await bcrypt.compare(input.password, found?.password_hash ?? (await decoy(ctx.deps.config.bcryptCost)));
-  if (!found || !matches || found.status !== 'ACTIVE') throw new AppError('UNAUTHENTICATED', 'wrong login or password');
+  const { config } = ctx.deps;
+  const key = loginKey(input.login);
+  const until = await ctx.read((r) => lockedUntil(r, config.lockout, key, ctx.clientAddress));
+  if (until) {
+    throw new AppError('LOCKED', 'too many failed logins; try again later or ask an admin to unlock the account', {
+      retryAt: until.toISOString(),
+      retryInS: Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000)),
+    });
+  }
+  const found = await findCredentials(ctx, key);
+  const matches = await bcrypt.compare(input.password, found?.password_hash ?? (await decoy(config.bcryptCost)));
+  if (!found || !matches || found.status !== 'ACTIVE') {
+    await ctx.tx(async (tx) => {
+      const target = found ? { type: 'user', id: found.id } : null;
+      await audit(tx, ctx, 'LOGIN_FAILED', target, { login: key, app: input.app });
+      if (await recordFailure(tx, config.lockout, key, ctx.clientAddress)) await audit(tx, ctx, 'LOCKOUT', target, { login: key });
+    });
+    throw new AppError('UNAUTHENTICATED', 'wrong login or password');
+  }
   if (!APP_ROLES[input.app].includes(found.role)) {
     throw new AppError('FORBIDDEN', `a ${found.role} signs in with the ${appFor(found.role)} app`, { app: appFor(found.role) });
   }
   return ctx.tx(async (tx) => {
-    const { sessionId: _, ...pair } = await openSession(ctx, tx, found.id, input.app);
-    const user = await findUser(tx, found.id);
-    return { ...pair, user: user! };
+    await clearFailures(tx, [key]);
+    const [session] = await tx.query<{ id: string }>('INSERT INTO sessions (user_id, app) VALUES ($1, $2) RETURNING id', [found.id, input.app]);
+    const pair = await issuePair(ctx, tx, found.id, session!.id);
+    await audit(tx, ctx, 'LOGIN', { type: 'user', id: found.id }, { app: input.app, session: session!.id });
+    return { ...pair, user: (await findUser(tx, found.id))! };
   });
+}
+
+type RefreshOutcome = { ok: true; pair: ResultOf<'auth:refresh'> } | { ok: false; message: string };
+
+export async function refresh(ctx: Ctx, input: ParsedInputOf<'auth:refresh'>): Promise<ResultOf<'auth:refresh'>> {
+  const hash = hashToken(input.refreshToken);
+  // The outcome commits even when it is a refusal: a reused token must stay revoked.
+  const outcome = await ctx.tx(async (tx): Promise<RefreshOutcome> => {
+    const [spent] = await tx.query<{ session_id: string; user_id: string }>(
+      `UPDATE refresh_tokens t SET used_at = now() FROM sessions s
+        WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > now() AND s.id = t.session_id AND s.revoked_at IS NULL
+        RETURNING t.session_id, s.user_id`,
+      [hash],
+    );
+    if (spent) return { ok: true, pair: await issuePair(ctx, tx, spent.user_id, spent.session_id) };
+    const [known] = await tx.query<{ session_id: string; user_id: string; used: boolean; revoked: boolean }>(
+      `SELECT t.session_id, s.user_id, t.used_at IS NOT NULL AS used, s.revoked_at IS NOT NULL AS revoked
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1`,
+      [hash],
+    );
+    if (known?.used && !known.revoked) {
+      // A spent token came back: someone holds a copy. End the whole family.
+      await tx.query(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'refresh token reuse' WHERE id = $1`, [known.session_id]);
+      await audit(tx, ctx, 'REFRESH_REUSE', { type: 'user', id: known.user_id }, { session: known.session_id });
+      tx.afterCommit(() => disconnectRooms(ctx.deps, [rooms.session(known.session_id)]));
+      return { ok: false, message: 'this refresh token was already used; the session has been ended' };
+    }
+    return { ok: false, message: 'invalid or expired refresh token' };
+  });
+  if (!outcome.ok) throw new AppError('UNAUTHENTICATED', outcome.message);
+  return outcome.pair;
+}
+
+export async function logout(ctx: Ctx): Promise<ResultOf<'auth:logout'>> {
+  const actor = actorOf(ctx);
+  await ctx.tx(async (tx) => {
+    await tx.query(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'logout' WHERE id = $1 AND revoked_at IS NULL`, [actor.sessionId]);
+    await audit(tx, ctx, 'LOGOUT', { type: 'user', id: actor.userId }, { session: actor.sessionId });
+    tx.afterCommit(() => disconnectRooms(ctx.deps, [rooms.session(actor.sessionId)]));
+  });
+  return {};
+}
+
+export async function changePassword(ctx: Ctx, input: ParsedInputOf<'auth:password:change'>): Promise<ResultOf<'auth:password:change'>> {
+  const actor = actorOf(ctx);
+  const [row] = await ctx.read((r) => r.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [actor.userId]));
+  if (!row || !(await bcrypt.compare(input.currentPassword, row.password_hash))) throw new AppError('UNAUTHENTICATED', 'the current password is wrong');
+  const hash = await hashPassword(ctx, input.newPassword);
+  await ctx.tx(async (tx) => {
+    await tx.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [actor.userId, hash]);
+    await revokeSessions(ctx, tx, actor.userId, 'password changed', actor.sessionId);
+    await audit(tx, ctx, 'PASSWORD_CHANGE', { type: 'user', id: actor.userId });
+  });
+  return {};
+}
+
+/** Same answer, and the same work up to the write, whether or not the account exists. */
+export async function requestPasswordReset(ctx: Ctx, input: ParsedInputOf<'auth:password-reset:request'>): Promise<ResultOf<'auth:password-reset:request'>> {
+  const key = loginKey(input.login);
+  const found = await findCredentials(ctx, key);
+  const token = newOpaqueToken();
+  if (found && found.status === 'ACTIVE') {
+    await ctx.tx(async (tx) => {
+      await tx.query(`INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))`, [
+        token.hash,
+        found.id,
+        ctx.deps.config.passwordResetTtlS,
+      ]);
+      const byEmail = key.includes('@') ? true : !found.phone;
+      await enqueue(
+        tx,
+        { channel: byEmail ? 'email' : 'sms', recipient: (byEmail ? found.email : found.phone)!, template: 'password-reset', payload: { token: token.token } },
+        ctx.deps.deliverNotifications,
+      );
+      await audit(tx, ctx, 'PASSWORD_RESET_REQUEST', { type: 'user', id: found.id });
+    });
+  }
+  return {};
+}
+
+export async function confirmPasswordReset(ctx: Ctx, input: ParsedInputOf<'auth:password-reset:confirm'>): Promise<ResultOf<'auth:password-reset:confirm'>> {
+  const hash = await hashPassword(ctx, input.newPassword);
+  await ctx.tx(async (tx) => {
+    const [reset] = await tx.query<{ user_id: string }>(
+      `UPDATE password_resets SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id`,
+      [hashToken(input.token)],
+    );
+    if (!reset) throw new AppError('UNAUTHENTICATED', 'the reset token is invalid, used or expired');
+    const [user] = await tx.query<{ email: string | null; phone: string | null }>(
+      'UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 RETURNING email, phone',
+      [reset.user_id, hash],
+    );
+    await clearFailures(tx, loginKeysOf(user!));
+    await revokeSessions(ctx, tx, reset.user_id, 'password reset');
+    await audit(tx, ctx, 'PASSWORD_RESET', { type: 'user', id: reset.user_id });
+  });
+  return {};
 }

@@ -1,41 +1,71 @@
+import { queryRows } from '../../db/tx.js';
 import type { Deps, IoSocket, SocketSession } from '../deps.js';
 import { loadActor, roomsOf } from './actor.js';
 import { verifyAccessToken } from './tokens.js';
 
-/** Puts the socket in exactly the rooms of its (new) session. */
-export function bindSession(socket: IoSocket, session: SocketSession): void {
-  for (const room of socket.rooms) if (room !== socket.id) socket.leave(room);
+function clearTimers(socket: IoSocket): void {
+  clearTimeout(socket.data.expiryTimer);
   clearTimeout(socket.data.graceTimer);
+  socket.data.expiryTimer = undefined;
   socket.data.graceTimer = undefined;
+}
+
+/**
+ * Puts the socket in exactly the rooms of its (new) session, and keeps a long-lived socket honest:
+ * when the token expires it gets `auth:expired` and has `graceMs` to refresh before it is dropped.
+ */
+export function bindSession(socket: IoSocket, session: SocketSession, graceMs: number): void {
+  for (const room of socket.rooms) if (room !== socket.id) socket.leave(room);
+  const first = socket.data.session === undefined;
+  clearTimers(socket);
   socket.data.session = session;
   socket.join(roomsOf(session.actor));
+  socket.data.expiryTimer = setTimeout(
+    () => {
+      socket.emit('auth:expired', {});
+      socket.data.graceTimer = setTimeout(() => socket.disconnect(true), graceMs).unref();
+    },
+    Math.max(0, session.expiresAt - Date.now()),
+  ).unref();
+  if (first) socket.once('disconnect', () => clearTimers(socket));
 }
 
 /** Verifies an access token and loads its actor; null when the token or its session is no good. */
 export async function sessionFromToken(deps: Deps, token: string): Promise<SocketSession | null> {
   const claims = verifyAccessToken(deps.config, token);
   if (!claims) return null;
-  const actor = await deps.db.read((manager) => loadActor({ manager, query: (sql, p) => manager.query(sql, p) }, claims.sub, claims.sid));
+  const actor = await deps.db.read((manager) => loadActor({ manager, query: (sql, p) => queryRows(manager, sql, p) }, claims.sub, claims.sid));
   return actor ? { actor, expiresAt: claims.exp * 1000 } : null;
 }
+
+const refusal = (code: string, message: string) => Object.assign(new Error(code), { data: { code, message } });
 
 /** A token in the handshake authenticates the socket; a bad one refuses the connection. Without one the socket may only log in. */
 export function handshakeAuth(deps: Deps) {
   return (socket: IoSocket, next: (err?: Error) => void) => {
     const token: unknown = socket.handshake.auth?.token;
     if (token === undefined || token === null || token === '') return next();
-    if (typeof token !== 'string')
-      return next(Object.assign(new Error('UNAUTHENTICATED'), { data: { code: 'UNAUTHENTICATED', message: 'auth.token must be a string' } }));
+    if (typeof token !== 'string') return next(refusal('UNAUTHENTICATED', 'auth.token must be a string'));
     sessionFromToken(deps, token).then(
       (session) => {
-        if (!session) return next(Object.assign(new Error('UNAUTHENTICATED'), { data: { code: 'UNAUTHENTICATED', message: 'invalid or expired token' } }));
-        bindSession(socket, session);
+        if (!session) return next(refusal('UNAUTHENTICATED', 'invalid or expired token'));
+        bindSession(socket, session, deps.config.jwt.graceS * 1000);
         next();
       },
       (err: unknown) => {
         deps.log.error({ err }, 'handshake authentication failed');
-        next(Object.assign(new Error('UNAVAILABLE'), { data: { code: 'UNAVAILABLE', message: 'try again' } }));
+        next(refusal('UNAVAILABLE', 'try again'));
       },
     );
   };
+}
+
+/** The client's address; behind a trusted proxy, the hop the proxy appended to X-Forwarded-For. */
+export function clientAddress(socket: IoSocket, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const forwarded = socket.handshake.headers['x-forwarded-for'];
+    const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded)?.split(',').pop()?.trim();
+    if (last) return last;
+  }
+  return socket.handshake.address || null;
 }

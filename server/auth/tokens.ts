@@ -11,14 +11,15 @@ export interface AccessClaims {
 }
 
 export function signAccessToken(config: Config, userId: string, sessionId: string): { token: string; expiresAt: number } {
-  const token = jwt.sign({ sid: sessionId }, config.jwt.secret, {
+  // The socket's session expires with the token itself, to the second.
+  const exp = Math.floor(Date.now() / 1000) + config.jwt.accessTtlS;
+  const token = jwt.sign({ sid: sessionId, exp }, config.jwt.secret, {
     algorithm: ALGORITHM,
-    expiresIn: config.jwt.accessTtlS,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
     subject: userId,
   });
-  return { token, expiresAt: Date.now() + config.jwt.accessTtlS * 1000 };
+  return { token, expiresAt: exp * 1000 };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Role } from '../../protocol/common.js';
-import type { Tx } from '../../db/tx.js';
+import { queryRows, type Tx } from '../../db/tx.js';
 import type { Deps, SocketSession } from '../deps.js';
 import type { Logger } from '../logger.js';
 
@@ -36,7 +36,7 @@ export function createCtx(base: Omit<Ctx, 'tx' | 'read'>, open?: Tx): Ctx {
   return {
     ...base,
     tx: (fn) => (open ? fn(open) : db.tx(fn)),
-    read: (fn) => (open ? fn(open) : db.read((manager) => fn({ manager, query: (sql, params) => manager.query(sql, params) }))),
+    read: (fn) => (open ? fn(open) : db.read((manager) => fn({ manager, query: (sql, params) => queryRows(manager, sql, params) }))),
   };
 }
 

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { eventNames } from '../../protocol/index.js';
 import type { ErrorCode, WireError } from '../../protocol/errors.js';
 import { allows, isIdempotent } from '../../protocol/spec.js';
-import { bindSession } from '../auth/session.js';
+import { bindSession, clientAddress } from '../auth/session.js';
 import type { Deps, IoSocket, SocketSession } from '../deps.js';
 import { AppError } from '../errors.js';
 import { createCtx } from './context.js';
@@ -102,10 +102,10 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
         requestId,
         actor,
         socketId: socket.id,
-        clientAddress: socket.handshake.address ?? null,
+        clientAddress: clientAddress(socket, config.trustProxy),
         deps,
         log: log.child({ requestId }),
-        bindSocket: (s: SocketSession) => bindSession(socket, s),
+        bindSocket: (s: SocketSession) => bindSession(socket, s, config.jwt.graceS * 1000),
       };
       const handler = reg.handler as (ctx: ReturnType<typeof createCtx>, input: unknown) => unknown;
       const data =

@@ -4,6 +4,7 @@ import type { Reader } from '../rpc/context.js';
 export const USER_COLUMNS = `u.id, u.role, u.name, u.email, u.phone, u.status, u.vendor_id, u.created_at,
   s.id AS shop_id,
   CASE WHEN s.id IS NOT NULL THEN ARRAY[s.zone_id]
+       WHEN u.role IN ('VENDOR', 'COMPANY_MANAGER') THEN coalesce((SELECT array_agg(vz.zone_id ORDER BY vz.zone_id) FROM vendor_zones vz WHERE vz.vendor_id = u.vendor_id), '{}')
        ELSE coalesce((SELECT array_agg(uz.zone_id ORDER BY uz.zone_id) FROM user_zones uz WHERE uz.user_id = u.id), '{}') END AS zone_ids`;
 export const USER_FROM = 'users u LEFT JOIN shops s ON s.owner_id = u.id';
 

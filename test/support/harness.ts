@@ -93,7 +93,13 @@ export class Harness {
     const logs = this.logs;
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+        for (const line of chunk.toString().split('\n')) {
+          if (!line) continue;
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entry);
+          // Unexpected errors are worth seeing when a test fails.
+          if ((entry.level as number) >= 50) process.stderr.write(`${line}\n`);
+        }
         done();
       },
     });
@@ -108,13 +114,20 @@ export class Harness {
     return { url: url!, process: p };
   }
 
-  /** A connected socket (optionally with a handshake token) to this node or another one. */
-  async connect(options: { token?: string; url?: string } = {}): Promise<LiliumSocket> {
+  /**
+   * A connected socket (optionally with a handshake token) to this node or another one. With
+   * TRUST_PROXY on, each socket claims its own client address (a fresh one unless given), as
+   * clients behind a proxy would.
+   */
+  async connect(options: { token?: string; url?: string; address?: string } = {}): Promise<LiliumSocket> {
+    const proxied = this.options.env?.TRUST_PROXY === '1';
+    const address = options.address ?? `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
     const socket: LiliumSocket = io(options.url ?? this.url, {
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
       auth: options.token ? { token: options.token } : {},
+      ...(proxied ? { extraHeaders: { 'x-forwarded-for': `203.0.113.9, ${address}` } } : {}),
     });
     this.sockets.add(socket);
     await new Promise<void>((resolve, reject) => {
@@ -124,10 +137,30 @@ export class Harness {
     return socket;
   }
 
-  async login(email: string, options: { url?: string; password?: string; app?: ClientApp } = {}): Promise<Session> {
-    const socket = await this.connect({ url: options.url });
+  async login(email: string, options: { url?: string; password?: string; app?: ClientApp; address?: string } = {}): Promise<Session> {
+    const socket = await this.connect({ url: options.url, address: options.address });
     const r = await call(socket, 'auth:login', { app: options.app ?? appOf(email), login: email, password: options.password ?? DEMO_PASSWORD });
     return { socket, userId: r.user.id, accessToken: r.accessToken, refreshToken: r.refreshToken };
+  }
+
+  /** Resolves when the server closes the socket. */
+  disconnected(socket: LiliumSocket, timeoutMs = 5000): Promise<string> {
+    if (socket.disconnected) return Promise.resolve('already');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`still connected after ${timeoutMs} ms`)), timeoutMs);
+      socket.once('disconnect', (reason) => {
+        clearTimeout(timer);
+        resolve(reason);
+      });
+    });
+  }
+
+  /** Audit rows of one action, newest first. */
+  audit(action: string, targetId?: string) {
+    return this.q<{ actor_id: string | null; target_id: string | null; address: string | null; details: Record<string, unknown> }>(
+      `SELECT actor_id, target_id, address, details FROM audit_log WHERE action = $1 AND ($2::text IS NULL OR target_id = $2) ORDER BY id DESC`,
+      [action, targetId ?? null],
+    );
   }
 
   /** The next push of `event` on the socket. */

@@ -1,0 +1,38 @@
+import type { Tx } from '../db/tx.js';
+import type { Ctx } from './rpc/context.js';
+
+export type AuditAction =
+  | 'LOGIN'
+  | 'LOGIN_FAILED'
+  | 'LOCKOUT'
+  | 'LOGOUT'
+  | 'REFRESH_REUSE'
+  | 'PASSWORD_CHANGE'
+  | 'PASSWORD_RESET_REQUEST'
+  | 'PASSWORD_RESET'
+  | 'USER_CREATE'
+  | 'USER_UPDATE'
+  | 'ROLE_CHANGE'
+  | 'USER_STATUS'
+  | 'USER_DELETE'
+  | 'USER_UNLOCK'
+  | 'ZONE_CREATE'
+  | 'ZONE_UPDATE';
+
+/** Appends one audit row in the caller's transaction, so it exists exactly when the change does. */
+export async function audit(
+  tx: Pick<Tx, 'query'>,
+  ctx: Pick<Ctx, 'actor' | 'clientAddress'>,
+  action: AuditAction,
+  target: { type: string; id: string } | null,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  await tx.query('INSERT INTO audit_log (actor_id, action, target_type, target_id, address, details) VALUES ($1, $2, $3, $4, $5, $6)', [
+    ctx.actor?.userId ?? null,
+    action,
+    target?.type ?? null,
+    target?.id ?? null,
+    ctx.clientAddress,
+    JSON.stringify(details),
+  ]);
+}

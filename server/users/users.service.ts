@@ -1,0 +1,227 @@
+import type { Role } from '../../protocol/common.js';
+import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
+import type { User } from '../../protocol/users.js';
+import type { Tx } from '../../db/tx.js';
+import { audit } from '../audit.js';
+import { hashPassword, revokeSessions } from '../auth/auth.service.js';
+import { clearFailures, loginKeysOf } from '../auth/lockout.js';
+import { mapConstraintErrors } from '../db-errors.js';
+import { AppError, forbidden, notFound } from '../errors.js';
+import { page, decodeCursor } from '../pagination.js';
+import { actorOf, type Actor, type Ctx, type Reader } from '../rpc/context.js';
+import { assertActiveZones } from '../zones/zones.service.js';
+import { adminZones, canAssignRole, canManage, manageableSql, type Target } from './scope.js';
+import { USER_COLUMNS, USER_FROM, findUser, toUser, type UserRecord } from './users.read.js';
+
+const VENDOR_ROLES: readonly Role[] = ['VENDOR', 'COMPANY_MANAGER'];
+/** Roles whose zones are their own (drivers: where they deliver; admins: where they are limited). */
+const OWN_ZONE_ROLES: readonly Role[] = ['DRIVER', 'ADMIN'];
+const CONFLICT = 'another account has this email or phone';
+
+const toTarget = (u: UserRecord): Target => ({ id: u.id, role: u.role, vendorId: u.vendor_id, zoneIds: u.zone_ids });
+
+async function loadManaged(tx: Tx, actor: Actor, id: string): Promise<UserRecord> {
+  const [row] = await tx.query<UserRecord>(`SELECT ${USER_COLUMNS} FROM ${USER_FROM} WHERE u.id = $1 AND u.deleted_at IS NULL FOR UPDATE OF u`, [id]);
+  if (!row) throw notFound('user');
+  if (!canManage(actor, toTarget(row))) throw forbidden('this account is outside what you manage');
+  return row;
+}
+
+async function vendorZones(r: Reader, vendorId: string): Promise<string[]> {
+  const rows = await r.query<{ zone_id: string }>('SELECT zone_id FROM vendor_zones WHERE vendor_id = $1', [vendorId]);
+  return rows.map((z) => z.zone_id);
+}
+
+/** A zone-limited admin may only place accounts inside its zones. */
+function checkZoneLimit(actor: Actor, zones: string[]): void {
+  const limit = adminZones(actor);
+  if (limit && (zones.length === 0 || zones.some((z) => !limit.includes(z)))) throw forbidden('you may only act inside your zones');
+}
+
+async function assertVendor(r: Reader, vendorId: string): Promise<void> {
+  if ((await r.query('SELECT 1 FROM vendors WHERE id = $1', [vendorId])).length === 0) throw notFound('vendor');
+}
+
+/** Checks the role's companions (vendor, shop, zones) and answers the zones the account will live in. */
+async function shapeFor(tx: Tx, role: Role, vendorId: string | null, zoneIds: string[] | undefined, shopZone: string | null): Promise<string[]> {
+  if (VENDOR_ROLES.includes(role) && !vendorId) throw new AppError('BAD_REQUEST', `a ${role} needs a vendorId`);
+  if (!VENDOR_ROLES.includes(role) && role !== 'DRIVER' && vendorId) throw new AppError('BAD_REQUEST', `a ${role} has no vendor`);
+  if (zoneIds?.length && !OWN_ZONE_ROLES.includes(role)) throw new AppError('BAD_REQUEST', `a ${role} takes its zones from its shop or vendor`);
+  if (vendorId) await assertVendor(tx, vendorId);
+  await assertActiveZones(tx, zoneIds ?? []);
+  if (role === 'SHOP_OWNER') return shopZone ? [shopZone] : [];
+  if (VENDOR_ROLES.includes(role)) return vendorZones(tx, vendorId!);
+  return zoneIds ?? [];
+}
+
+export async function createUser(ctx: Ctx, input: ParsedInputOf<'users:create'>): Promise<ResultOf<'users:create'>> {
+  const actor = actorOf(ctx);
+  if (!canAssignRole(actor, input.role)) throw forbidden(`a ${actor.role} may not create a ${input.role}`);
+  const vendorId = actor.role === 'COMPANY_MANAGER' ? (input.vendorId ?? actor.vendorId) : (input.vendorId ?? null);
+  if (actor.role === 'COMPANY_MANAGER' && vendorId !== actor.vendorId) throw forbidden('a manager creates staff of its own vendor only');
+  if ((input.role === 'SHOP_OWNER') !== !!input.shop)
+    throw new AppError('BAD_REQUEST', input.shop ? 'only a SHOP_OWNER has a shop' : 'a SHOP_OWNER needs a shop');
+  const hash = await hashPassword(ctx, input.password);
+  return ctx.tx(async (tx) => {
+    if (input.shop) await assertActiveZones(tx, [input.shop.zoneId]);
+    const zones = await shapeFor(tx, input.role, vendorId, input.zoneIds, input.shop?.zoneId ?? null);
+    checkZoneLimit(actor, zones);
+    const [row] = await mapConstraintErrors(
+      () =>
+        tx.query<{ id: string }>('INSERT INTO users (role, name, email, phone, password_hash, vendor_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id', [
+          input.role,
+          input.name,
+          input.email?.toLowerCase() ?? null,
+          input.phone ?? null,
+          hash,
+          vendorId,
+        ]),
+      CONFLICT,
+    );
+    const id = row!.id;
+    if (OWN_ZONE_ROLES.includes(input.role)) await setZones(tx, id, input.zoneIds ?? []);
+    if (input.shop) await tx.query('INSERT INTO shops (owner_id, name, zone_id) VALUES ($1, $2, $3)', [id, input.shop.name, input.shop.zoneId]);
+    await audit(tx, ctx, 'USER_CREATE', { type: 'user', id }, { role: input.role, vendorId });
+    return (await findUser(tx, id))!;
+  });
+}
+
+async function setZones(tx: Tx, userId: string, zoneIds: string[]): Promise<void> {
+  await tx.query('DELETE FROM user_zones WHERE user_id = $1', [userId]);
+  if (zoneIds.length) await tx.query('INSERT INTO user_zones (user_id, zone_id) SELECT $1, unnest($2::uuid[])', [userId, [...new Set(zoneIds)]]);
+}
+
+export async function listUsers(ctx: Ctx, input: ParsedInputOf<'users:list'>): Promise<ResultOf<'users:list'>> {
+  const actor = actorOf(ctx);
+  const params: unknown[] = [];
+  const bind = (v: unknown) => `$${params.push(v)}`;
+  const where = [`(${manageableSql(actor, bind)} OR x.id = ${bind(actor.userId)})`];
+  if (input.q) {
+    const like = bind(`%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    where.push(`(x.name ILIKE ${like} OR x.email ILIKE ${like} OR x.phone ILIKE ${like})`);
+  }
+  if (input.role) where.push(`x.role = ${bind(input.role)}`);
+  if (input.status) where.push(`x.status = ${bind(input.status)}`);
+  if (input.vendorId) where.push(`x.vendor_id = ${bind(input.vendorId)}`);
+  if (input.zoneId) where.push(`${bind(input.zoneId)}::uuid = ANY(x.zone_ids)`);
+  if (input.cursor) {
+    const [at, id] = decodeCursor(input.cursor, 2);
+    where.push(`(x.created_at, x.id) < (${bind(at)}::timestamptz, ${bind(id)}::uuid)`);
+  }
+  const rows = await ctx.read((r) =>
+    r.query<UserRecord & { created_key: string }>(
+      `SELECT * FROM (SELECT ${USER_COLUMNS}, u.created_at::text AS created_key FROM ${USER_FROM} WHERE u.deleted_at IS NULL) x
+        WHERE ${where.join(' AND ')} ORDER BY x.created_at DESC, x.id DESC LIMIT ${bind(input.limit + 1)}`,
+      params,
+    ),
+  );
+  return page(rows, input.limit, toUser, (r) => [r.created_key, r.id]);
+}
+
+export async function getUser(ctx: Ctx, { id }: ParsedInputOf<'users:get'>): Promise<User> {
+  const actor = actorOf(ctx);
+  if (id === actor.userId) return (await ctx.read((r) => findUser(r, id)))!;
+  return ctx.tx(async (tx) => toUser(await loadManaged(tx, actor, id)));
+}
+
+export async function updateUser(ctx: Ctx, input: ParsedInputOf<'users:update'>): Promise<ResultOf<'users:update'>> {
+  const actor = actorOf(ctx);
+  const hash = input.password ? await hashPassword(ctx, input.password) : null;
+  return ctx.tx(async (tx) => {
+    const current = await loadManaged(tx, actor, input.id);
+    const role = input.role ?? current.role;
+    if (role !== current.role) {
+      if (!canAssignRole(actor, role)) throw forbidden(`a ${actor.role} may not make an account ${role}`);
+      if ((role === 'SHOP_OWNER') !== !!current.shop_id)
+        throw new AppError('BAD_REQUEST', 'an account cannot become or stop being a shop owner; create a new one');
+    }
+    const keepsVendor = VENDOR_ROLES.includes(role) || role === 'DRIVER';
+    const vendorId = input.vendorId !== undefined ? input.vendorId : keepsVendor ? current.vendor_id : null;
+    if (actor.role === 'COMPANY_MANAGER' && vendorId !== actor.vendorId) throw forbidden('a manager keeps staff in its own vendor');
+    const ownZones = OWN_ZONE_ROLES.includes(role) ? (input.zoneIds ?? (OWN_ZONE_ROLES.includes(current.role) ? current.zone_ids : [])) : undefined;
+    const zones = await shapeFor(tx, role, vendorId, ownZones ?? input.zoneIds, current.shop_id ? current.zone_ids[0]! : null);
+    checkZoneLimit(actor, zones);
+
+    await mapConstraintErrors(
+      () =>
+        tx.query(
+          `UPDATE users SET name = coalesce($2, name), email = CASE WHEN $3 THEN $4 ELSE email END, phone = CASE WHEN $5 THEN $6 ELSE phone END,
+                  role = $7, vendor_id = $8, password_hash = coalesce($9, password_hash), updated_at = now() WHERE id = $1`,
+          [
+            input.id,
+            input.name ?? null,
+            input.email !== undefined,
+            input.email?.toLowerCase() ?? null,
+            input.phone !== undefined,
+            input.phone ?? null,
+            role,
+            vendorId,
+            hash,
+          ],
+        ),
+      CONFLICT,
+    );
+    if (ownZones) await setZones(tx, input.id, ownZones);
+    else if (OWN_ZONE_ROLES.includes(current.role)) await setZones(tx, input.id, []);
+    if (role !== current.role) await audit(tx, ctx, 'ROLE_CHANGE', { type: 'user', id: input.id }, { from: current.role, to: role });
+    await audit(tx, ctx, 'USER_UPDATE', { type: 'user', id: input.id }, { fields: Object.keys(input).filter((k) => k !== 'id') });
+    // The role travels with every session, and a password change must end the old ones.
+    if (role !== current.role || hash) await revokeSessions(ctx, tx, input.id, role !== current.role ? 'role changed' : 'password set by an admin');
+    return (await findUser(tx, input.id))!;
+  });
+}
+
+function notSelf(actor: Actor, id: string): void {
+  if (actor.userId === id) throw forbidden('you cannot do this to your own account');
+}
+
+export async function setUserStatus(ctx: Ctx, input: ParsedInputOf<'users:set-status'>): Promise<ResultOf<'users:set-status'>> {
+  const actor = actorOf(ctx);
+  notSelf(actor, input.id);
+  return ctx.tx(async (tx) => {
+    await loadManaged(tx, actor, input.id);
+    await tx.query('UPDATE users SET status = $2, updated_at = now() WHERE id = $1', [input.id, input.status]);
+    if (input.status === 'DISABLED') await revokeSessions(ctx, tx, input.id, 'account disabled');
+    await audit(tx, ctx, 'USER_STATUS', { type: 'user', id: input.id }, { status: input.status, reason: input.reason });
+    return (await findUser(tx, input.id))!;
+  });
+}
+
+export async function deleteUser(ctx: Ctx, { id }: ParsedInputOf<'users:delete'>): Promise<ResultOf<'users:delete'>> {
+  const actor = actorOf(ctx);
+  notSelf(actor, id);
+  return ctx.tx(async (tx) => {
+    await loadManaged(tx, actor, id);
+    await tx.query(`UPDATE users SET deleted_at = now(), status = 'DISABLED', updated_at = now() WHERE id = $1`, [id]);
+    await revokeSessions(ctx, tx, id, 'account deleted');
+    await audit(tx, ctx, 'USER_DELETE', { type: 'user', id });
+    return { id };
+  });
+}
+
+export async function unlockUser(ctx: Ctx, { id }: ParsedInputOf<'users:unlock'>): Promise<ResultOf<'users:unlock'>> {
+  const actor = actorOf(ctx);
+  return ctx.tx(async (tx) => {
+    const user = await loadManaged(tx, actor, id);
+    await clearFailures(tx, loginKeysOf(user));
+    await audit(tx, ctx, 'USER_UNLOCK', { type: 'user', id });
+    return { id };
+  });
+}
+
+export async function updateMe(ctx: Ctx, input: ParsedInputOf<'me:update'>): Promise<ResultOf<'me:update'>> {
+  const actor = actorOf(ctx);
+  return ctx.tx(async (tx) => {
+    await mapConstraintErrors(
+      () =>
+        tx.query('UPDATE users SET name = coalesce($2, name), email = coalesce($3, email), phone = coalesce($4, phone), updated_at = now() WHERE id = $1', [
+          actor.userId,
+          input.name ?? null,
+          input.email?.toLowerCase() ?? null,
+          input.phone ?? null,
+        ]),
+      CONFLICT,
+    );
+    return (await findUser(tx, actor.userId))!;
+  });
+}
