@@ -1,10 +1,13 @@
 import type { z } from 'zod';
 import { addressEvents } from './addresses.js';
 import { authEvents, authPushes } from './auth.js';
+import { catalogEvents, catalogPushes } from './catalog.js';
+import { feedEvents } from './feed.js';
 import type { Ack } from './errors.js';
 import type { EventSpec, PushSpec } from './spec.js';
 import { systemPushes } from './system.js';
 import { usersEvents } from './users.js';
+import { vendorEvents, vendorPushes } from './vendors.js';
 import { zoneEvents } from './zones.js';
 
 export * from './common.js';
@@ -14,6 +17,9 @@ export * from './users.js';
 export * from './auth.js';
 export * from './zones.js';
 export * from './addresses.js';
+export * from './feed.js';
+export * from './vendors.js';
+export * from './catalog.js';
 
 /** Every client → server event. Adding a domain: spread its map here. */
 export const events = {
@@ -21,12 +27,17 @@ export const events = {
   ...usersEvents,
   ...zoneEvents,
   ...addressEvents,
+  ...feedEvents,
+  ...vendorEvents,
+  ...catalogEvents,
 } as const satisfies Record<string, EventSpec>;
 
 /** Every server → client push. */
 export const pushes = {
   ...systemPushes,
   ...authPushes,
+  ...vendorPushes,
+  ...catalogPushes,
 } as const satisfies Record<string, PushSpec>;
 
 export type Events = typeof events;

@@ -8,12 +8,15 @@ import { Db } from '../db/tx.js';
 import { handshakeAuth } from './auth/session.js';
 import type { Config } from './config.js';
 import type { Deps, IoServer } from './deps.js';
+import { mountFiles } from './http/files.js';
 import { mountHttpRoutes, mountNotFound } from './http/routes.js';
 import { loadNativeUws } from './http/uws.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { handlers } from './modules.js';
 import { deliverPending, logTransport } from './notifications/outbox.js';
+import { Sequencer } from './outbox/sequencer.js';
+import { sweepOrphans } from './uploads/uploads.service.js';
 import { connectRedis } from './redis.js';
 import { sweepIdempotencyKeys } from './rpc/idempotency.js';
 import { Inflight, mount } from './rpc/mount.js';
@@ -69,11 +72,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     io,
     redis: pub,
     deliverNotifications: () => void deliverPending(deps, transport).catch((err: unknown) => log.warn({ err }, 'notification delivery failed')),
+    sequencer: { kick: () => sequencer.kick() },
   };
+  const sequencer = new Sequencer(deps, { stockIntervalMs: config.feed.stockIntervalMs, pollMs: 1000 });
   const inflight = new Inflight();
 
   const http = uws.App();
   mountHttpRoutes(http, deps, () => inflight.draining);
+  mountFiles(http, uws, deps);
   io.attachApp(http);
   mountNotFound(http);
 
@@ -84,8 +90,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   metrics.gauge('lilium_rpc_in_flight', 'Calls being handled on this node.', () => inflight.size);
   metrics.gauge('lilium_db_pool_connections', 'Database pool connections by state.', () => db.poolStats() as unknown as Record<string, number>);
 
+  await sequencer.start();
   const maintenance = setInterval(() => {
     sweepIdempotencyKeys({ deps }).catch((err: unknown) => log.warn({ err }, 'idempotency sweep failed'));
+    sequencer.prune(config.feed.retentionDays).catch((err: unknown) => log.warn({ err }, 'feed prune failed'));
+    sweepOrphans(deps).catch((err: unknown) => log.warn({ err }, 'orphan upload sweep failed'));
   }, 3600_000);
   maintenance.unref();
   // Delivery is kicked after each commit that enqueues; this sweep retries what failed or was left by a crash.
@@ -107,6 +116,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clearInterval(maintenance);
     clearInterval(notifications);
     unmount();
+    await sequencer.stop();
     io.local.disconnectSockets(true);
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await Promise.all([pub?.quit().catch(() => undefined), sub?.quit().catch(() => undefined)]);

@@ -17,7 +17,13 @@ export type AuditAction =
   | 'USER_DELETE'
   | 'USER_UNLOCK'
   | 'ZONE_CREATE'
-  | 'ZONE_UPDATE';
+  | 'ZONE_UPDATE'
+  | 'VENDOR_CREATE'
+  | 'VENDOR_UPDATE'
+  | 'COMMISSION_CHANGE'
+  | 'VENDOR_STATUS'
+  | 'CATEGORY_DELETE'
+  | 'PRODUCT_IMPORT';
 
 /** Appends one audit row in the caller's transaction, so it exists exactly when the change does. */
 export async function audit(

@@ -35,6 +35,7 @@ const env = z
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
     CORS_ORIGINS: list.default(['*']),
     UPLOAD_DIR: z.string().min(1).default('./data/uploads'),
+    UPLOAD_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DEMO_PASSWORD: z.string().min(10, 'must be at least 10 characters').default('lilium-demo-pass'),
     SEED: z.enum(['auto', 'never']).default('auto'),
@@ -43,6 +44,8 @@ const env = z
     RATE_LIMIT_BURST: positiveInt.default(100),
     SHUTDOWN_GRACE_MS: positiveInt.max(9_000).default(8_000),
     DB_POOL_SIZE: positiveInt.default(10),
+    STOCK_PUSH_INTERVAL_MS: positiveInt.default(250),
+    FEED_RETENTION_DAYS: positiveInt.default(7),
     CURRENCY: z
       .string()
       .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like IQD')
@@ -81,6 +84,7 @@ const env = z
     trustProxy: v.TRUST_PROXY,
     corsOrigins: v.CORS_ORIGINS,
     uploadDir: v.UPLOAD_DIR,
+    uploadMaxBytes: v.UPLOAD_MAX_BYTES,
     logLevel: v.LOG_LEVEL,
     demoPassword: v.DEMO_PASSWORD,
     seed: v.SEED,
@@ -92,6 +96,7 @@ const env = z
     },
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     currency: v.CURRENCY,
+    feed: { stockIntervalMs: v.STOCK_PUSH_INTERVAL_MS, retentionDays: v.FEED_RETENTION_DAYS },
     usingDevSecret: !v.JWT_SECRET,
     /** A module whose `registrations` are mounted beside the protocol's: instrumented events for multi-process tests. */
     testHandlers: v.TEST_HANDLERS ?? null,

@@ -34,4 +34,6 @@ export interface Deps {
   redis: Redis | null;
   /** Sends pending outbox notifications now (they are also swept periodically). */
   deliverNotifications: () => void;
+  /** Numbers and publishes committed pushes; kicked after each commit that wrote one. */
+  sequencer: { kick(): void };
 }

@@ -1,8 +1,19 @@
 import { addressHandlers } from './addresses/addresses.handlers.js';
 import { authHandlers } from './auth/auth.handlers.js';
+import { catalogHandlers } from './catalog/catalog.handlers.js';
+import { feedHandlers } from './outbox/feed.handlers.js';
 import type { Registration } from './rpc/rpc.js';
 import { userHandlers } from './users/users.handlers.js';
+import { vendorHandlers } from './vendors/vendors.handlers.js';
 import { zoneHandlers } from './zones/zones.handlers.js';
 
 /** Every domain's handlers. Adding a domain: one schema file in protocol/, one folder here, one line below. */
-export const handlers: Registration[] = [...authHandlers, ...userHandlers, ...zoneHandlers, ...addressHandlers];
+export const handlers: Registration[] = [
+  ...authHandlers,
+  ...userHandlers,
+  ...zoneHandlers,
+  ...addressHandlers,
+  ...feedHandlers,
+  ...vendorHandlers,
+  ...catalogHandlers,
+];

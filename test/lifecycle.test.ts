@@ -66,7 +66,7 @@ describe('graceful shutdown', () => {
     t.probe.release();
     expect(await slow).toEqual([{ done: true }, { done: true }, { done: true }]);
     await closed;
-    expect(a.socket.connected).toBe(false);
+    await h.disconnected(a.socket);
     await expect(fetch(`${h.url}/health`)).rejects.toThrow();
   });
 

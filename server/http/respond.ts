@@ -1,4 +1,4 @@
-import type { HttpResponse } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 
 const STATUS: Record<number, string> = {
   200: '200 OK',
@@ -28,13 +28,14 @@ export const sendJson = (res: HttpResponse, status: number, body: unknown) => se
  * Runs an async handler; uWS needs `onAborted` before any await, and nothing may be written
  * to a response whose client has gone.
  */
-export function asyncRoute(handler: (res: HttpResponse, aborted: () => boolean) => Promise<void>) {
-  return (res: HttpResponse) => {
+export function asyncRoute(handler: (res: HttpResponse, aborted: () => boolean, url: string) => Promise<void>) {
+  return (res: HttpResponse, req: HttpRequest) => {
+    const url = req.getUrl();
     let gone = false;
     res.onAborted(() => {
       gone = true;
     });
-    handler(res, () => gone).catch(() => {
+    handler(res, () => gone, url).catch(() => {
       if (!gone) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
     });
   };

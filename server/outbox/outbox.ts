@@ -1,0 +1,32 @@
+import type { PushDataOf, PushName, Pushes } from '../../protocol/index.js';
+import type { Tx } from '../../db/tx.js';
+import type { Deps } from '../deps.js';
+
+type StoredPush = { [P in PushName]: Pushes[P]['stored'] extends true ? P : never }[PushName];
+
+const announced = new WeakSet<Tx>();
+
+/** Wakes the sequencer once this transaction commits: directly on this node, by NOTIFY on the others. */
+async function announce(deps: Pick<Deps, 'db' | 'sequencer'>, tx: Tx): Promise<void> {
+  if (announced.has(tx)) return;
+  announced.add(tx);
+  if (deps.db.kind === 'postgres') await tx.query(`SELECT pg_notify('lilium_outbox', '')`);
+  tx.afterCommit(() => deps.sequencer.kick());
+}
+
+/**
+ * Records a push in the caller's transaction. It is published (with its seq) only after commit,
+ * so a rollback pushes nothing and a crash loses nothing.
+ */
+export async function push<P extends StoredPush>(deps: Pick<Deps, 'db' | 'sequencer'>, tx: Tx, rooms: string[], event: P, data: PushDataOf<P>): Promise<void> {
+  if (rooms.length === 0) return;
+  await tx.query('INSERT INTO outbox (rooms, event, data) VALUES ($1, $2, $3)', [rooms, event, JSON.stringify(data)]);
+  await announce(deps, tx);
+}
+
+/** Stock pushes are coalesced: the change marks the product, and the sequencer pushes its latest level. */
+export async function markStockChanged(deps: Pick<Deps, 'db' | 'sequencer'>, tx: Tx, productIds: string[]): Promise<void> {
+  if (productIds.length === 0) return;
+  await tx.query('INSERT INTO stock_dirty (product_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING', [productIds]);
+  await announce(deps, tx);
+}
