@@ -58,6 +58,11 @@ export async function seed(tx: Tx, options: { password: string; bcryptCost: numb
     commission_bps: [800, 1000, 1250, 750, 1500, 1000][i]!,
   }));
   await insertRows(tx, 'vendors', vendors);
+  await insertRows(
+    tx,
+    'vendor_commissions',
+    vendors.map((v) => ({ vendor_id: v.id, commission_bps: v.commission_bps })),
+  );
   const vendorZones = vendors.map((v, i) => (i === 0 ? zones : faker.helpers.arrayElements(zones, { min: 2, max: 4 })));
   await insertRows(
     tx,

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { call } from '../protocol/client.js';
+import { startHarness, type Harness, type Session } from './support/harness.js';
+
+let h: Harness;
+let admin: Session, staff: Session;
+let productId: string;
+beforeAll(async () => {
+  h = await startHarness({ env: { STOCK_PUSH_INTERVAL_MS: '1' } });
+  [admin, staff] = (await Promise.all(['admin@demo.lilium', 'vendor1@demo.lilium'].map((e) => h.login(e)))) as [Session, Session];
+  productId = (
+    await h.q<{ id: string }>(`SELECT p.id FROM products p JOIN users u ON u.vendor_id = p.vendor_id WHERE u.email = 'vendor1@demo.lilium' LIMIT 1`)
+  )[0]!.id;
+});
+afterAll(() => h.close());
+
+const waitForSeq = async (s: Session, seq: number) => {
+  for (;;) {
+    const { lastSeq } = await call(s.socket, 'feed:sync', { afterSeq: seq - 1, limit: 1 });
+    if (lastSeq >= seq) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+test('feed:sync returns what a disconnected client missed, for its rooms only, in order, once', async () => {
+  const shop = await h.login('shop1@demo.lilium');
+  const other = await h.login('shop2@demo.lilium');
+  const { lastSeq: start } = await call(shop.socket, 'feed:sync', { afterSeq: 0 });
+  shop.socket.close();
+
+  const vendors = (await call(admin.socket, 'vendors:list', { status: 'APPROVED' })).items;
+  const shopZone = (await call(other.socket, 'me:get', {})).zoneIds[0];
+  for (const v of vendors.slice(0, 3)) {
+    await call(admin.socket, 'vendors:set-status', { id: v.id, status: 'SUSPENDED', reason: 'feed test' });
+    await call(admin.socket, 'vendors:set-status', { id: v.id, status: 'APPROVED', reason: 'feed test' });
+  }
+  for (let i = 0; i < 5; i++) await call(staff.socket, 'stock:adjust', { productId, delta: 1, reason: 'feed', idempotencyKey: randomUUID() });
+
+  const back = await h.login('shop1@demo.lilium');
+  const myZone = (await call(back.socket, 'me:get', {})).zoneIds[0]!;
+  const top = (await h.q<{ top: number }>('SELECT max(seq)::int AS top FROM outbox'))[0]!.top;
+  await waitForSeq(back, top);
+  const got = [];
+  let after = start;
+  for (;;) {
+    const page = await call(back.socket, 'feed:sync', { afterSeq: after, limit: 3 });
+    got.push(...page.events);
+    after = page.lastSeq;
+    if (!page.hasMore) break;
+  }
+  const seqs = got.map((e) => e.seq);
+  expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+  const mine = await h.q<{ seq: number }>('SELECT seq FROM outbox WHERE seq > $1 AND $2 = ANY(rooms) ORDER BY seq', [start, `zone:${myZone}`]);
+  expect(seqs).toEqual(mine.map((r) => r.seq));
+  expect(got.filter((e) => e.event === 'vendor:status').length).toBeGreaterThan(0);
+  expect(shopZone).toBeDefined();
+});
+
+test('a push committed later never gets a seq below one already published', async () => {
+  // Hold a transaction with an outbox row open while later ones commit and publish.
+  const db = h.app.deps.db;
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const slow = db.tx(async (tx) => {
+    await tx.query(`INSERT INTO outbox (rooms, event, data) VALUES ('{admins}', 'vendor:status', '{"late":true}')`);
+    await held;
+  });
+  const before = (await h.q<{ top: number }>('SELECT coalesce(max(seq), 0)::int AS top FROM outbox'))[0]!.top;
+  await call(staff.socket, 'stock:adjust', { productId, delta: 1, reason: 'fast', idempotencyKey: randomUUID() });
+  for (;;) {
+    const [row] = await h.q<{ top: number }>('SELECT coalesce(max(seq), 0)::int AS top FROM outbox');
+    if (row!.top > before) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const published = (await h.q<{ top: number }>('SELECT max(seq)::int AS top FROM outbox'))[0]!.top;
+  release();
+  await slow;
+  h.app.deps.sequencer.kick();
+  for (;;) {
+    const [late] = await h.q<{ seq: number | null }>(`SELECT seq FROM outbox WHERE data ? 'late'`);
+    if (late?.seq) {
+      expect(late.seq).toBeGreaterThan(published);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+});
+
+test('a rolled-back change leaves no push', async () => {
+  const before = (await h.q<{ n: number }>('SELECT count(*)::int AS n FROM outbox'))[0]!.n;
+  const err = await call(staff.socket, 'stock:adjust', { productId, delta: -10_000_000, reason: 'too much', idempotencyKey: randomUUID() }).catch((e) => e);
+  expect(err.code).toBe('INSUFFICIENT_STOCK');
+  await call(admin.socket, 'vendors:set-status', { id: randomUUID(), status: 'APPROVED', reason: 'no such vendor' }).catch(() => undefined);
+  expect((await h.q<{ n: number }>('SELECT count(*)::int AS n FROM outbox'))[0]!.n).toBe(before);
+  expect(await h.q('SELECT 1 FROM stock_dirty')).toHaveLength(0);
+});

@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { call } from '../protocol/client.js';
+import { sweepOrphans } from '../server/uploads/uploads.service.js';
+import { startHarness, type Harness, type Session } from './support/harness.js';
+import { pngBytes, upload } from './support/images.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lilium-uploads-'));
+let h: Harness;
+let staff: Session;
+beforeAll(async () => {
+  h = await startHarness({ env: { UPLOAD_DIR: dir, UPLOAD_MAX_BYTES: String(200 * 1024) } });
+  staff = await h.login('vendor1@demo.lilium');
+});
+afterAll(() => h.close());
+
+test('an image is stored under a new name with a thumbnail and served back', async () => {
+  const png = await pngBytes(400);
+  const res = await upload(h.url, staff.accessToken, png, { filename: '../../evil name.png' });
+  expect(res.status).toBe(201);
+  expect(res.body.url).toMatch(/^\/files\/images\/[0-9a-f-]{36}\.png$/);
+  const served = await fetch(`${h.url}${res.body.url}`);
+  expect(served.headers.get('content-type')).toBe('image/png');
+  expect(Buffer.from(await served.arrayBuffer()).equals(png)).toBe(true);
+  const thumb = await fetch(`${h.url}${res.body.thumbnailUrl}`);
+  expect(thumb.headers.get('content-type')).toBe('image/webp');
+  expect((await thumb.arrayBuffer()).byteLength).toBeGreaterThan(0);
+});
+
+test('the type comes from the bytes: a renamed text file is refused', async () => {
+  const res = await upload(h.url, staff.accessToken, Buffer.from('#!/bin/sh\necho not an image\n'), { filename: 'photo.png', type: 'image/png' });
+  expect(res.status).toBe(415);
+});
+
+test('a file with image magic bytes that is not really an image is refused', async () => {
+  const res = await upload(h.url, staff.accessToken, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100, 7)]));
+  expect(res.status).toBe(415);
+});
+
+test('an oversize upload is refused with 413', async () => {
+  const res = await upload(h.url, staff.accessToken, Buffer.concat([await pngBytes(), Buffer.alloc(300 * 1024)]));
+  expect(res.status).toBe(413);
+});
+
+test('uploads need a valid bearer token; CSV imports need catalogue staff', async () => {
+  expect((await upload(h.url, null, await pngBytes())).status).toBe(401);
+  expect((await upload(h.url, 'not-a-token', await pngBytes())).status).toBe(401);
+  const shop = await h.login('shop1@demo.lilium');
+  expect((await upload(h.url, shop.accessToken, Buffer.from('a,b\n1,2\n'), { kind: 'csv', type: 'text/csv' })).status).toBe(403);
+});
+
+test('/files/ serves only names the server made: no traversal', async () => {
+  for (const path of [
+    '/files/images/../../package.json',
+    '/files/%2e%2e/%2e%2e/package.json',
+    '/files/imports/x.csv',
+    '/files/images/abc.png',
+    '/files/..%2fpackage.json',
+  ]) {
+    expect((await fetch(`${h.url}${path}`)).status, path).toBe(404);
+  }
+});
+
+test('an upload nobody attaches is removed after a day; an attached one stays', async () => {
+  const orphan = await upload(h.url, staff.accessToken, await pngBytes());
+  const used = await upload(h.url, staff.accessToken, await pngBytes());
+  const sugar = (await call(staff.socket, 'categories:tree', {})).items.flatMap((c) => c.children).find((c) => c.slug === 'sugar')!;
+  await call(staff.socket, 'products:create', {
+    sku: 'IMG-1',
+    name: { ar: 'صورة', en: 'Pictured' },
+    categoryId: sugar.id,
+    price: 1,
+    unit: 'PIECE',
+    images: [used.body.url],
+  });
+  await h.q(`UPDATE uploads SET created_at = now() - interval '2 days'`);
+  const file = (url: string) => join(dir, url.replace('/files/', ''));
+  expect(existsSync(file(orphan.body.url))).toBe(true);
+  expect(await sweepOrphans(h.app.deps)).toBeGreaterThanOrEqual(1);
+  expect(existsSync(file(orphan.body.url))).toBe(false);
+  expect(existsSync(file(orphan.body.thumbnailUrl!))).toBe(false);
+  expect(existsSync(file(used.body.url))).toBe(true);
+});
