@@ -2,7 +2,11 @@ import type { z } from 'zod';
 import { addressEvents } from './addresses.js';
 import { authEvents, authPushes } from './auth.js';
 import { catalogEvents, catalogPushes } from './catalog.js';
+import { deliveryEvents, deliveryPushes } from './delivery.js';
 import { feedEvents } from './feed.js';
+import { financeEvents, financePushes } from './finance.js';
+import { orderingEvents, orderingPushes } from './ordering.js';
+import { promotionEvents } from './promotions.js';
 import type { Ack } from './errors.js';
 import type { EventSpec, PushSpec } from './spec.js';
 import { systemPushes } from './system.js';
@@ -20,6 +24,10 @@ export * from './addresses.js';
 export * from './feed.js';
 export * from './vendors.js';
 export * from './catalog.js';
+export * from './ordering.js';
+export * from './promotions.js';
+export * from './delivery.js';
+export * from './finance.js';
 
 /** Every client → server event. Adding a domain: spread its map here. */
 export const events = {
@@ -30,6 +38,10 @@ export const events = {
   ...feedEvents,
   ...vendorEvents,
   ...catalogEvents,
+  ...promotionEvents,
+  ...orderingEvents,
+  ...deliveryEvents,
+  ...financeEvents,
 } as const satisfies Record<string, EventSpec>;
 
 /** Every server → client push. */
@@ -38,6 +50,9 @@ export const pushes = {
   ...authPushes,
   ...vendorPushes,
   ...catalogPushes,
+  ...orderingPushes,
+  ...deliveryPushes,
+  ...financePushes,
 } as const satisfies Record<string, PushSpec>;
 
 export type Events = typeof events;

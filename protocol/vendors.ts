@@ -56,6 +56,26 @@ export const vendorEvents = defineEvents({
     input: z.strictObject({ id: Id, status: z.enum(['APPROVED', 'REJECTED', 'SUSPENDED']), reason: z.string().trim().min(1).max(500) }),
     result: Vendor,
   },
+  'vendors:stats': {
+    summary:
+      'A vendor’s orders placed in [from, to): count by status, revenue (delivered orders’ totals), ordered value (all but rejected and cancelled), average seconds to accept, share rejected.',
+    roles: ['SUPER_ADMIN', 'ADMIN', 'COMPANY_MANAGER'],
+    input: z
+      .strictObject({ id: Id, from: IsoTime, to: IsoTime })
+      .refine((i) => new Date(i.to) > new Date(i.from), { message: 'to must be after from', path: ['to'] }),
+    result: z.object({
+      vendorId: Id,
+      from: IsoTime,
+      to: IsoTime,
+      orders: z.int(),
+      byStatus: z.record(z.string(), z.int()),
+      revenue: Minor,
+      orderedValue: Minor,
+      averageAcceptSeconds: z.number().nullable(),
+      /** Rejected among those the vendor decided on (accepted or rejected); null before any decision. */
+      rejectionRate: z.number().nullable(),
+    }),
+  },
 });
 
 export const vendorPushes = definePushes({

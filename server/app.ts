@@ -17,7 +17,8 @@ import { handlers } from './modules.js';
 import { deliverPending, logTransport } from './notifications/outbox.js';
 import { Sequencer } from './outbox/sequencer.js';
 import { sweepOrphans } from './uploads/uploads.service.js';
-import { connectRedis } from './redis.js';
+import { ReadCache } from './cache.js';
+import { connectRedis, countPublishFailures } from './redis.js';
 import { sweepIdempotencyKeys } from './rpc/idempotency.js';
 import { Inflight, mount } from './rpc/mount.js';
 import type { Registration } from './rpc/rpc.js';
@@ -56,6 +57,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pub = await connectRedis(config.redis.url, log, 'lilium-pub');
     sub = await connectRedis(config.redis.url, log, 'lilium-sub');
   }
+  const publishFailures = pub ? countPublishFailures(pub) : () => 0;
 
   const io: IoServer = new Server({
     serveClient: false,
@@ -71,6 +73,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     io,
     redis: pub,
+    cache: new ReadCache(pub, config.redis?.prefix ?? 'lilium'),
     deliverNotifications: () => void deliverPending(deps, transport).catch((err: unknown) => log.warn({ err }, 'notification delivery failed')),
     sequencer: { kick: () => sequencer.kick() },
   };
@@ -88,6 +91,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   metrics.gauge('lilium_connected_sockets', 'Sockets connected to this node.', () => io.engine.clientsCount);
   metrics.gauge('lilium_rpc_in_flight', 'Calls being handled on this node.', () => inflight.size);
+  metrics.gauge('lilium_redis_publish_failures', 'Cross-node pushes Redis refused since start (clients recover them with feed:sync).', publishFailures);
   metrics.gauge('lilium_db_pool_connections', 'Database pool connections by state.', () => db.poolStats() as unknown as Record<string, number>);
 
   await sequencer.start();

@@ -23,7 +23,13 @@ export type AuditAction =
   | 'COMMISSION_CHANGE'
   | 'VENDOR_STATUS'
   | 'CATEGORY_DELETE'
-  | 'PRODUCT_IMPORT';
+  | 'PRODUCT_IMPORT'
+  | 'PROMOTION_CREATE'
+  | 'PROMOTION_STATUS'
+  | 'DELIVERY_OVERRIDE'
+  | 'SETTLEMENT_CREATE'
+  | 'SETTLEMENT_VERIFY'
+  | 'SETTLEMENT_PAID';
 
 /** Appends one audit row in the caller's transaction, so it exists exactly when the change does. */
 export async function audit(

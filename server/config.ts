@@ -50,6 +50,8 @@ const env = z
       .string()
       .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like IQD')
       .default('IQD'),
+    DELIVERY_ETA_DEFAULT_MIN: positiveInt.default(45),
+    DRIVER_LOCATION_INTERVAL_S: positiveInt.default(10),
     VALIDATE_RESULTS: flag.optional(),
     TEST_HANDLERS: z.string().min(1).optional(),
   })
@@ -97,6 +99,7 @@ const env = z
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     currency: v.CURRENCY,
     feed: { stockIntervalMs: v.STOCK_PUSH_INTERVAL_MS, retentionDays: v.FEED_RETENTION_DAYS },
+    delivery: { etaDefaultMin: v.DELIVERY_ETA_DEFAULT_MIN, locationIntervalS: v.DRIVER_LOCATION_INTERVAL_S },
     usingDevSecret: !v.JWT_SECRET,
     /** A module whose `registrations` are mounted beside the protocol's: instrumented events for multi-process tests. */
     testHandlers: v.TEST_HANDLERS ?? null,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ReadCache } from './cache.js';
 import type { Server, Socket } from 'socket.io';
 import type { Db } from '../db/tx.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
@@ -32,6 +33,7 @@ export interface Deps {
   metrics: Metrics;
   io: IoServer;
   redis: Redis | null;
+  cache: ReadCache;
   /** Sends pending outbox notifications now (they are also swept periodically). */
   deliverNotifications: () => void;
   /** Numbers and publishes committed pushes; kicked after each commit that wrote one. */

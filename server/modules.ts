@@ -1,7 +1,12 @@
 import { addressHandlers } from './addresses/addresses.handlers.js';
 import { authHandlers } from './auth/auth.handlers.js';
+import { cartHandlers } from './cart/cart.handlers.js';
 import { catalogHandlers } from './catalog/catalog.handlers.js';
+import { deliveryHandlers } from './delivery/delivery.handlers.js';
+import { financeHandlers } from './finance/finance.handlers.js';
+import { orderHandlers } from './orders/orders.handlers.js';
 import { feedHandlers } from './outbox/feed.handlers.js';
+import { promotionHandlers } from './promotions/promotions.handlers.js';
 import type { Registration } from './rpc/rpc.js';
 import { userHandlers } from './users/users.handlers.js';
 import { vendorHandlers } from './vendors/vendors.handlers.js';
@@ -16,4 +21,9 @@ export const handlers: Registration[] = [
   ...feedHandlers,
   ...vendorHandlers,
   ...catalogHandlers,
+  ...promotionHandlers,
+  ...cartHandlers,
+  ...orderHandlers,
+  ...deliveryHandlers,
+  ...financeHandlers,
 ];

@@ -17,3 +17,21 @@ export async function connectRedis(url: string, log: Logger, name: string): Prom
   await redis.ping();
   return redis;
 }
+
+/**
+ * The Socket.IO adapter publishes without awaiting, so while Redis is down each push would end as an
+ * unhandled rejection. Those pushes are only lost to other nodes' live sockets; the outbox and
+ * `feed:sync` still hold them. Count them instead of letting them take the process down.
+ */
+export function countPublishFailures(redis: Redis): () => number {
+  let failures = 0;
+  const publish = redis.publish.bind(redis) as (...args: unknown[]) => Promise<number>;
+  Object.assign(redis, {
+    publish: (...args: unknown[]) => {
+      const sent = publish(...args);
+      sent.catch(() => failures++);
+      return sent;
+    },
+  });
+  return () => failures;
+}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { startHarness, type Harness } from './support/harness.js';
+import { makeProduct, openVendors } from './support/ordering.js';
 import { TEST_EFFECTS_DDL, testEvents } from './support/test-events.js';
 
 const t = testEvents();
@@ -53,4 +54,17 @@ test('concurrent transactions do not interleave on the single embedded session',
   expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(5);
   const notes = (await h.q<{ note: string }>("SELECT note FROM test_effects WHERE note LIKE 'mix-%' ORDER BY note")).map((r) => r.note);
   expect(notes).toEqual(['mix-0', 'mix-2', 'mix-4', 'mix-6', 'mix-8']);
+});
+
+test('a cart becomes orders on PGlite: checkout, a concurrent retry and a rejection', async () => {
+  const [admin, staff, shop] = await Promise.all(['admin@demo.lilium', 'vendor1@demo.lilium', 'shop1@demo.lilium'].map((e) => h.login(e)));
+  await openVendors(h, admin!, [(await call(staff!.socket, 'me:get', {})).vendorId!]);
+  const p = await makeProduct(h, staff!, { stock: 5, price: 700 });
+  await call(shop!.socket, 'cart:add', { productId: p.id, quantity: 2 });
+  const k = randomUUID();
+  const [a, b] = await Promise.all([0, 1].map(() => call(shop!.socket, 'cart:checkout', { idempotencyKey: k })));
+  expect(a!.checkoutId).toBe(b!.checkoutId);
+  expect(a!.orders[0]).toMatchObject({ subtotal: 1400, status: 'PENDING' });
+  await call(staff!.socket, 'order:reject', { orderId: a!.orders[0]!.id, reason: 'pglite' });
+  expect((await call(shop!.socket, 'products:get', { id: p.id })).stock).toBe(5);
 });

@@ -55,7 +55,12 @@ async function freeSlug(tx: Tx, base: string): Promise<string> {
   return slug;
 }
 
-export async function categoryTree(ctx: Ctx): Promise<ResultOf<'categories:tree'>> {
+/** The tree is the same for everyone and read on every app start: cached, and invalidated by every change to what it counts. */
+export const TREE_CACHE = 'categories:tree';
+
+export const categoryTree = (ctx: Ctx): Promise<ResultOf<'categories:tree'>> => ctx.deps.cache.get(TREE_CACHE, () => loadTree(ctx));
+
+async function loadTree(ctx: Ctx): Promise<ResultOf<'categories:tree'>> {
   const rows = await ctx.read((r) =>
     r.query<CategoryRow & { direct: number }>(
       `SELECT ${COLUMNS}, (SELECT count(*)::int FROM products p JOIN vendors v ON v.id = p.vendor_id
@@ -79,6 +84,7 @@ export async function categoryTree(ctx: Ctx): Promise<ResultOf<'categories:tree'
 
 export async function createCategory(ctx: Ctx, input: ParsedInputOf<'categories:create'>): Promise<ResultOf<'categories:create'>> {
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     const parentId = input.parentId ?? null;
     if (parentId) await load(tx, parentId);
     const slug = input.slug ?? (await freeSlug(tx, slugify(input.name.en)));
@@ -100,6 +106,7 @@ export async function createCategory(ctx: Ctx, input: ParsedInputOf<'categories:
 
 export async function updateCategory(ctx: Ctx, input: ParsedInputOf<'categories:update'>): Promise<ResultOf<'categories:update'>> {
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     const c = await load(tx, input.id);
     const [row] = await mapConstraintErrors(
       () =>
@@ -119,6 +126,7 @@ export async function updateCategory(ctx: Ctx, input: ParsedInputOf<'categories:
 
 export async function moveCategory(ctx: Ctx, input: ParsedInputOf<'categories:move'>): Promise<ResultOf<'categories:move'>> {
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     await tx.query('SELECT pg_advisory_xact_lock($1)', [TREE_LOCK]);
     const c = await load(tx, input.id);
     if (input.parentId) {
@@ -142,6 +150,7 @@ export async function moveCategory(ctx: Ctx, input: ParsedInputOf<'categories:mo
 
 export async function deleteCategory(ctx: Ctx, input: ParsedInputOf<'categories:delete'>): Promise<ResultOf<'categories:delete'>> {
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     await tx.query('SELECT pg_advisory_xact_lock($1)', [TREE_LOCK]);
     const c = await load(tx, input.id);
     const [counts] = await tx.query<{ products: number; children: number }>(
@@ -164,4 +173,19 @@ export async function deleteCategory(ctx: Ctx, input: ParsedInputOf<'categories:
     await audit(tx, ctx, 'CATEGORY_DELETE', { type: 'category', id: c.id }, { slug: c.slug, reassignTo: input.reassignTo, ...moved });
     return { id: c.id, movedProducts: moved.products, movedChildren: moved.children };
   });
+}
+
+/** For each category, itself and every category above it: what a promotion on a parent category reaches. */
+export async function categoryPaths(r: Reader, ids: string[]): Promise<Map<string, string[]>> {
+  if (ids.length === 0) return new Map();
+  const rows = await r.query<{ leaf: string; path: string[] }>(
+    `WITH RECURSIVE up AS (
+       SELECT id AS leaf, id, parent_id FROM categories WHERE id = ANY($1::uuid[])
+       UNION ALL
+       SELECT up.leaf, c.id, c.parent_id FROM up JOIN categories c ON c.id = up.parent_id
+     )
+     SELECT leaf, array_agg(id) AS path FROM up GROUP BY leaf`,
+    [[...new Set(ids)]],
+  );
+  return new Map(rows.map((r) => [r.leaf, r.path]));
 }

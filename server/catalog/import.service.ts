@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
@@ -8,9 +8,11 @@ import { rooms } from '../auth/actor.js';
 import { audit } from '../audit.js';
 import { AppError, notFound } from '../errors.js';
 import { actorOf, type Actor, type Ctx } from '../rpc/context.js';
-import { FOLDERS, FILES_PREFIX } from '../uploads/uploads.service.js';
+import { saveExport } from '../uploads/exports.js';
+import { FOLDERS } from '../uploads/uploads.service.js';
 import { isAdmin } from '../users/scope.js';
 import { formatCsv, parseCsv } from './csv.js';
+import { TREE_CACHE } from './categories.service.js';
 import { assertCatalogReach } from './products.service.js';
 import { moveStock } from './stock.service.js';
 
@@ -216,6 +218,7 @@ const report = (ctx: Ctx, r: Report) => ctx.deps.io.to(rooms.user(actorOf(ctx).u
 
 async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-or-nothing' | 'partial', text: string): Promise<void> {
   const result = await ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     const checked = await check(tx, vendorId, text);
     const r: Report = { jobId, status: 'RUNNING', total: checked.total, processed: 0, created: 0, updated: 0, errors: checked.errors };
     if (checked.errors.length && mode === 'all-or-nothing') return { ...r, status: 'FAILED' as const };
@@ -249,17 +252,6 @@ export async function exportProducts(ctx: Ctx, input: ParsedInputOf<'products:ex
       [vendorId],
     ),
   );
-  const id = randomUUID();
-  const path = `${FOLDERS.export}/${id}.csv`;
-  await mkdir(join(ctx.deps.config.uploadDir, FOLDERS.export), { recursive: true });
-  const body = formatCsv([[...CSV_COLUMNS], ...rows.map((r) => CSV_COLUMNS.map((c) => r[c]))]);
-  await writeFile(join(ctx.deps.config.uploadDir, path), body);
-  // Recorded as an unattached upload, so the daily sweep removes it.
-  await ctx.deps.db.query(`INSERT INTO uploads (id, owner_id, kind, path, mime, bytes) VALUES ($1, $2, 'csv', $3, 'text/csv', $4)`, [
-    id,
-    actor.userId,
-    path,
-    Buffer.byteLength(body),
-  ]);
-  return { url: `${FILES_PREFIX}${path}`, rows: rows.length };
+  const url = await saveExport(ctx, formatCsv([[...CSV_COLUMNS], ...rows.map((r) => CSV_COLUMNS.map((c) => r[c]))]));
+  return { url, rows: rows.length };
 }

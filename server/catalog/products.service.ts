@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from '../pagination.js';
 import { actorOf, type Actor, type Ctx, type Reader } from '../rpc/context.js';
 import { attachUploads } from '../uploads/uploads.service.js';
 import { isAdmin } from '../users/scope.js';
-import { DESCENDANTS_SQL } from './categories.service.js';
+import { DESCENDANTS_SQL, TREE_CACHE } from './categories.service.js';
 import { PRODUCT_COLUMNS, PRODUCT_FROM, findProduct, toProduct, type ProductRecord } from './products.read.js';
 
 const PUBLIC = `p.deleted_at IS NULL AND p.status = 'ACTIVE' AND v.status = 'APPROVED'`;
@@ -53,16 +53,7 @@ export async function listProducts(ctx: Ctx, input: ParsedInputOf<'products:list
   if (input.featured !== undefined) where.push(`p.featured = ${bind(input.featured)}`);
 
   let score = '0';
-  if (input.q) {
-    // The search term is folded exactly as the stored text was (lilium_normalize), in SQL, so the two can never disagree.
-    const q = bind(input.q);
-    const nq = `lilium_normalize(${q})`;
-    const tsq = `(plainto_tsquery('simple', ${nq}) || plainto_tsquery('english', ${q}))`;
-    where.push(
-      `(p.search_tsv @@ ${tsq} OR p.search_text LIKE '%' || replace(replace(replace(${nq}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' OR ${nq} <% p.search_text)`,
-    );
-    score = `(ts_rank(p.search_tsv, ${tsq}) + word_similarity(${nq}, p.search_text))`;
-  }
+  if (input.q) ({ score } = await searchTerm(ctx, input.q, where, bind, params));
   const sort: Sort = input.sort ?? (input.q ? 'relevance' : 'newest');
   let order: string;
   let offset = 0;
@@ -89,6 +80,29 @@ export async function listProducts(ctx: Ctx, input: ParsedInputOf<'products:list
   const nextCursor =
     rows.length > input.limit && last ? encodeCursor([sort, ...(sort === 'relevance' ? [String(offset + input.limit)] : [last.sort_key, last.id])]) : null;
   return { items: items.map(toProduct), nextCursor };
+}
+
+/**
+ * Whole and leading-part words match through the full-text index, which is fast however many products match.
+ * Only when that finds nothing visible does the (slower) trigram match take over, to forgive typos and inner fragments.
+ * The term is folded exactly as the stored text was (lilium_normalize), in SQL, so the two can never disagree.
+ */
+async function searchTerm(ctx: Ctx, q: string, where: string[], bind: (v: unknown) => string, params: unknown[]): Promise<{ score: string }> {
+  const words = q.split(/[^\p{L}\p{N}\p{M}]+/u).filter(Boolean);
+  // Bound only if the full-text match is used: a statement must reference every parameter it is given.
+  const [w, e] = [params.length + 1, params.length + 2];
+  const tsq = `(to_tsquery('simple', array_to_string(array(SELECT lilium_normalize(w) || ':*' FROM unnest($${w}::text[]) w WHERE lilium_normalize(w) <> ''), ' & ')) || plainto_tsquery('english', $${e}))`;
+  const exact = `p.search_tsv @@ ${tsq}`;
+  const probe = `SELECT EXISTS (SELECT 1 FROM ${PRODUCT_FROM} WHERE ${where.join(' AND ')} AND ${exact}) AS found`;
+  const [{ found }] = (await ctx.read((r) => r.query<{ found: boolean }>(probe, [...params, words, q]))) as [{ found: boolean }];
+  if (found) {
+    params.push(words, q);
+    where.push(exact);
+    return { score: `ts_rank(p.search_tsv, ${tsq})` };
+  }
+  const nq = `lilium_normalize(${bind(q)})`;
+  where.push(`(p.search_text LIKE '%' || replace(replace(replace(${nq}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' OR ${nq} <% p.search_text)`);
+  return { score: `word_similarity(${nq}, p.search_text)` };
 }
 
 function cursorFor(cursor: string, sort: Sort): string[] {
@@ -132,6 +146,7 @@ export async function createProduct(ctx: Ctx, input: ParsedInputOf<'products:cre
   if (!vendorId) throw new AppError('BAD_REQUEST', 'name the vendorId');
   assertCatalogReach(actor, vendorId);
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     if ((await tx.query('SELECT 1 FROM vendors WHERE id = $1', [vendorId])).length === 0) throw notFound('vendor');
     await assertCategory(tx, input.categoryId);
     const zones = await zonesFor(tx, vendorId, input.zoneIds);
@@ -180,6 +195,7 @@ export async function createProduct(ctx: Ctx, input: ParsedInputOf<'products:cre
 export async function updateProduct(ctx: Ctx, input: ParsedInputOf<'products:update'>): Promise<ResultOf<'products:update'>> {
   const actor = actorOf(ctx);
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     const p = await findProduct(tx, input.id, true);
     if (!p) throw notFound('product');
     assertCatalogReach(actor, p.vendor_id);
@@ -222,6 +238,7 @@ export async function updateProduct(ctx: Ctx, input: ParsedInputOf<'products:upd
 export async function deleteProduct(ctx: Ctx, { id }: ParsedInputOf<'products:delete'>): Promise<ResultOf<'products:delete'>> {
   const actor = actorOf(ctx);
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     const p = await findProduct(tx, id, true);
     if (!p) throw notFound('product');
     assertCatalogReach(actor, p.vendor_id);

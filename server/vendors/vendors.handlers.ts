@@ -1,5 +1,5 @@
 import { rpc } from '../rpc/rpc.js';
-import { createVendor, getVendor, listVendors, setVendorStatus, updateVendor } from './vendors.service.js';
+import { createVendor, getVendor, listVendors, setVendorStatus, updateVendor, vendorStats } from './vendors.service.js';
 
 export const vendorHandlers = [
   rpc('vendors:create', createVendor),
@@ -7,4 +7,5 @@ export const vendorHandlers = [
   rpc('vendors:get', getVendor),
   rpc('vendors:update', updateVendor),
   rpc('vendors:set-status', setVendorStatus),
+  rpc('vendors:stats', vendorStats),
 ];

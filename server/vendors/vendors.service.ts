@@ -6,6 +6,7 @@ import { audit } from '../audit.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { push } from '../outbox/outbox.js';
 import { decodeCursor, page } from '../pagination.js';
+import { TREE_CACHE } from '../catalog/categories.service.js';
 import { actorOf, type Actor, type Ctx, type Reader } from '../rpc/context.js';
 import { adminZones, isAdmin } from '../users/scope.js';
 import { assertActiveZones } from '../zones/zones.service.js';
@@ -99,6 +100,7 @@ export async function createVendor(ctx: Ctx, input: ParsedInputOf<'vendors:creat
     input.zones.map((z) => z.zoneId),
   );
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     const [row] = await tx.query<{ id: string }>('INSERT INTO vendors (name, commission_bps) VALUES ($1, $2) RETURNING id', [input.name, input.commissionBps]);
     const id = row!.id;
     await tx.query('INSERT INTO vendor_commissions (vendor_id, commission_bps, set_by) VALUES ($1, $2, $3)', [id, input.commissionBps, actor.userId]);
@@ -141,6 +143,7 @@ export async function updateVendor(ctx: Ctx, input: ParsedInputOf<'vendors:updat
       input.zones.map((z) => z.zoneId),
     );
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     const current = await loadVendor(tx, actor, input.id, true);
     if (input.name) await tx.query('UPDATE vendors SET name = $2, updated_at = now() WHERE id = $1', [input.id, input.name]);
     if (input.zones) await setZones(tx, input.id, input.zones);
@@ -157,6 +160,7 @@ export async function updateVendor(ctx: Ctx, input: ParsedInputOf<'vendors:updat
 export async function setVendorStatus(ctx: Ctx, input: ParsedInputOf<'vendors:set-status'>): Promise<ResultOf<'vendors:set-status'>> {
   const actor = actorOf(ctx);
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     const current = await loadVendor(tx, actor, input.id, true);
     const allowed: readonly VendorStatus[] = VENDOR_TRANSITIONS[current.status];
     if (!allowed.includes(input.status)) {
@@ -181,4 +185,35 @@ export async function commissionAt(r: Reader, vendorId: string, at: Date = new D
   );
   if (!row) throw notFound('commission rate');
   return row.bps;
+}
+
+export async function vendorStats(ctx: Ctx, input: ParsedInputOf<'vendors:stats'>): Promise<ResultOf<'vendors:stats'>> {
+  const actor = actorOf(ctx);
+  return ctx.read(async (r) => {
+    await loadVendor(r, actor, input.id);
+    const byStatus = await r.query<{ status: string; n: number }>(
+      'SELECT status, count(*)::int AS n FROM orders WHERE vendor_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY status ORDER BY status',
+      [input.id, input.from, input.to],
+    );
+    const [s] = (await r.query<{ revenue: number; ordered: number; accept_s: number | null; decided: number; rejected: number }>(
+      `SELECT coalesce(sum(total_minor) FILTER (WHERE status = 'DELIVERED'), 0)::bigint AS revenue,
+              coalesce(sum(total_minor) FILTER (WHERE status NOT IN ('REJECTED', 'CANCELLED')), 0)::bigint AS ordered,
+              avg(extract(epoch FROM accepted_at - created_at)) FILTER (WHERE accepted_at IS NOT NULL)::float8 AS accept_s,
+              count(*) FILTER (WHERE accepted_at IS NOT NULL OR status = 'REJECTED')::int AS decided,
+              count(*) FILTER (WHERE status = 'REJECTED')::int AS rejected
+         FROM orders WHERE vendor_id = $1 AND created_at >= $2 AND created_at < $3`,
+      [input.id, input.from, input.to],
+    )) as [{ revenue: number; ordered: number; accept_s: number | null; decided: number; rejected: number }];
+    return {
+      vendorId: input.id,
+      from: new Date(input.from).toISOString(),
+      to: new Date(input.to).toISOString(),
+      orders: byStatus.reduce((n, b) => n + b.n, 0),
+      byStatus: Object.fromEntries(byStatus.map((b) => [b.status, b.n])),
+      revenue: s.revenue,
+      orderedValue: s.ordered,
+      averageAcceptSeconds: s.accept_s === null ? null : Math.round(s.accept_s * 10) / 10,
+      rejectionRate: s.decided === 0 ? null : s.rejected / s.decided,
+    };
+  });
 }

@@ -16,15 +16,21 @@ export async function assertActiveZones(r: Reader, ids: string[]): Promise<void>
   if (row!.n !== new Set(ids).size) throw new AppError('NOT_FOUND', 'zone not found or not active', { zoneIds: ids });
 }
 
+/** Every app reads the zones at start and they almost never change: cached, invalidated by every change. */
+const ZONES_CACHE = 'zones';
+
 export async function listZones(ctx: Ctx): Promise<ResultOf<'zones:list'>> {
   const limited = adminZones(actorOf(ctx));
-  const rows = await ctx.read((r) => r.manager.getRepository(ZoneEntity).find({ order: { code: 'ASC' } }));
-  return { items: rows.filter((z) => !limited || limited.includes(z.id)).map(toZone) };
+  const all = await ctx.deps.cache.get(ZONES_CACHE, async () =>
+    (await ctx.read((r) => r.manager.getRepository(ZoneEntity).find({ order: { code: 'ASC' } }))).map(toZone),
+  );
+  return { items: all.filter((z) => !limited || limited.includes(z.id)) };
 }
 
 export async function createZone(ctx: Ctx, input: ParsedInputOf<'zones:create'>): Promise<ResultOf<'zones:create'>> {
   requireUnlimitedAdmin(actorOf(ctx));
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, ZONES_CACHE);
     const repo = tx.manager.getRepository(ZoneEntity);
     const zone = await mapConstraintErrors(
       () => repo.save(repo.create({ code: input.code, nameAr: input.name.ar, nameEn: input.name.en })),
@@ -38,6 +44,7 @@ export async function createZone(ctx: Ctx, input: ParsedInputOf<'zones:create'>)
 export async function updateZone(ctx: Ctx, input: ParsedInputOf<'zones:update'>): Promise<ResultOf<'zones:update'>> {
   requireUnlimitedAdmin(actorOf(ctx));
   return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, ZONES_CACHE);
     const repo = tx.manager.getRepository(ZoneEntity);
     const zone = await repo.findOne({ where: { id: input.id }, lock: { mode: 'pessimistic_write' } });
     if (!zone) throw notFound('zone');

@@ -10,7 +10,7 @@ import { call, type LiliumSocket } from '../../protocol/client.js';
 import type { App as ClientApp } from '../../protocol/common.js';
 import type { PushName, PushPayloadOf } from '../../protocol/index.js';
 import { spawnServer, type Spawned } from './spawn.js';
-import { DEMO_PASSWORD, TEMPLATE_DB, TEST_PG_URL, TEST_REDIS_URL, dbUrl } from './env.js';
+import { DEMO_PASSWORD, TEMPLATE_DB, TEST_DB_PREFIX, TEST_PG_URL, TEST_REDIS_URL, dbUrl } from './env.js';
 
 export interface HarnessOptions {
   database?: 'postgres' | 'pglite';
@@ -61,7 +61,7 @@ export class Harness {
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
     const database = options.database ?? 'postgres';
-    const dbName = database === 'postgres' ? `lilium_t_${randomBytes(5).toString('hex')}` : null;
+    const dbName = database === 'postgres' ? `${TEST_DB_PREFIX}${randomBytes(5).toString('hex')}` : null;
     if (dbName) await adminQuery(`CREATE DATABASE "${dbName}" TEMPLATE "${TEMPLATE_DB}"`);
     const h = new Harness(options, dbName, `lilium-test-${randomBytes(4).toString('hex')}`);
     await h.startApp();
@@ -163,14 +163,21 @@ export class Harness {
     );
   }
 
-  /** The next push of `event` on the socket. */
-  next<P extends PushName>(socket: LiliumSocket, event: P, timeoutMs = 5000): Promise<PushPayloadOf<P>> {
+  /** The next push of `event` on the socket (that satisfies `match`, when given). */
+  next<P extends PushName>(socket: LiliumSocket, event: P, match: (p: PushPayloadOf<P>) => boolean = () => true, timeoutMs = 5000): Promise<PushPayloadOf<P>> {
+    const s = socket as unknown as { on(e: string, f: (p: unknown) => void): void; off(e: string, f: (p: unknown) => void): void };
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
-      (socket as unknown as { once(e: string, f: (p: unknown) => void): void }).once(event, (payload) => {
+      const timer = setTimeout(() => {
+        s.off(event, listener);
+        reject(new Error(`no ${event} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (payload: unknown) => {
+        if (!match(payload as PushPayloadOf<P>)) return;
         clearTimeout(timer);
+        s.off(event, listener);
         resolve(payload as PushPayloadOf<P>);
-      });
+      };
+      s.on(event, listener);
     });
   }
 

@@ -1,0 +1,100 @@
+/**
+ * products:list search on a 100k-product catalogue, on PostgreSQL.
+ *   npm run bench:search            (defaults: 100000 products, 3000 calls, 8 at a time)
+ * Builds its own database `lilium_bench_search` on the local server (BENCH_PG_URL), runs the real
+ * server on 127.0.0.1, and stops by itself.
+ */
+import { io } from 'socket.io-client';
+import { createApp } from '../server/app.js';
+import { loadConfig } from '../server/config.js';
+import { createLogger } from '../server/logger.js';
+import { call, type LiliumSocket } from '../protocol/client.js';
+import { BENCH_ENV, freshDatabase, machine, writeResult } from './setup.js';
+import { runBounded, summary } from './stats.js';
+
+const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 100_000);
+const CALLS = Number(process.env.BENCH_CALLS ?? 3000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const database = await freshDatabase('lilium_bench_search');
+const config = loadConfig({ ...BENCH_ENV, DATABASE_URL: database.url });
+const app = await createApp(config, { log: createLogger('warn') });
+
+// Grow the demo catalogue: every demo product again under new SKUs with varied sizes, until PRODUCTS.
+const t0 = performance.now();
+await app.deps.db.query(
+  `INSERT INTO products (vendor_id, category_id, sku, name_ar, name_en, description_ar, description_en, unit, units_per_pack, price_minor, min_order_qty, stock, featured, sold_count, created_at)
+   SELECT p.vendor_id, p.category_id, p.sku || '-G' || g, p.name_ar || ' ' || (g % 97 + 1) || ' قطعة', p.name_en || ' ' || (g % 97 + 1) || ' pcs',
+          p.description_ar, p.description_en, p.unit, p.units_per_pack, p.price_minor + (g % 50) * 250000, p.min_order_qty, (g * 7919) % 500, g % 23 = 0, g % 1000,
+          now() - make_interval(secs => g)
+     FROM products p CROSS JOIN generate_series(1, ceil(($1::int - (SELECT count(*) FROM products)) / (SELECT count(*) FROM products)::numeric)::int) g`,
+  [PRODUCTS],
+);
+await app.deps.db.query(
+  `INSERT INTO product_zones (product_id, zone_id) SELECT p.id, vz.zone_id FROM products p JOIN vendor_zones vz ON vz.vendor_id = p.vendor_id ON CONFLICT DO NOTHING`,
+);
+// As autovacuum would after a bulk load: merges the GIN pending lists and sets the visibility map.
+await app.deps.db.query('VACUUM ANALYZE');
+const [{ n }] = (await app.deps.db.query<{ n: number }>('SELECT count(*)::int AS n FROM products')) as [{ n: number }];
+const buildS = (performance.now() - t0) / 1000;
+
+const login = async (email: string): Promise<LiliumSocket> => {
+  const s: LiliumSocket = io(app.url, { transports: ['websocket'] });
+  await call(s, 'auth:login', { app: email.startsWith('shop') ? 'mobile' : 'dashboard', login: email, password: config.demoPassword });
+  return s;
+};
+const shops = await Promise.all([1, 2, 3, 4].map((i) => login(`shop${i}@demo.lilium`)));
+
+const queries = [
+  'مياة',
+  'ارز بسمتي',
+  'أرز',
+  'shampo',
+  'sham',
+  'basmati rice',
+  'زيت',
+  'sunflower oil 4L',
+  'biscuts',
+  'حليب كامل',
+  'tomato',
+  'معجون',
+  'Almarai milk',
+  'tea 100',
+];
+if (process.env.BENCH_DETAIL) {
+  for (const q of queries) {
+    const t = performance.now();
+    for (let i = 0; i < 5; i++) await call(shops[0]!, 'products:list', { q, limit: 20 });
+    console.log(q, ((performance.now() - t) / 5).toFixed(1));
+  }
+}
+const results: Record<string, ReturnType<typeof summary> & { rps: number; errors: Record<string, number> }> = {};
+for (const [name, input] of [
+  ['search (q, relevance)', (i: number) => ({ q: queries[i % queries.length]!, limit: 20 })],
+  [
+    'search + filters (q, inStock, price range)',
+    (i: number) => ({ q: queries[i % queries.length]!, inStock: true, minPrice: 1_000_000, maxPrice: 40_000_000, limit: 20 }),
+  ],
+  ['browse (no q, newest)', () => ({ limit: 20 })],
+] as const) {
+  await runBounded(200, CONCURRENCY, (i) => call(shops[i % shops.length]!, 'products:list', input(i))); // warm-up
+  const r = await runBounded(CALLS, CONCURRENCY, (i) => call(shops[i % shops.length]!, 'products:list', input(i)));
+  results[name] = { ...summary(r.latencies), rps: Math.round(CALLS / r.seconds), errors: r.errors };
+}
+
+const out = {
+  bench: 'catalog-search',
+  date: new Date().toISOString(),
+  machine: machine(),
+  products: n,
+  buildSeconds: Math.round(buildS),
+  calls: CALLS,
+  concurrency: CONCURRENCY,
+  results,
+};
+writeResult('catalog-search.json', JSON.stringify(out, null, 2));
+console.log(JSON.stringify(out, null, 2));
+
+for (const s of shops) s.close();
+await app.close();
+await database.drop();
+process.exit(0);

@@ -1,0 +1,177 @@
+/**
+ * Checkouts per second on PostgreSQL, and the time from `cart:checkout` to the vendor dashboard's `order:new`.
+ *   npm run bench:checkout          (defaults: 2000 checkouts by 40 shops, 16 at a time, 30 products per vendor)
+ *   BENCH_PRODUCTS=1 npm run bench:checkout     (every checkout fights over the same three product rows)
+ * Beside it, in the same run, the raw ceiling: the same checkout transaction called directly, without
+ * Socket.IO, the RPC layer, the idempotency row or the push. Builds its own database `lilium_bench_checkout`
+ * on the local server (BENCH_PG_URL), runs the real server on 127.0.0.1 and stops by itself.
+ */
+import { randomUUID } from 'node:crypto';
+import { io } from 'socket.io-client';
+import { call, type LiliumSocket } from '../protocol/client.js';
+import { createApp } from '../server/app.js';
+import { loadConfig } from '../server/config.js';
+import { createLogger } from '../server/logger.js';
+import { checkout } from '../server/orders/checkout.service.js';
+import { createCtx } from '../server/rpc/context.js';
+import { BENCH_ENV, freshDatabase, machine, writeResult } from './setup.js';
+import { runBounded, summary } from './stats.js';
+
+const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 2000);
+const SHOPS = Number(process.env.BENCH_SHOPS ?? 40);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const PER_VENDOR = Number(process.env.BENCH_PRODUCTS ?? 30);
+const database = await freshDatabase('lilium_bench_checkout');
+const config = loadConfig({ ...BENCH_ENV, DATABASE_URL: database.url });
+const app = await createApp(config, { log: createLogger('warn') });
+const db = app.deps.db;
+const connect = async (email: string, password = config.demoPassword): Promise<LiliumSocket> => {
+  const s: LiliumSocket = io(app.url, { transports: ['websocket'] });
+  await call(s, 'auth:login', { app: email.startsWith('shop') ? 'mobile' : 'dashboard', login: email, password });
+  return s;
+};
+
+// Three vendors open in every zone, each with products that never run out.
+const adminSocket = await connect('admin@demo.lilium');
+const zones = (await call(adminSocket, 'zones:list', {})).items;
+const dashboards = await Promise.all([1, 2, 3].map((i) => connect(`vendor${i}@demo.lilium`)));
+const vendorIds = await Promise.all(dashboards.map(async (s) => (await call(s, 'me:get', {})).vendorId!));
+for (const id of vendorIds) await call(adminSocket, 'vendors:update', { id, zones: zones.map((z) => ({ zoneId: z.id, deliveryFee: 500, minOrderValue: 0 })) });
+const [category] = await db.query<{ id: string }>(`SELECT id FROM categories WHERE slug = 'sugar'`);
+const products: string[][] = [];
+for (const [v, s] of dashboards.entries()) {
+  const ids: string[] = [];
+  for (let i = 0; i < PER_VENDOR; i++) {
+    const p = await call(s, 'products:create', {
+      sku: `BENCH-${v}-${i}`,
+      name: { ar: 'منتج', en: 'Bench product' },
+      categoryId: category!.id,
+      price: 1000,
+      unit: 'PIECE',
+      stock: 10_000_000,
+      zoneIds: zones.map((z) => z.id),
+    });
+    ids.push(p.id);
+  }
+  products.push(ids);
+}
+
+const password = 'bench-shop-password';
+const shops: Array<{ socket: LiliumSocket; userId: string; shopId: string; zoneId: string }> = [];
+for (let i = 0; i < SHOPS; i++) {
+  const zoneId = zones[i % zones.length]!.id;
+  const email = `shop-bench-${i}@bench.lilium`;
+  const user = await call(adminSocket, 'users:create', { role: 'SHOP_OWNER', name: `Bench ${i}`, email, password, shop: { name: `Bench shop ${i}`, zoneId } });
+  shops.push({ socket: await connect(email, password), userId: user.id, shopId: user.shopId!, zoneId });
+}
+
+// A cart with one line from each of two vendors: every checkout makes two orders.
+let picked = 0;
+const pick = (v: number, i: number) => products[v % 3]![Math.floor(i / 3) % PER_VENDOR]!;
+const fill = (shopId: string, i: number) =>
+  db.query(
+    `INSERT INTO cart_items (shop_id, product_id, quantity, added_price_minor) SELECT $1, unnest($2::uuid[]), 1, 1000
+     ON CONFLICT (shop_id, product_id) DO UPDATE SET quantity = 1`,
+    [shopId, [pick(i, i), pick(i + 1, i)]],
+  );
+
+// Each worker owns one shop at a time, so no two checkouts share a cart.
+const busy = new Set<number>();
+const takeShop = () => {
+  const i = shops.findIndex((_, k) => !busy.has(k));
+  busy.add(i);
+  return i;
+};
+
+// Through the server: cart:checkout ack, and cart:checkout → order:new on a dashboard.
+const sentAt = new Map<string, number>();
+const toPush: number[] = [];
+for (const d of dashboards) {
+  d.on('order:new', (e) => {
+    const t0 = sentAt.get(e.data.note ?? '');
+    if (t0 !== undefined) toPush.push(performance.now() - t0);
+  });
+}
+const viaServer = async (n: number) =>
+  runBounded(n, CONCURRENCY, async () => {
+    const k = takeShop();
+    try {
+      await fill(shops[k]!.shopId, picked++);
+      const note = randomUUID();
+      sentAt.set(note, performance.now());
+      await call(shops[k]!.socket, 'cart:checkout', { idempotencyKey: randomUUID(), note });
+    } finally {
+      busy.delete(k);
+    }
+  });
+
+// The raw ceiling: the same transaction, called in-process.
+const direct = async (n: number) =>
+  runBounded(n, CONCURRENCY, async () => {
+    const k = takeShop();
+    const shop = shops[k]!;
+    try {
+      await fill(shop.shopId, picked++);
+      const ctx = createCtx({
+        requestId: randomUUID(),
+        actor: { userId: shop.userId, role: 'SHOP_OWNER', sessionId: randomUUID(), vendorId: null, shopId: shop.shopId, zoneIds: [shop.zoneId] },
+        socketId: null,
+        clientAddress: null,
+        deps: app.deps,
+        log: app.deps.log,
+        bindSocket: null,
+      });
+      await checkout(ctx, { idempotencyKey: randomUUID() });
+    } finally {
+      busy.delete(k);
+    }
+  });
+
+// The timed "fill" is part of both runs alike; it is one small statement.
+await viaServer(100);
+await direct(100);
+toPush.length = 0;
+const server = await viaServer(CHECKOUTS);
+await new Promise((r) => setTimeout(r, 500)); // the last pushes
+const serverToPush = summary(toPush);
+const raw = await direct(CHECKOUTS);
+
+// Then at half the rate just measured, open loop: checkouts start on a schedule whether or not earlier ones are done.
+const halfRate = Math.max(1, Math.round(CHECKOUTS / server.seconds / 2));
+toPush.length = 0;
+const paced: Array<Promise<unknown>> = [];
+const pacedStart = performance.now();
+const pacedCount = Math.min(CHECKOUTS, halfRate * 20);
+for (let i = 0; i < pacedCount; i++) {
+  await new Promise((r) => setTimeout(r, Math.max(0, pacedStart + (i * 1000) / halfRate - performance.now())));
+  paced.push(viaServer(1));
+}
+await Promise.all(paced);
+await new Promise((r) => setTimeout(r, 500));
+const atHalfRate = { checkoutsPerSecond: halfRate, checkouts: pacedCount, checkoutToOrderNewMs: summary(toPush) };
+
+const out = {
+  bench: 'checkout',
+  date: new Date().toISOString(),
+  machine: machine(),
+  checkouts: CHECKOUTS,
+  ordersPerCheckout: 2,
+  shops: SHOPS,
+  productsPerVendor: PER_VENDOR,
+  concurrency: CONCURRENCY,
+  server: {
+    checkoutsPerSecond: Math.round(CHECKOUTS / server.seconds),
+    ackMs: summary(server.latencies),
+    checkoutToOrderNewMs: serverToPush,
+    errors: server.errors,
+  },
+  atHalfRate,
+  rawTransaction: { checkoutsPerSecond: Math.round(CHECKOUTS / raw.seconds), ms: summary(raw.latencies), errors: raw.errors },
+};
+writeResult('checkout.json', JSON.stringify(out, null, 2));
+console.log(JSON.stringify(out, null, 2));
+
+for (const s of [adminSocket, ...dashboards, ...shops.map((s) => s.socket)]) s.close();
+await app.close();
+await database.drop();
+process.exit(0);

@@ -1,0 +1,79 @@
+/** What every benchmark needs: a database of its own, server processes, the machine's description, a result file. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import pg from 'pg';
+
+const BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const DEMO_PASSWORD = 'lilium-demo-pass';
+
+/** Settings that keep the server out of the measurement's way: quiet logs, cheap hashes, no rate limit. */
+export const BENCH_ENV = {
+  HOST: '127.0.0.1',
+  PORT: '0',
+  LOG_LEVEL: 'warn',
+  BCRYPT_COST: '4',
+  ACCESS_TOKEN_TTL_S: '3600',
+  RATE_LIMIT_BURST: '1000000',
+  RATE_LIMIT_PER_S: '1000000',
+  VALIDATE_RESULTS: 'false',
+};
+
+/** A new empty database (BENCH_DB, else `name`) on the local server; `drop()` removes it. */
+export async function freshDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const db = process.env.BENCH_DB ?? name;
+  const admin = new pg.Client({ connectionString: BASE });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${db}`);
+  return {
+    url: Object.assign(new URL(BASE), { pathname: `/${db}` }).toString(),
+    async drop() {
+      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+const children: ChildProcess[] = [];
+
+/** Runs a TypeScript entry point as its own process and waits for `pattern` on its stdout. */
+export function startProcess(args: string[], env: Record<string, string>, pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = out.match(pattern);
+      if (match) resolve({ child, match });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)));
+  });
+}
+
+/** A Lilium node on `databaseUrl`, with BENCH_ENV and `env`; answers its URL. */
+export async function startNode(databaseUrl: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+  const { child, match } = await startProcess(['server/main.ts'], { ...BENCH_ENV, DATABASE_URL: databaseUrl, ...env }, /listening on (http:\S+)/);
+  return { child, url: match[1]! };
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await gone;
+}
+
+export const stopAll = () => Promise.all(children.map(stopProcess));
+
+export const machine = () => ({ cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version });
+
+/** Writes BENCH_OUT (else load/results)/<name>, and answers its path. */
+export function writeResult(name: string, body: string): string {
+  const dir = process.env.BENCH_OUT ?? 'load/results';
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}/${name}`, body);
+  return `${dir}/${name}`;
+}

@@ -1,0 +1,129 @@
+import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
+import type { CashCollection } from '../../protocol/finance.js';
+import { rooms } from '../auth/actor.js';
+import { AppError, forbidden, notFound } from '../errors.js';
+import { loadOrder } from '../orders/orders.read.js';
+import { push } from '../outbox/outbox.js';
+import { actorOf, type Ctx } from '../rpc/context.js';
+import { isAdmin } from '../users/scope.js';
+import { account, balances, commissionOf, post } from './ledger.js';
+
+interface CollectionRow {
+  id: string;
+  order_id: string;
+  driver_id: string;
+  expected_minor: number;
+  collected_minor: number;
+  reason: string | null;
+  at: Date;
+}
+
+const toCollection = (c: CollectionRow): CashCollection => ({
+  id: c.id,
+  orderId: c.order_id,
+  driverId: c.driver_id,
+  expected: c.expected_minor,
+  collected: c.collected_minor,
+  difference: c.collected_minor - c.expected_minor,
+  reason: c.reason,
+  at: new Date(c.at).toISOString(),
+});
+
+/**
+ * The driver's cash for a delivered order, posted in one balanced transaction: the cash in the driver's hands,
+ * the vendor's share owed to it, the platform's commission (rate snapshotted on the order) and delivery fee,
+ * and any short or over as a cash difference.
+ */
+export async function collectCash(ctx: Ctx, input: ParsedInputOf<'cash:collect'>): Promise<ResultOf<'cash:collect'>> {
+  const actor = actorOf(ctx);
+  return ctx.tx(async (tx) => {
+    const order = await loadOrder(tx, actor, input.orderId, true);
+    if (order.status !== 'DELIVERED') throw new AppError('INVALID_TRANSITION', `cash is collected for a DELIVERED order; this one is ${order.status}`);
+    const [done] = await tx.query('SELECT 1 FROM cash_collections WHERE order_id = $1', [order.id]);
+    if (done) throw new AppError('CONFLICT', 'the cash for this order is already recorded');
+    const difference = input.amount - order.total_minor;
+    if (difference !== 0 && !input.reason) throw new AppError('BAD_REQUEST', `collected ${input.amount} but the order is ${order.total_minor}: give a reason`);
+    const goods = order.subtotal_minor - order.discount_minor;
+    const commission = commissionOf(goods, order.commission_bps);
+    const txId = await post(
+      tx,
+      { kind: 'CASH_COLLECTED', orderId: order.id, actorId: actor.userId, idempotencyKey: input.idempotencyKey, memo: input.reason },
+      [
+        [account.driverCash(actor.userId), input.amount],
+        [account.vendorPayable(order.vendor_id), -(goods - commission)],
+        [account.commission, -commission],
+        [account.deliveryFees, -order.delivery_fee_minor],
+        [account.cashDifferences, -difference],
+      ],
+    );
+    const [row] = await tx.query<CollectionRow>(
+      `INSERT INTO cash_collections (order_id, driver_id, expected_minor, collected_minor, reason, ledger_tx) VALUES ($1, $2, $3, $4, $5, $6)
+       RETURNING id, order_id, driver_id, expected_minor, collected_minor, reason, at`,
+      [order.id, actor.userId, order.total_minor, input.amount, input.reason ?? null, txId],
+    );
+    const collection = toCollection(row!);
+    await push(ctx.deps, tx, [rooms.vendor(order.vendor_id), rooms.admins], 'cash:collected', collection);
+    return collection;
+  });
+}
+
+/**
+ * Cash passes from a driver to vendor staff (into that vendor's till, netted at settlement) or to an admin acting
+ * as the platform's cashier. The driver's row is locked, so two handovers at once cannot spend the same cash.
+ */
+export async function handOver(ctx: Ctx, input: ParsedInputOf<'cash:handover'>): Promise<ResultOf<'cash:handover'>> {
+  const actor = actorOf(ctx);
+  const vendorId = isAdmin(actor.role) ? null : actor.vendorId;
+  return ctx.tx(async (tx) => {
+    const [driver] = await tx.query<{ vendor_id: string | null }>(
+      `SELECT vendor_id FROM users WHERE id = $1 AND role = 'DRIVER' AND deleted_at IS NULL FOR UPDATE`,
+      [input.driverId],
+    );
+    if (!driver) throw notFound('driver');
+    if (vendorId && driver.vendor_id && driver.vendor_id !== vendorId) throw forbidden('this driver works in another vendor’s fleet');
+    const held = (await balances(tx, [account.driverCash(input.driverId)])).get(account.driverCash(input.driverId))!;
+    if (input.amount > held) throw new AppError('CONFLICT', `the driver holds ${held}`, { held });
+    const txId = await post(tx, { kind: 'CASH_HANDOVER', actorId: actor.userId, idempotencyKey: input.idempotencyKey, memo: input.note }, [
+      [vendorId ? account.vendorCash(vendorId) : account.platformCash, input.amount],
+      [account.driverCash(input.driverId), -input.amount],
+    ]);
+    const [row] = await tx.query<{ id: string; at: Date }>(
+      'INSERT INTO cash_handovers (driver_id, amount_minor, received_by, vendor_id, note, ledger_tx) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, at',
+      [input.driverId, input.amount, actor.userId, vendorId, input.note ?? null, txId],
+    );
+    return {
+      id: row!.id,
+      driverId: input.driverId,
+      amount: input.amount,
+      receivedBy: actor.userId,
+      vendorId,
+      remaining: held - input.amount,
+      at: new Date(row!.at).toISOString(),
+    };
+  });
+}
+
+/** Drivers holding cash, how much, and since when: the oldest collection not covered by handovers (first in, first out). */
+export async function pendingCash(ctx: Ctx): Promise<ResultOf<'finance:pending-cash'>> {
+  return ctx.read(async (r) => {
+    const holders = await r.query<{ driver_id: string; name: string; amount: number; handed: number }>(
+      `SELECT u.id AS driver_id, u.name, b.amount,
+              coalesce((SELECT sum(h.amount_minor) FROM cash_handovers h WHERE h.driver_id = u.id), 0)::bigint AS handed
+         FROM (SELECT substr(account, 13)::uuid AS driver_id, sum(amount)::bigint AS amount FROM ledger_entries
+                WHERE account LIKE 'driver_cash:%' GROUP BY account HAVING sum(amount) > 0) b
+         JOIN users u ON u.id = b.driver_id
+        ORDER BY b.amount DESC, u.id`,
+    );
+    const items = [];
+    for (const h of holders) {
+      const collections = await r.query<{ amount: number; at: Date }>(
+        'SELECT collected_minor AS amount, at FROM cash_collections WHERE driver_id = $1 ORDER BY at, id',
+        [h.driver_id],
+      );
+      let covered = h.handed;
+      const oldest = collections.find((c) => (covered -= c.amount) < 0);
+      items.push({ driverId: h.driver_id, name: h.name, amount: h.amount, since: new Date((oldest ?? collections.at(-1))!.at).toISOString() });
+    }
+    return { items, total: items.reduce((s, i) => s + i.amount, 0) };
+  });
+}

@@ -1,0 +1,107 @@
+import type { Order, OrderStatus } from '../../protocol/ordering.js';
+import { rooms } from '../auth/actor.js';
+import { notFound } from '../errors.js';
+import type { Actor, Reader } from '../rpc/context.js';
+import { adminZones, isAdmin } from '../users/scope.js';
+
+export interface OrderRecord {
+  id: string;
+  number: number;
+  checkout_id: string;
+  shop_id: string;
+  vendor_id: string;
+  vendor_name: string;
+  zone_id: string;
+  address_id: string | null;
+  status: OrderStatus;
+  subtotal_minor: number;
+  discount_minor: number;
+  delivery_fee_minor: number;
+  total_minor: number;
+  currency: string;
+  commission_bps: number;
+  promotion_id: string | null;
+  promotion_name_ar: string | null;
+  promotion_name_en: string | null;
+  coupon_code: string | null;
+  note: string | null;
+  driver_id: string | null;
+  delivery_code: string | null;
+  eta_at: Date | null;
+  delivered_at: Date | null;
+  created_at: Date;
+  items: Array<{ productId: string; nameAr: string; nameEn: string; categoryId: string; unitPrice: number; quantity: number; orderedQuantity: number }>;
+  timeline: Array<{ status: OrderStatus; at: string; by: string | null; reason: string | null }>;
+}
+
+export const ORDER_SELECT = `
+  SELECT o.id, o.number, o.checkout_id, o.shop_id, o.vendor_id, v.name AS vendor_name, o.zone_id, o.address_id, o.status,
+         o.subtotal_minor, o.discount_minor, o.delivery_fee_minor, o.total_minor, o.currency, o.commission_bps, o.promotion_id,
+         pr.name_ar AS promotion_name_ar, pr.name_en AS promotion_name_en, pr.coupon_code, o.note, o.driver_id, o.delivery_code, o.eta_at, o.delivered_at, o.created_at,
+         coalesce((SELECT json_agg(json_build_object('productId', i.product_id, 'nameAr', i.name_ar, 'nameEn', i.name_en, 'categoryId', i.category_id,
+                    'unitPrice', i.unit_price_minor, 'quantity', i.quantity, 'orderedQuantity', i.ordered_quantity) ORDER BY i.name_en, i.product_id)
+                     FROM order_items i WHERE i.order_id = o.id), '[]') AS items,
+         coalesce((SELECT json_agg(json_build_object('status', e.status, 'at', e.at, 'by', e.actor_id, 'reason', e.reason) ORDER BY e.id)
+                     FROM order_events e WHERE e.order_id = o.id), '[]') AS timeline
+    FROM orders o JOIN vendors v ON v.id = o.vendor_id LEFT JOIN promotions pr ON pr.id = o.promotion_id`;
+
+export const toOrder = (o: OrderRecord): Order => ({
+  id: o.id,
+  number: o.number,
+  checkoutId: o.checkout_id,
+  shopId: o.shop_id,
+  vendorId: o.vendor_id,
+  vendorName: o.vendor_name,
+  zoneId: o.zone_id,
+  addressId: o.address_id,
+  status: o.status,
+  items: o.items.map((i) => ({
+    productId: i.productId,
+    name: { ar: i.nameAr, en: i.nameEn },
+    unitPrice: i.unitPrice,
+    quantity: i.quantity,
+    orderedQuantity: i.orderedQuantity,
+    lineTotal: i.unitPrice * i.quantity,
+  })),
+  subtotal: o.subtotal_minor,
+  discount: o.discount_minor,
+  promotion: o.promotion_id ? { id: o.promotion_id, name: { ar: o.promotion_name_ar!, en: o.promotion_name_en! }, couponCode: o.coupon_code } : null,
+  deliveryFee: o.delivery_fee_minor,
+  total: o.total_minor,
+  currency: o.currency,
+  commissionBps: o.commission_bps,
+  note: o.note,
+  driverId: o.driver_id,
+  eta: o.eta_at ? new Date(o.eta_at).toISOString() : null,
+  deliveredAt: o.delivered_at ? new Date(o.delivered_at).toISOString() : null,
+  createdAt: new Date(o.created_at).toISOString(),
+  timeline: o.timeline.map((e) => ({ status: e.status, at: new Date(e.at).toISOString(), by: e.by, reason: e.reason })),
+});
+
+/** Which orders a caller reaches: a shop its own, staff their vendor's, a driver those assigned, admins all (or their zones'). */
+export function orderScope(actor: Actor, bind: (v: unknown) => string): string {
+  if (isAdmin(actor.role)) {
+    const zones = adminZones(actor);
+    return zones ? `o.zone_id = ANY(${bind(zones)}::uuid[])` : 'true';
+  }
+  if (actor.role === 'SHOP_OWNER') return `o.shop_id = ${bind(actor.shopId)}`;
+  if (actor.role === 'DRIVER') return `o.driver_id = ${bind(actor.userId)}`;
+  return `o.vendor_id = ${bind(actor.vendorId)}`;
+}
+
+/** One order the caller reaches; another's is simply not found. `lock` holds its row until the transaction ends. */
+export async function loadOrder(r: Reader, actor: Actor, id: string, lock = false): Promise<OrderRecord> {
+  if (lock) await r.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [id]);
+  const params: unknown[] = [id];
+  const bind = (v: unknown) => `$${params.push(v)}`;
+  const [row] = await r.query<OrderRecord>(`${ORDER_SELECT} WHERE o.id = $1 AND ${orderScope(actor, bind)}`, params);
+  if (!row) throw notFound('order');
+  return row;
+}
+
+export const orderRooms = (o: Pick<OrderRecord, 'shop_id' | 'vendor_id' | 'driver_id'>): string[] => [
+  rooms.shop(o.shop_id),
+  rooms.vendor(o.vendor_id),
+  rooms.admins,
+  ...(o.driver_id ? [rooms.driver(o.driver_id)] : []),
+];

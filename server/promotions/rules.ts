@@ -1,0 +1,82 @@
+/** A promotion as pricing needs it. */
+export interface PromotionRule {
+  id: string;
+  vendor_id: string | null;
+  name_ar: string;
+  name_en: string;
+  kind: 'PERCENT' | 'FIXED' | 'BUY_X_GET_Y' | 'TIERED';
+  percent_bps: number | null;
+  amount_minor: number | null;
+  buy_qty: number | null;
+  get_qty: number | null;
+  tiers: Array<{ minQty: number; percentBps: number }> | null;
+  min_purchase_minor: number;
+  max_discount_minor: number | null;
+  zone_ids: string[];
+  product_ids: string[];
+  category_ids: string[];
+  coupon_code: string | null;
+}
+
+export const RULE_COLUMNS = `id, vendor_id, name_ar, name_en, kind, percent_bps, amount_minor, buy_qty, get_qty, tiers, min_purchase_minor,
+  max_discount_minor, zone_ids, product_ids, category_ids, coupon_code`;
+
+export interface PricedLine {
+  productId: string;
+  /** The product's category and every category above it. */
+  categoryPath: string[];
+  unitPrice: number;
+  quantity: number;
+}
+
+export function appliesTo(rule: PromotionRule, line: PricedLine): boolean {
+  if (rule.product_ids.length === 0 && rule.category_ids.length === 0) return true;
+  return rule.product_ids.includes(line.productId) || rule.category_ids.some((c) => line.categoryPath.includes(c));
+}
+
+/** Percentages round down to the minor unit, so a discount never exceeds what the rate gives. */
+const percentOf = (amount: number, bps: number) => Math.floor((amount * bps) / 10_000);
+
+/**
+ * The discount one promotion gives a vendor group, in minor units: 0 when it does not apply.
+ * Eligible lines are those the promotion targets; the minimum purchase counts only them.
+ * Buy X get Y is counted per line (every X+Y units of one product, Y are free).
+ * The cap applies last, and a discount never exceeds the eligible subtotal.
+ */
+export function discountOf(rule: PromotionRule, lines: PricedLine[]): number {
+  const eligible = lines.filter((l) => appliesTo(rule, l));
+  const subtotal = eligible.reduce((s, l) => s + l.unitPrice * l.quantity, 0);
+  if (eligible.length === 0 || subtotal < rule.min_purchase_minor) return 0;
+  let discount = 0;
+  switch (rule.kind) {
+    case 'PERCENT':
+      discount = percentOf(subtotal, rule.percent_bps!);
+      break;
+    case 'FIXED':
+      discount = rule.amount_minor!;
+      break;
+    case 'BUY_X_GET_Y': {
+      const bundle = rule.buy_qty! + rule.get_qty!;
+      discount = eligible.reduce((s, l) => s + Math.floor(l.quantity / bundle) * rule.get_qty! * l.unitPrice, 0);
+      break;
+    }
+    case 'TIERED': {
+      const units = eligible.reduce((s, l) => s + l.quantity, 0);
+      const tier = [...rule.tiers!].reverse().find((t) => units >= t.minQty);
+      discount = tier ? percentOf(subtotal, tier.percentBps) : 0;
+      break;
+    }
+  }
+  if (rule.max_discount_minor !== null) discount = Math.min(discount, rule.max_discount_minor);
+  return Math.min(discount, subtotal);
+}
+
+/** The single best promotion for a group: the largest discount; ties go to the older promotion (listed first). */
+export function bestOf(rules: PromotionRule[], lines: PricedLine[]): { rule: PromotionRule; discount: number } | null {
+  let best: { rule: PromotionRule; discount: number } | null = null;
+  for (const rule of rules) {
+    const discount = discountOf(rule, lines);
+    if (discount > 0 && (!best || discount > best.discount)) best = { rule, discount };
+  }
+  return best;
+}

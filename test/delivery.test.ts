@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { call } from '../protocol/client.js';
+import { commissionOf } from '../server/finance/ledger.js';
+import { codeOf } from './support/expect.js';
+import { startHarness, type Harness, type Session } from './support/harness.js';
+import { deliver, dispatch, placeOrder } from './support/delivery.js';
+import { key, makeProduct, openVendors } from './support/ordering.js';
+
+let h: Harness;
+let admin: Session, staff1: Session, staff2: Session, shop: Session, driver2: Session, driver4: Session, driver3: Session;
+let vendor1: string;
+
+beforeAll(async () => {
+  h = await startHarness({ env: { RATE_LIMIT_BURST: '100000', RATE_LIMIT_PER_S: '100000', DRIVER_LOCATION_INTERVAL_S: '3600' } });
+  [admin, staff1, staff2, shop, driver2, driver4, driver3] = (await Promise.all(
+    ['admin', 'vendor1', 'vendor2', 'shop1', 'driver2', 'driver4', 'driver3'].map((u) => h.login(`${u}@demo.lilium`)),
+  )) as [Session, Session, Session, Session, Session, Session, Session];
+  vendor1 = (await call(staff1.socket, 'me:get', {})).vendorId!;
+  await openVendors(h, admin, [vendor1, (await call(staff2.socket, 'me:get', {})).vendorId!]);
+  for (const d of [driver2, driver4, driver3]) await call(d.socket, 'driver:availability', { available: true });
+});
+afterAll(() => h.close());
+
+const ledgerSum = async () => (await h.q<{ s: number }>('SELECT coalesce(sum(amount), 0)::bigint AS s FROM ledger_entries'))[0]!.s;
+
+describe('delivery', () => {
+  test('vendor staff see available drivers for the order’s zone and fleet; another vendor cannot assign', async () => {
+    const p = await makeProduct(h, staff1);
+    const order = await placeOrder(shop, p.id);
+    await call(staff1.socket, 'order:accept', { orderId: order.id });
+    const offered = (await call(staff1.socket, 'drivers:available', { orderId: order.id })).items.map((d) => d.id);
+    expect(offered).toContain(driver2.userId);
+    expect(offered).not.toContain(driver3.userId); // vendor 2's fleet
+    await call(driver4.socket, 'driver:availability', { available: false });
+    expect((await call(staff1.socket, 'drivers:available', { orderId: order.id })).items.map((d) => d.id)).not.toContain(driver4.userId);
+    await call(driver4.socket, 'driver:availability', { available: true });
+
+    expect(await codeOf(call(staff2.socket, 'delivery:assign', { orderId: order.id, driverId: driver2.userId }))).toBe('NOT_FOUND');
+    expect(await codeOf(call(staff1.socket, 'delivery:assign', { orderId: order.id, driverId: driver3.userId }))).toBe('CONFLICT');
+    const told = h.next(driver2.socket, 'delivery:assigned', (p) => p.data.id === order.id);
+    const assigned = await call(staff1.socket, 'delivery:assign', { orderId: order.id, driverId: driver2.userId });
+    expect(assigned.driverId).toBe(driver2.userId);
+    expect(assigned.eta).not.toBeNull();
+    expect((await told).data.id).toBe(order.id);
+  });
+
+  test('only the assigned driver reports; delivery needs the shop’s code or an audited override', async () => {
+    const p = await makeProduct(h, staff1);
+    const order = await placeOrder(shop, p.id);
+    await dispatch(staff1, driver2, order.id);
+    expect(await codeOf(call(driver4.socket, 'delivery:status', { orderId: order.id, status: 'FAILED', reason: 'not mine' }))).toBe('NOT_FOUND');
+    expect(await codeOf(call(driver4.socket, 'cash:collect', { orderId: order.id, amount: 1, idempotencyKey: key() }))).toBe('NOT_FOUND');
+    const { code } = await call(shop.socket, 'delivery:code', { orderId: order.id });
+    const wrong = code === '0000' ? '0001' : '0000';
+    expect(await codeOf(call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code: wrong }))).toBe('FORBIDDEN');
+    expect(await codeOf(call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED' } as never))).toBe('BAD_REQUEST');
+    const done = await call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code });
+    expect(done.status).toBe('DELIVERED');
+    expect(done.deliveredAt).not.toBeNull();
+
+    const other = await placeOrder(shop, p.id);
+    await dispatch(staff1, driver2, other.id);
+    const overridden = await call(staff1.socket, 'delivery:confirm-override', { orderId: other.id, reason: 'shop phone dead' });
+    expect(overridden.status).toBe('DELIVERED');
+    expect((await h.audit('DELIVERY_OVERRIDE', other.id)).length).toBe(1);
+  });
+
+  test('after five wrong codes even the right one is refused, and only the vendor confirms', async () => {
+    const p = await makeProduct(h, staff1);
+    const order = await placeOrder(shop, p.id);
+    await dispatch(staff1, driver2, order.id);
+    const { code } = await call(shop.socket, 'delivery:code', { orderId: order.id });
+    const wrong = code === '1111' ? '2222' : '1111';
+    for (let i = 0; i < 5; i++)
+      expect(await codeOf(call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code: wrong }))).toBe('FORBIDDEN');
+    const refused = call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code });
+    await expect(refused).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/too many wrong codes/) });
+    expect((await call(staff1.socket, 'delivery:confirm-override', { orderId: order.id, reason: 'driver at the door' })).status).toBe('DELIVERED');
+  });
+
+  test('a failed delivery is re-assigned with a reason, or cancelled with its stock restored', async () => {
+    const p = await makeProduct(h, staff1, { stock: 10 });
+    const order = await placeOrder(shop, p.id, 4);
+    await dispatch(staff1, driver2, order.id);
+    expect(await codeOf(call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'FAILED' } as never))).toBe('BAD_REQUEST');
+    await call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'FAILED', reason: 'shop closed' });
+    expect(await codeOf(call(staff1.socket, 'delivery:assign', { orderId: order.id, driverId: driver4.userId }))).toBe('BAD_REQUEST');
+    const lost = h.next(driver2.socket, 'order:updated', (p) => p.data.id === order.id && p.data.driverId !== driver2.userId);
+    await call(staff1.socket, 'delivery:assign', { orderId: order.id, driverId: driver4.userId, reason: 'second try tomorrow' });
+    expect((await lost).data.driverId).toBe(driver4.userId);
+    expect(await codeOf(call(driver2.socket, 'orders:get', { id: order.id }))).toBe('NOT_FOUND');
+    await call(driver4.socket, 'delivery:status', { orderId: order.id, status: 'ON_THE_WAY' });
+    await call(driver4.socket, 'delivery:status', { orderId: order.id, status: 'FAILED', reason: 'closed again' });
+    await call(staff1.socket, 'order:cancel', { orderId: order.id, reason: 'gave up' });
+    expect((await call(staff1.socket, 'products:get', { id: p.id })).stock).toBe(10);
+  });
+
+  test('a run reports in bulk, each item on its own; location pings are throttled and reach the shop', async () => {
+    const p = await makeProduct(h, staff1);
+    const [a, b] = [await placeOrder(shop, p.id), await placeOrder(shop, p.id)];
+    await dispatch(staff1, driver4, a.id);
+    await call(staff1.socket, 'order:accept', { orderId: b.id });
+    const { code } = await call(shop.socket, 'delivery:code', { orderId: a.id });
+    const res = await call(driver4.socket, 'delivery:bulk-status', {
+      items: [
+        { orderId: a.id, status: 'DELIVERED', code },
+        { orderId: b.id, status: 'ON_THE_WAY' },
+      ],
+    });
+    expect(res.items.map((i) => [i.ok, i.error?.code ?? i.order?.status])).toEqual([
+      [true, 'DELIVERED'],
+      [false, 'NOT_FOUND'],
+    ]);
+
+    const c = await placeOrder(shop, p.id);
+    await dispatch(staff1, driver2, c.id);
+    const seen = h.next(shop.socket, 'driver:location', (p) => p.orderId === c.id);
+    expect(await call(driver2.socket, 'delivery:location', { lat: 33.3, lng: 44.4 })).toEqual({ forwarded: true });
+    expect((await seen).orderId).toBe(c.id);
+    expect(await call(driver2.socket, 'delivery:location', { lat: 33.31, lng: 44.41 })).toEqual({ forwarded: false });
+  });
+});
+
+describe('cash and settlements', () => {
+  test('commission rounds half up, checked by hand', () => {
+    expect(commissionOf(999, 1250)).toBe(125); // 124.875
+    expect(commissionOf(1, 5000)).toBe(1); // 0.5
+    expect(commissionOf(3, 1666)).toBe(0); // 0.4998
+    expect(commissionOf(333, 333)).toBe(11); // 11.0889
+    expect(commissionOf(10_005, 1000)).toBe(1001); // 1000.5
+    expect(commissionOf(9_007_199_254_740, 10_000)).toBe(9_007_199_254_740);
+  });
+
+  test('collection with a short posts one balanced transaction; a retry with the same key records once', async () => {
+    await call(admin.socket, 'vendors:update', { id: vendor1, commissionBps: 1250 });
+    const p = await makeProduct(h, staff1, { price: 999 });
+    const order = await placeOrder(shop, p.id, 1);
+    expect(order).toMatchObject({ subtotal: 999, deliveryFee: 500, total: 1499, commissionBps: 1250 });
+    await deliver(staff1, driver2, shop, order.id);
+    expect(await codeOf(call(driver2.socket, 'cash:collect', { orderId: order.id, amount: 1400, idempotencyKey: key() }))).toBe('BAD_REQUEST');
+    const k = key();
+    const heard = h.next(staff1.socket, 'cash:collected', (p) => p.data.orderId === order.id);
+    const [first, again] = await Promise.all(
+      [0, 1].map(() => call(driver2.socket, 'cash:collect', { orderId: order.id, amount: 1400, reason: 'short change', idempotencyKey: k })),
+    );
+    expect(first).toEqual(again);
+    expect(first).toMatchObject({ expected: 1499, collected: 1400, difference: -99 });
+    expect((await heard).data.orderId).toBe(order.id);
+    const entries = await h.q<{ account: string; amount: number }>(
+      `SELECT e.account, e.amount FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id WHERE t.order_id = $1 ORDER BY e.account`,
+      [order.id],
+    );
+    expect(Object.fromEntries(entries.map((e) => [e.account.split(':')[0], e.amount]))).toEqual({
+      cash_differences: 99,
+      driver_cash: 1400,
+      platform_commission: -125,
+      platform_delivery_fees: -500,
+      vendor_payable: -(999 - 125),
+    });
+    expect(await ledgerSum()).toBe(0);
+    expect(await codeOf(call(driver2.socket, 'cash:collect', { orderId: order.id, amount: 1499, idempotencyKey: key() }))).toBe('CONFLICT');
+    await expect(h.q(`UPDATE ledger_entries SET amount = 0 WHERE account LIKE 'driver_cash:%'`)).rejects.toThrow(/append-only/);
+    await call(admin.socket, 'vendors:update', { id: vendor1, commissionBps: 1000 });
+  });
+
+  test('handovers never exceed the cash held; pending cash shows who holds what', async () => {
+    const p = await makeProduct(h, staff1, { price: 10_000 });
+    const order = await placeOrder(shop, p.id, 1);
+    await deliver(staff1, driver4, shop, order.id);
+    await call(driver4.socket, 'cash:collect', { orderId: order.id, amount: 10_500, idempotencyKey: key() });
+    const pending = await call(admin.socket, 'finance:pending-cash', {});
+    expect(pending.items.find((i) => i.driverId === driver4.userId)?.amount).toBe(10_500);
+    expect(await codeOf(call(staff1.socket, 'cash:handover', { driverId: driver4.userId, amount: 10_501, idempotencyKey: key() }))).toBe('CONFLICT');
+    const k = key();
+    const a = await call(staff1.socket, 'cash:handover', { driverId: driver4.userId, amount: 4_000, idempotencyKey: k });
+    const b = await call(staff1.socket, 'cash:handover', { driverId: driver4.userId, amount: 4_000, idempotencyKey: k });
+    expect(b).toEqual(a);
+    expect(a.remaining).toBe(6_500);
+    const toPlatform = await call(admin.socket, 'cash:handover', { driverId: driver4.userId, amount: 6_500, idempotencyKey: key() });
+    expect(toPlatform).toMatchObject({ remaining: 0, vendorId: null });
+    expect((await call(admin.socket, 'finance:pending-cash', {})).items.map((i) => i.driverId)).not.toContain(driver4.userId);
+    expect(await codeOf(call(staff2.socket, 'cash:handover', { driverId: driver3.userId, amount: 1, idempotencyKey: key() }))).toBe('CONFLICT');
+  });
+
+  test('a settlement takes each collected order once, nets the vendor’s till, and pays through the ledger', async () => {
+    const before = await call(staff1.socket, 'finance:vendor-balance', { vendorId: vendor1 });
+    const k = key();
+    const s = await call(admin.socket, 'settlements:create', { vendorId: vendor1, preset: 'daily', idempotencyKey: k });
+    expect(await call(admin.socket, 'settlements:create', { vendorId: vendor1, preset: 'daily', idempotencyKey: k })).toEqual(s);
+    expect(s.orderIds.length).toBeGreaterThanOrEqual(2);
+    expect(s.adjustments).toBe(-before.cashHeld);
+    expect(s.netPayable).toBe(s.gross - s.commission + s.adjustments);
+    expect(await codeOf(call(admin.socket, 'settlements:create', { vendorId: vendor1, preset: 'daily', idempotencyKey: key() }))).toBe('CONFLICT');
+    expect(await codeOf(call(admin.socket, 'settlements:mark-paid', { id: s.id }))).toBe('INVALID_TRANSITION');
+    expect(await codeOf(call(staff2.socket, 'settlements:get', { id: s.id }))).toBe('FORBIDDEN');
+    await call(admin.socket, 'settlements:verify', { id: s.id });
+    const paid = await call(admin.socket, 'settlements:mark-paid', { id: s.id });
+    expect(paid.status).toBe('PAID');
+    const after = await call(staff1.socket, 'finance:vendor-balance', { vendorId: vendor1 });
+    expect(after).toMatchObject({ payable: before.payable - (s.gross - s.commission), cashHeld: 0 });
+    expect(await ledgerSum()).toBe(0);
+    expect((await h.audit('SETTLEMENT_PAID', s.id)).length).toBe(1);
+
+    const range = { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 3600_000).toISOString() };
+    const earnings = await call(admin.socket, 'finance:platform-earnings', range);
+    expect(earnings.total).toBe(earnings.commission + earnings.deliveryFees + earnings.cashDifferences);
+    expect(earnings.cashDifferences).toBe(-99 + 0);
+    const flow = await call(admin.socket, 'finance:cash-flow', range);
+    expect(flow).toMatchObject({ collected: 1400 + 10_500, toVendors: 4_000, toPlatform: 6_500, paidToVendors: s.netPayable });
+    const list = await call(staff1.socket, 'settlements:list', {});
+    expect(list.items.map((x) => x.id)).toContain(s.id);
+    const csv = await call(staff1.socket, 'settlements:export', {});
+    const body = await (await fetch(`${h.url}${csv.url}`)).text();
+    expect(body.split('\n')[0]).toMatch(/^id,vendor_id,period_start/);
+    expect(body).toContain(s.id);
+  });
+});

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
+import { call } from '../protocol/client.js';
+import { startHarness, type Harness, type Session } from './support/harness.js';
+import { deliver, placeOrder } from './support/delivery.js';
+import { key, makeProduct, openVendors } from './support/ordering.js';
+
+let h: Harness;
+let other: string;
+let admin: Session, staff: Session, shop: Session;
+
+beforeAll(async () => {
+  h = await startHarness({ redis: true });
+  other = (await h.spawnNode()).url;
+  [admin, staff, shop] = (await Promise.all(['admin@demo.lilium', 'vendor1@demo.lilium', 'shop1@demo.lilium'].map((e) => h.login(e)))) as [
+    Session,
+    Session,
+    Session,
+  ];
+  await openVendors(h, admin, [(await call(staff.socket, 'me:get', {})).vendorId!]);
+});
+afterAll(() => h.close());
+
+test('the category tree is served from Redis and a change on another node invalidates it everywhere', async () => {
+  const cache = h.app.deps.cache;
+  const first = await call(shop.socket, 'categories:tree', {});
+  const hits = cache.hits;
+  expect(await call(shop.socket, 'categories:tree', {})).toEqual(first);
+  expect(cache.hits).toBe(hits + 1);
+
+  const remoteAdmin = await h.login('admin@demo.lilium', { url: other });
+  const made = await call(remoteAdmin.socket, 'categories:create', { name: { ar: 'مخبوزات', en: 'Bakery cached' } });
+  expect((await call(shop.socket, 'categories:tree', {})).items.map((c) => c.id)).toContain(made.id);
+
+  const remoteStaff = await h.login('vendor1@demo.lilium', { url: other });
+  await makeProduct(h, remoteStaff, { categoryId: made.id });
+  const counted = (await call(shop.socket, 'categories:tree', {})).items.find((c) => c.id === made.id)!;
+  expect(counted.productCount).toBe(1);
+});
+
+/** Every statement the in-process node sends while `work` runs. */
+async function statementsOf(work: () => Promise<unknown>): Promise<Array<{ sql: string; params: unknown[] }>> {
+  const seen: Array<{ sql: string; params: unknown[] }> = [];
+  const original = PostgresQueryRunner.prototype.query;
+  PostgresQueryRunner.prototype.query = function (this: PostgresQueryRunner, sql: string, params?: unknown[], ...rest: unknown[]) {
+    seen.push({ sql, params: params ?? [] });
+    return (original as (...a: unknown[]) => Promise<unknown>).call(this, sql, params, ...rest);
+  } as typeof original;
+  try {
+    await work();
+  } finally {
+    PostgresQueryRunner.prototype.query = original;
+  }
+  return seen;
+}
+
+const BIG = ['products', 'orders', 'order_items', 'outbox', 'stock_history', 'ledger_entries', 'cart_items', 'product_zones', 'order_events'];
+
+function seqScans(plan: Record<string, unknown>): string[] {
+  const here = plan['Node Type'] === 'Seq Scan' && BIG.includes(String(plan['Relation Name'])) ? [String(plan['Relation Name'])] : [];
+  return [...here, ...((plan.Plans as Record<string, unknown>[] | undefined) ?? []).flatMap(seqScans)];
+}
+
+test('the hot reads can all use an index on PostgreSQL: no sequential scan of a growing table', async () => {
+  const product = await makeProduct(h, staff);
+  const order = await placeOrder(shop, product.id);
+  const driver = await h.login('driver2@demo.lilium');
+  await call(driver.socket, 'driver:availability', { available: true });
+  await deliver(staff, driver, shop, order.id);
+  await call(driver.socket, 'cash:collect', { orderId: order.id, amount: order.total, idempotencyKey: key() });
+
+  const statements = await statementsOf(async () => {
+    await call(shop.socket, 'products:list', { limit: 20 });
+    await call(shop.socket, 'products:list', { q: 'rice', limit: 20 });
+    await call(shop.socket, 'products:get', { id: product.id });
+    await call(shop.socket, 'cart:add', { productId: product.id, quantity: 1 });
+    await call(shop.socket, 'cart:get', {});
+    await call(shop.socket, 'orders:list', {});
+    await call(staff.socket, 'orders:list', { status: 'PENDING' });
+    await call(staff.socket, 'orders:get', { id: order.id });
+    await call(staff.socket, 'feed:sync', { afterSeq: 0, limit: 100 });
+    await call(staff.socket, 'stock:history', { productId: product.id });
+    await call(staff.socket, 'finance:vendor-balance', { vendorId: product.vendorId });
+  });
+  const reads = statements.filter((s) => /^\s*(SELECT|WITH)/i.test(s.sql) && !/FOR UPDATE/i.test(s.sql));
+  expect(reads.length).toBeGreaterThan(10);
+
+  const db = h.app.deps.db;
+  const offenders: string[] = [];
+  await db.tx(async (tx) => {
+    // The demo tables are small enough that a sequential scan is cheapest; forbid it to see whether an index serves the query.
+    await tx.query('SET LOCAL enable_seqscan = off');
+    for (const s of reads) {
+      const [row] = await tx.query<{ 'QUERY PLAN': Array<{ Plan: Record<string, unknown> }> }>(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params);
+      const scans = seqScans(row!['QUERY PLAN'][0]!.Plan);
+      if (scans.length) offenders.push(`${scans.join(', ')} ← ${s.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
+    }
+  });
+  expect(offenders).toEqual([]);
+});
+
+// Last: a new zone is one the demo vendors do not serve, which the tests above would trip over.
+test('zones are served from Redis and a change on another node invalidates them everywhere', async () => {
+  const before = await call(shop.socket, 'zones:list', {});
+  const hits = h.app.deps.cache.hits;
+  expect(await call(shop.socket, 'zones:list', {})).toEqual(before);
+  expect(h.app.deps.cache.hits).toBe(hits + 1);
+  const remoteSuper = await h.login('superadmin@demo.lilium', { url: other });
+  const zone = await call(remoteSuper.socket, 'zones:create', { code: 'CACHED', name: { ar: 'منطقة', en: 'Cached zone' } });
+  expect((await call(shop.socket, 'zones:list', {})).items.map((z) => z.id)).toContain(zone.id);
+});
