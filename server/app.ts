@@ -5,7 +5,7 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import { createDataSource } from '../db/data-source.js';
 import { seedIfEmpty } from '../db/seed/seed.js';
 import { Db } from '../db/tx.js';
-import { handshakeAuth } from './auth/session.js';
+import { handshakeAuth, listenForUserChanges } from './auth/session.js';
 import type { Config } from './config.js';
 import type { Deps, IoServer } from './deps.js';
 import { mountFiles } from './http/files.js';
@@ -87,6 +87,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   mountNotFound(http);
 
   io.use(handshakeAuth(deps));
+  listenForUserChanges(deps);
   const unmount = mount(deps, [...handlers, ...(options.extraHandlers ?? [])], inflight);
 
   metrics.gauge('lilium_connected_sockets', 'Sockets connected to this node.', () => io.engine.clientsCount);

@@ -22,8 +22,12 @@ export interface SocketData {
   graceTimer?: NodeJS.Timeout;
 }
 
-export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** Between nodes: a user's reach changed, so their sockets reload it. */
+interface ServerSideEvents {
+  'lilium:user-changed': (userId: string) => void;
+}
+export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketData>;
+export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketData>;
 
 /** What the server is built from; created once in `createApp` and carried by every call's context. */
 export interface Deps {

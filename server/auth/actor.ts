@@ -21,7 +21,12 @@ export const rooms = {
   driver: (id: string) => `driver:${id}`,
   zone: (id: string) => `zone:${id}`,
   admins: 'admins',
+  /** Admins limited to zones hear only their zones' news, so they are not in `admins`. */
+  adminZone: (id: string) => `admins:zone:${id}`,
 };
+
+/** Every admin who may see something that happened in these zones. */
+export const adminRooms = (zoneIds: string[]): string[] => [rooms.admins, ...zoneIds.map(rooms.adminZone)];
 
 /** The rooms a socket joins on authentication; clients never choose them. */
 export function roomsOf(actor: Actor): string[] {
@@ -29,7 +34,8 @@ export function roomsOf(actor: Actor): string[] {
   if (actor.shopId) list.push(rooms.shop(actor.shopId));
   if (actor.vendorId && (actor.role === 'VENDOR' || actor.role === 'COMPANY_MANAGER')) list.push(rooms.vendor(actor.vendorId));
   if (actor.role === 'DRIVER') list.push(rooms.driver(actor.userId));
-  if (actor.role === 'ADMIN' || actor.role === 'SUPER_ADMIN') list.push(rooms.admins);
+  if (actor.role === 'SUPER_ADMIN' || (actor.role === 'ADMIN' && actor.zoneIds.length === 0)) list.push(rooms.admins);
+  if (actor.role === 'ADMIN') list.push(...actor.zoneIds.map(rooms.adminZone));
   // Zone rooms carry what is sold and delivered there: for shops and drivers, not for staff.
   if (actor.role === 'SHOP_OWNER' || actor.role === 'DRIVER') for (const z of actor.zoneIds) list.push(rooms.zone(z));
   return list;

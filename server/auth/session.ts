@@ -1,6 +1,7 @@
 import { queryRows } from '../../db/tx.js';
 import type { Deps, IoSocket, SocketSession } from '../deps.js';
-import { loadActor, roomsOf } from './actor.js';
+import type { Actor } from '../rpc/context.js';
+import { loadActor, rooms, roomsOf } from './actor.js';
 import { verifyAccessToken } from './tokens.js';
 
 function clearTimers(socket: IoSocket): void {
@@ -15,11 +16,10 @@ function clearTimers(socket: IoSocket): void {
  * when the token expires it gets `auth:expired` and has `graceMs` to refresh before it is dropped.
  */
 export function bindSession(socket: IoSocket, session: SocketSession, graceMs: number): void {
-  for (const room of socket.rooms) if (room !== socket.id) socket.leave(room);
   const first = socket.data.session === undefined;
   clearTimers(socket);
   socket.data.session = session;
-  socket.join(roomsOf(session.actor));
+  joinRoomsOf(socket, session.actor);
   socket.data.expiryTimer = setTimeout(
     () => {
       socket.emit('auth:expired', {});
@@ -28,6 +28,47 @@ export function bindSession(socket: IoSocket, session: SocketSession, graceMs: n
     Math.max(0, session.expiresAt - Date.now()),
   ).unref();
   if (first) socket.once('disconnect', () => clearTimers(socket));
+}
+
+function joinRoomsOf(socket: IoSocket, actor: Actor): void {
+  for (const room of socket.rooms) if (room !== socket.id) socket.leave(room);
+  socket.join(roomsOf(actor));
+}
+
+const USER_CHANGED = 'lilium:user-changed';
+
+/**
+ * After a change to what a user may reach (vendor, zones), every socket of theirs on every node
+ * reloads its actor and rooms at once, instead of keeping the old reach until the token is refreshed.
+ */
+export function refreshUserSockets(deps: Deps, userId: string): void {
+  void rebindLocal(deps, userId);
+  if (deps.redis) deps.io.serverSideEmit(USER_CHANGED, userId);
+}
+
+export function listenForUserChanges(deps: Deps): void {
+  deps.io.on(USER_CHANGED, (userId: string) => void rebindLocal(deps, userId));
+}
+
+async function rebindLocal(deps: Deps, userId: string): Promise<void> {
+  const ids = [...(deps.io.of('/').adapter.rooms.get(rooms.user(userId)) ?? [])];
+  for (const id of ids) {
+    const socket = deps.io.of('/').sockets.get(id);
+    const session = socket?.data.session;
+    if (!socket || !session) continue;
+    try {
+      const actor = await deps.db.read((manager) => loadActor({ manager, query: (sql, p) => queryRows(manager, sql, p) }, userId, session.actor.sessionId));
+      if (socket.data.session !== session) continue; // re-authenticated meanwhile, with a fresh actor
+      if (!actor) {
+        socket.disconnect(true);
+        continue;
+      }
+      socket.data.session = { ...session, actor };
+      joinRoomsOf(socket, actor);
+    } catch (err) {
+      deps.log.warn({ err, userId }, 'could not refresh a socket after a user change');
+    }
+  }
 }
 
 /** Verifies an access token and loads its actor; null when the token or its session is no good. */

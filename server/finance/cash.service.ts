@@ -1,6 +1,6 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { CashCollection } from '../../protocol/finance.js';
-import { rooms } from '../auth/actor.js';
+import { adminRooms, rooms } from '../auth/actor.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { loadOrder } from '../orders/orders.read.js';
 import { push } from '../outbox/outbox.js';
@@ -62,7 +62,7 @@ export async function collectCash(ctx: Ctx, input: ParsedInputOf<'cash:collect'>
       [order.id, actor.userId, order.total_minor, input.amount, input.reason ?? null, txId],
     );
     const collection = toCollection(row!);
-    await push(ctx.deps, tx, [rooms.vendor(order.vendor_id), rooms.admins], 'cash:collected', collection);
+    await push(ctx.deps, tx, [rooms.vendor(order.vendor_id), ...adminRooms([order.zone_id])], 'cash:collected', collection);
     return collection;
   });
 }

@@ -1,6 +1,6 @@
 import type { CartProblem, ErrorCode, ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Tx } from '../../db/tx.js';
-import { rooms } from '../auth/actor.js';
+import { adminRooms, rooms } from '../auth/actor.js';
 import { deliveryTarget, priceCart, type PricedGroup } from '../cart/pricing.js';
 import { currentCart, shopOf } from '../cart/cart.service.js';
 import { moveStock } from '../catalog/stock.service.js';
@@ -136,7 +136,7 @@ export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>):
     const orders = [];
     for (const id of orderIds) {
       const order = toOrder(await loadOrder(tx, actor, id));
-      await push(ctx.deps, tx, [rooms.vendor(order.vendorId), rooms.admins], 'order:new', order);
+      await push(ctx.deps, tx, [rooms.vendor(order.vendorId), ...adminRooms([order.zoneId])], 'order:new', order);
       orders.push(order);
     }
     // Last, because the product rows stay locked until commit and popular products are shared by every checkout.

@@ -1,5 +1,5 @@
 import type { Order, OrderStatus } from '../../protocol/ordering.js';
-import { rooms } from '../auth/actor.js';
+import { adminRooms, rooms } from '../auth/actor.js';
 import { notFound } from '../errors.js';
 import type { Actor, Reader } from '../rpc/context.js';
 import { adminZones, isAdmin } from '../users/scope.js';
@@ -99,9 +99,9 @@ export async function loadOrder(r: Reader, actor: Actor, id: string, lock = fals
   return row;
 }
 
-export const orderRooms = (o: Pick<OrderRecord, 'shop_id' | 'vendor_id' | 'driver_id'>): string[] => [
+export const orderRooms = (o: Pick<OrderRecord, 'shop_id' | 'vendor_id' | 'driver_id' | 'zone_id'>): string[] => [
   rooms.shop(o.shop_id),
   rooms.vendor(o.vendor_id),
-  rooms.admins,
+  ...adminRooms([o.zone_id]),
   ...(o.driver_id ? [rooms.driver(o.driver_id)] : []),
 ];

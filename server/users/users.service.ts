@@ -5,6 +5,7 @@ import type { Tx } from '../../db/tx.js';
 import { audit } from '../audit.js';
 import { hashPassword, revokeSessions } from '../auth/auth.service.js';
 import { clearFailures, loginKeysOf } from '../auth/lockout.js';
+import { refreshUserSockets } from '../auth/session.js';
 import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { page, decodeCursor } from '../pagination.js';
@@ -167,6 +168,7 @@ export async function updateUser(ctx: Ctx, input: ParsedInputOf<'users:update'>)
     await audit(tx, ctx, 'USER_UPDATE', { type: 'user', id: input.id }, { fields: Object.keys(input).filter((k) => k !== 'id') });
     // The role travels with every session, and a password change must end the old ones.
     if (role !== current.role || hash) await revokeSessions(ctx, tx, input.id, role !== current.role ? 'role changed' : 'password set by an admin');
+    else tx.afterCommit(() => refreshUserSockets(ctx.deps, input.id));
     return (await findUser(tx, input.id))!;
   });
 }

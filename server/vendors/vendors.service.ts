@@ -1,7 +1,7 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Vendor, VendorStatus } from '../../protocol/vendors.js';
 import type { Tx } from '../../db/tx.js';
-import { rooms } from '../auth/actor.js';
+import { adminRooms, rooms } from '../auth/actor.js';
 import { audit } from '../audit.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { push } from '../outbox/outbox.js';
@@ -168,11 +168,17 @@ export async function setVendorStatus(ctx: Ctx, input: ParsedInputOf<'vendors:se
     }
     await tx.query('UPDATE vendors SET status = $2, status_reason = $3, updated_at = now() WHERE id = $1', [input.id, input.status, input.reason]);
     await audit(tx, ctx, 'VENDOR_STATUS', { type: 'vendor', id: input.id }, { from: current.status, to: input.status, reason: input.reason });
-    await push(ctx.deps, tx, [...current.zones.map((z) => rooms.zone(z.zoneId)), rooms.vendor(input.id), rooms.admins], 'vendor:status', {
-      vendorId: input.id,
-      status: input.status,
-      reason: input.reason,
-    });
+    await push(
+      ctx.deps,
+      tx,
+      [...current.zones.map((z) => rooms.zone(z.zoneId)), rooms.vendor(input.id), ...adminRooms(current.zones.map((z) => z.zoneId))],
+      'vendor:status',
+      {
+        vendorId: input.id,
+        status: input.status,
+        reason: input.reason,
+      },
+    );
     return toVendor((await find(tx, input.id))!);
   });
 }
