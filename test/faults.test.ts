@@ -4,6 +4,7 @@ import { call } from '../protocol/client.js';
 import type { Order } from '../protocol/index.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { placeOrder } from './support/delivery.js';
+import { until } from './support/until.js';
 import { key, makeProduct, makeShops, openVendors, syncAll } from './support/ordering.js';
 
 /** A Redis of this test's own on a free port, so stopping it disturbs nothing else on the machine. */
@@ -34,13 +35,6 @@ async function stopRedis(): Promise<void> {
 }
 
 const ready = async (url: string) => (await fetch(`${url}/ready`)).json() as Promise<{ status: string; redis: string }>;
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 let h: Harness;
 let nodeB: string;

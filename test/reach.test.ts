@@ -4,6 +4,7 @@ import { call } from '../protocol/client.js';
 import type { Order } from '../protocol/index.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { placeOrder } from './support/delivery.js';
+import { until } from './support/until.js';
 import { makeProduct, makeShops, openVendors, syncAll } from './support/ordering.js';
 
 /** What a user hears follows what they may reach: zone limits, and changes to it on open sockets. */
@@ -24,14 +25,6 @@ beforeAll(async () => {
   await openVendors(h, admin, vendors);
 });
 afterAll(() => h.close());
-
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const reaches = (s: Session, orderId: string) =>
   call(s.socket, 'orders:get', { id: orderId }).then(
