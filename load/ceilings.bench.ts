@@ -20,13 +20,12 @@ const CALLS = Number(process.env.BENCH_CALLS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 20);
 const database = await freshDatabase('lilium_bench_ceilings');
-const PASSWORD = DEMO_PASSWORD;
 const startLilium = (env: Record<string, string> = {}) => startNode(database.url, { STOCK_PUSH_INTERVAL_MS: '1', ...env });
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 async function login(url: string, email: string): Promise<{ socket: LiliumSocket; token: string }> {
   const socket: LiliumSocket = io(url, { transports: ['websocket'] });
-  const r = await call(socket, 'auth:login', { app: email.startsWith('shop') ? 'mobile' : 'dashboard', login: email, password: PASSWORD });
+  const r = await call(socket, 'auth:login', { app: email.startsWith('shop') ? 'mobile' : 'dashboard', login: email, password: DEMO_PASSWORD });
   return { socket, token: r.accessToken };
 }
 

@@ -14,13 +14,15 @@ import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { checkout } from '../server/orders/checkout.service.js';
 import { createCtx } from '../server/rpc/context.js';
-import { BENCH_ENV, freshDatabase, machine, writeResult } from './setup.js';
+import { BENCH_ENV, freshDatabase, machine, openVendors, writeResult } from './setup.js';
 import { runBounded, summary } from './stats.js';
 
 const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 2000);
 const SHOPS = Number(process.env.BENCH_SHOPS ?? 40);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PER_VENDOR = Number(process.env.BENCH_PRODUCTS ?? 30);
+// Each shop has one cart: two checkouts of one cart at once race for it and one finds it empty.
+if (SHOPS < CONCURRENCY) throw new Error(`BENCH_SHOPS (${SHOPS}) must be at least BENCH_CONCURRENCY (${CONCURRENCY})`);
 const database = await freshDatabase('lilium_bench_checkout');
 const config = loadConfig({ ...BENCH_ENV, DATABASE_URL: database.url });
 const app = await createApp(config, { log: createLogger('warn') });
@@ -36,7 +38,7 @@ const adminSocket = await connect('admin@demo.lilium');
 const zones = (await call(adminSocket, 'zones:list', {})).items;
 const dashboards = await Promise.all([1, 2, 3].map((i) => connect(`vendor${i}@demo.lilium`)));
 const vendorIds = await Promise.all(dashboards.map(async (s) => (await call(s, 'me:get', {})).vendorId!));
-for (const id of vendorIds) await call(adminSocket, 'vendors:update', { id, zones: zones.map((z) => ({ zoneId: z.id, deliveryFee: 500, minOrderValue: 0 })) });
+await openVendors(adminSocket, vendorIds, 500);
 const [category] = await db.query<{ id: string }>(`SELECT id FROM categories WHERE slug = 'sugar'`);
 const products: string[][] = [];
 for (const [v, s] of dashboards.entries()) {

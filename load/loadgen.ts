@@ -15,7 +15,7 @@ import { call, type LiliumSocket } from '../protocol/client.js';
 import type { EventName, InputOf, ResultOf } from '../protocol/index.js';
 import type { Order } from '../protocol/ordering.js';
 import { htmlReport } from './report.js';
-import { BENCH_REDIS_URL, DEMO_PASSWORD, freshDatabase, machine, startNode, stopAll, writeResult } from './setup.js';
+import { BENCH_REDIS_URL, DEMO_PASSWORD, freshDatabase, machine, openVendors, startNode, stopAll, writeResult } from './setup.js';
 import { summary } from './stats.js';
 
 const { values } = parseArgs({
@@ -35,7 +35,6 @@ const SHOPS = Math.min(1000, Math.max(1, Number(values.shops)));
 /** The mix: the share of visits that search before choosing, and the most lines a cart gets. */
 const SEARCH_SHARE = Math.min(1, Math.max(0, Number(values.search)));
 const MAX_ITEMS = Math.min(20, Math.max(1, Number(values.items)));
-const PASSWORD = DEMO_PASSWORD;
 
 // ---- the cluster ----------------------------------------------------------------------------------------
 const database = await freshDatabase('lilium_load');
@@ -68,7 +67,7 @@ async function rpc<E extends EventName>(socket: LiliumSocket, event: E, input: I
 
 let next = 0;
 const nodeUrl = () => urls[next++ % urls.length]!;
-async function login(email: string, password = PASSWORD): Promise<{ socket: LiliumSocket; userId: string }> {
+async function login(email: string, password = DEMO_PASSWORD): Promise<{ socket: LiliumSocket; userId: string }> {
   const socket: LiliumSocket = io(nodeUrl(), { transports: ['websocket'] });
   const app = email.startsWith('shop') ? 'mobile' : email.startsWith('driver') ? 'driver' : 'dashboard';
   const r = await call(socket, 'auth:login', { app, login: email, password });
@@ -79,8 +78,11 @@ async function login(email: string, password = PASSWORD): Promise<{ socket: Lili
 const boss = await login('admin@demo.lilium');
 const zones = (await call(boss.socket, 'zones:list', {})).items;
 const approved = (await call(boss.socket, 'vendors:list', { status: 'APPROVED' })).items;
-for (const v of approved)
-  await call(boss.socket, 'vendors:update', { id: v.id, zones: zones.map((z) => ({ zoneId: z.id, deliveryFee: 1000, minOrderValue: 0 })) });
+await openVendors(
+  boss.socket,
+  approved.map((v) => v.id),
+  1000,
+);
 // Stock high enough that the run never sells out, recorded to check the balance afterwards.
 await db.query(`UPDATE products SET stock = 1000000`);
 const startStock = new Map((await db.query<{ id: string; stock: number }>('SELECT id, stock FROM products')).rows.map((r) => [r.id, Number(r.stock)]));

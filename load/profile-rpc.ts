@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { call, type LiliumSocket } from '../protocol/client.js';
-import { BENCH_ENV, freshDatabase, startProcess, stopAll } from './setup.js';
+import { BENCH_ENV, DEMO_PASSWORD, freshDatabase, startProcess, stopAll } from './setup.js';
 import { runBounded, summary } from './stats.js';
 
 const EVENT = (process.env.BENCH_EVENT ?? 'cart:get') as 'cart:get';
@@ -26,7 +26,7 @@ const url = match[1]!;
 const sockets: LiliumSocket[] = [];
 for (let i = 0; i < 32; i++) {
   const s: LiliumSocket = io(url, { transports: ['websocket'] });
-  await call(s, 'auth:login', { app: 'mobile', login: 'shop1@demo.lilium', password: 'lilium-demo-pass' });
+  await call(s, 'auth:login', { app: 'mobile', login: 'shop1@demo.lilium', password: DEMO_PASSWORD });
   sockets.push(s);
 }
 const r = await runBounded(CALLS, 32, (i) => call(sockets[i % 32]!, EVENT, {}));

@@ -3,10 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
+import { call, type LiliumSocket } from '../protocol/client.js';
 
 const BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const DEMO_PASSWORD = 'lilium-demo-pass';
+export { DEFAULT_DEMO_PASSWORD as DEMO_PASSWORD } from '../server/config.js';
 
 /** Settings that keep the server out of the measurement's way: quiet logs, cheap hashes, no rate limit. */
 export const BENCH_ENV = {
@@ -76,4 +77,10 @@ export function writeResult(name: string, body: string): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/${name}`, body);
   return `${dir}/${name}`;
+}
+
+/** Demo vendors made to deliver to every zone with no minimum order, so any shop can order from them. */
+export async function openVendors(admin: LiliumSocket, vendorIds: string[], deliveryFee: number): Promise<void> {
+  const zones = (await call(admin, 'zones:list', {})).items;
+  for (const id of vendorIds) await call(admin, 'vendors:update', { id, zones: zones.map((z) => ({ zoneId: z.id, deliveryFee, minOrderValue: 0 })) });
 }

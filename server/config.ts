@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The demo accounts' password unless DEMO_PASSWORD says otherwise; tests and benchmarks sign in with it. */
+export const DEFAULT_DEMO_PASSWORD = 'lilium-demo-pass';
+
 const DEV_JWT_SECRET = 'lilium-development-secret-do-not-use-in-production';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -37,7 +40,7 @@ const env = z
     UPLOAD_DIR: z.string().min(1).default('./data/uploads'),
     UPLOAD_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    DEMO_PASSWORD: z.string().min(10, 'must be at least 10 characters').default('lilium-demo-pass'),
+    DEMO_PASSWORD: z.string().min(10, 'must be at least 10 characters').default(DEFAULT_DEMO_PASSWORD),
     SEED: z.enum(['auto', 'never']).default('auto'),
     RPC_MAX_BYTES: positiveInt.default(64 * 1024),
     RATE_LIMIT_PER_S: positiveInt.default(50),

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { demoLogins } from '../db/seed/seed.js';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, DEFAULT_DEMO_PASSWORD, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import type { Registration } from './rpc/rpc.js';
 
@@ -38,7 +38,7 @@ process.stdout.write(
     `  health ${app.url}/health   ready ${app.url}/ready   metrics ${app.url}/metrics   AsyncAPI ${app.url}/asyncapi.json`,
     app.seeded ? '  seeded the demo data; demo logins:' : '  demo logins (when the demo data was seeded):',
     ...demoLogins.map((d) => `    ${d.email.padEnd(26)} ${d.role.padEnd(16)} ${d.note}`),
-    `  password: ${config.demoPassword === 'lilium-demo-pass' ? 'lilium-demo-pass' : '(DEMO_PASSWORD)'}`,
+    `  password: ${config.demoPassword === DEFAULT_DEMO_PASSWORD ? DEFAULT_DEMO_PASSWORD : '(DEMO_PASSWORD)'}`,
     '',
   ].join('\n'),
 );

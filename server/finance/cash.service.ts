@@ -103,27 +103,27 @@ export async function handOver(ctx: Ctx, input: ParsedInputOf<'cash:handover'>):
   });
 }
 
-/** Drivers holding cash, how much, and since when: the oldest collection not covered by handovers (first in, first out). */
+/**
+ * Drivers holding cash, how much, and since when: the oldest collection not covered by handovers
+ * (first in, first out), found where the running total of collections passes what was handed over.
+ */
 export async function pendingCash(ctx: Ctx): Promise<ResultOf<'finance:pending-cash'>> {
-  return ctx.read(async (r) => {
-    const holders = await r.query<{ driver_id: string; name: string; amount: number; handed: number }>(
-      `SELECT u.id AS driver_id, u.name, b.amount,
-              coalesce((SELECT sum(h.amount_minor) FROM cash_handovers h WHERE h.driver_id = u.id), 0)::bigint AS handed
-         FROM (SELECT substr(account, 13)::uuid AS driver_id, sum(amount)::bigint AS amount FROM ledger_entries
-                WHERE account LIKE 'driver_cash:%' GROUP BY account HAVING sum(amount) > 0) b
-         JOIN users u ON u.id = b.driver_id
-        ORDER BY b.amount DESC, u.id`,
-    );
-    const items = [];
-    for (const h of holders) {
-      const collections = await r.query<{ amount: number; at: Date }>(
-        'SELECT collected_minor AS amount, at FROM cash_collections WHERE driver_id = $1 ORDER BY at, id',
-        [h.driver_id],
-      );
-      let covered = h.handed;
-      const oldest = collections.find((c) => (covered -= c.amount) < 0);
-      items.push({ driverId: h.driver_id, name: h.name, amount: h.amount, since: new Date((oldest ?? collections.at(-1))!.at).toISOString() });
-    }
-    return { items, total: items.reduce((s, i) => s + i.amount, 0) };
-  });
+  const rows = await ctx.read((r) =>
+    r.query<{ driver_id: string; name: string; amount: number; since: Date }>(
+      `WITH held AS (
+         SELECT substr(account, 13)::uuid AS driver_id, sum(amount)::bigint AS amount FROM ledger_entries
+          WHERE account LIKE 'driver_cash:%' GROUP BY account HAVING sum(amount) > 0),
+       handed AS (SELECT driver_id, sum(amount_minor) AS amount FROM cash_handovers WHERE driver_id IN (SELECT driver_id FROM held) GROUP BY driver_id),
+       running AS (
+         SELECT driver_id, at, sum(collected_minor) OVER (PARTITION BY driver_id ORDER BY at, id) AS upto FROM cash_collections
+          WHERE driver_id IN (SELECT driver_id FROM held))
+       SELECT held.driver_id, u.name, held.amount,
+              coalesce((SELECT min(at) FROM running WHERE running.driver_id = held.driver_id AND running.upto > coalesce(handed.amount, 0)),
+                       (SELECT max(at) FROM running WHERE running.driver_id = held.driver_id)) AS since
+         FROM held JOIN users u ON u.id = held.driver_id LEFT JOIN handed ON handed.driver_id = held.driver_id
+        ORDER BY held.amount DESC, held.driver_id`,
+    ),
+  );
+  const items = rows.map((h) => ({ driverId: h.driver_id, name: h.name, amount: h.amount, since: new Date(h.since).toISOString() }));
+  return { items, total: items.reduce((s, i) => s + i.amount, 0) };
 }

@@ -24,11 +24,12 @@ interface SettlementRow {
   net_minor: number;
   order_ids: string[];
   created_at: Date;
+  created_key: string;
   verified_at: Date | null;
   paid_at: Date | null;
 }
 
-const SELECT = `SELECT s.*, ARRAY(SELECT so.order_id FROM settlement_orders so WHERE so.settlement_id = s.id ORDER BY so.order_id) AS order_ids FROM settlements s`;
+const SELECT = `SELECT s.*, s.created_at::text AS created_key, ARRAY(SELECT so.order_id FROM settlement_orders so WHERE so.settlement_id = s.id ORDER BY so.order_id) AS order_ids FROM settlements s`;
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 const toSettlement = (s: SettlementRow): Settlement => ({
@@ -171,12 +172,9 @@ export async function listSettlements(ctx: Ctx, input: ParsedInputOf<'settlement
     where.push(`(s.created_at, s.id) < (${bind(at)}::timestamptz, ${bind(id)}::uuid)`);
   }
   const rows = await ctx.read((r) =>
-    r.query<SettlementRow & { at_key: string }>(
-      `${SELECT.replace('SELECT s.*,', 'SELECT s.*, s.created_at::text AS at_key,')} WHERE ${where.join(' AND ')} ORDER BY s.created_at DESC, s.id DESC LIMIT ${bind(input.limit + 1)}`,
-      params,
-    ),
+    r.query<SettlementRow>(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY s.created_at DESC, s.id DESC LIMIT ${bind(input.limit + 1)}`, params),
   );
-  return page(rows, input.limit, toSettlement, (s) => [s.at_key, s.id]);
+  return page(rows, input.limit, toSettlement, (s) => [s.created_key, s.id]);
 }
 
 const CSV_HEADER = [

@@ -30,6 +30,8 @@ export interface OrderRecord {
   eta_at: Date | null;
   delivered_at: Date | null;
   created_at: Date;
+  /** created_at at full precision, for cursors. */
+  created_key: string;
   items: Array<{ productId: string; nameAr: string; nameEn: string; categoryId: string; unitPrice: number; quantity: number; orderedQuantity: number }>;
   timeline: Array<{ status: OrderStatus; at: string; by: string | null; reason: string | null }>;
 }
@@ -38,6 +40,7 @@ export const ORDER_SELECT = `
   SELECT o.id, o.number, o.checkout_id, o.shop_id, o.vendor_id, v.name AS vendor_name, o.zone_id, o.address_id, o.status,
          o.subtotal_minor, o.discount_minor, o.delivery_fee_minor, o.total_minor, o.currency, o.commission_bps, o.promotion_id,
          pr.name_ar AS promotion_name_ar, pr.name_en AS promotion_name_en, pr.coupon_code, o.note, o.driver_id, o.delivery_code, o.eta_at, o.delivered_at, o.created_at,
+         o.created_at::text AS created_key,
          coalesce((SELECT json_agg(json_build_object('productId', i.product_id, 'nameAr', i.name_ar, 'nameEn', i.name_en, 'categoryId', i.category_id,
                     'unitPrice', i.unit_price_minor, 'quantity', i.quantity, 'orderedQuantity', i.ordered_quantity) ORDER BY i.name_en, i.product_id)
                      FROM order_items i WHERE i.order_id = o.id), '[]') AS items,

@@ -26,13 +26,9 @@ export async function listOrders(ctx: Ctx, input: ParsedInputOf<'orders:list'>):
     where.push(`(o.created_at, o.id) < (${bind(at)}::timestamptz, ${bind(id)}::uuid)`);
   }
   const rows = await ctx.read((r) =>
-    r.query<OrderRecord & { at_key: string }>(
-      `SELECT * FROM (${ORDER_SELECT.replace('SELECT o.id,', 'SELECT o.created_at::text AS at_key, o.id,')} WHERE ${where.join(' AND ')}
-        ORDER BY o.created_at DESC, o.id DESC LIMIT ${bind(input.limit + 1)}) page`,
-      params,
-    ),
+    r.query<OrderRecord>(`${ORDER_SELECT} WHERE ${where.join(' AND ')} ORDER BY o.created_at DESC, o.id DESC LIMIT ${bind(input.limit + 1)}`, params),
   );
-  return page(rows, input.limit, toOrder, (o) => [o.at_key, o.id]);
+  return page(rows, input.limit, toOrder, (o) => [o.created_key, o.id]);
 }
 
 export const getOrder = (ctx: Ctx, { id }: ParsedInputOf<'orders:get'>): Promise<ResultOf<'orders:get'>> =>

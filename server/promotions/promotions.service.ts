@@ -5,26 +5,12 @@ import { AppError, forbidden, notFound } from '../errors.js';
 import { decodeCursor, page } from '../pagination.js';
 import { actorOf, type Actor, type Ctx, type Reader } from '../rpc/context.js';
 import { isAdmin } from '../users/scope.js';
+import type { PromotionRule } from './rules.js';
 
-interface PromotionRecord {
-  id: string;
-  vendor_id: string | null;
-  name_ar: string;
-  name_en: string;
-  kind: Promotion['kind'];
-  percent_bps: number | null;
-  amount_minor: number | null;
-  buy_qty: number | null;
-  get_qty: number | null;
-  tiers: Promotion['tiers'];
-  min_purchase_minor: number;
-  max_discount_minor: number | null;
+/** The stored promotion: the rule pricing applies, plus its window, limits and state. */
+interface PromotionRecord extends PromotionRule {
   starts_at: Date;
   ends_at: Date;
-  zone_ids: string[];
-  product_ids: string[];
-  category_ids: string[];
-  coupon_code: string | null;
   usage_limit: number | null;
   used_count: number;
   active: boolean;
@@ -148,12 +134,12 @@ export async function listPromotions(ctx: Ctx, input: ParsedInputOf<'promotions:
     where.push(`(created_at, id) < (${bind(at)}::timestamptz, ${bind(id)}::uuid)`);
   }
   const rows = await ctx.read((r) =>
-    r.query<PromotionRecord & { at_key: string }>(
-      `SELECT *, created_at::text AS at_key FROM promotions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ${bind(input.limit + 1)}`,
+    r.query<PromotionRecord & { created_key: string }>(
+      `SELECT *, created_at::text AS created_key FROM promotions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ${bind(input.limit + 1)}`,
       params,
     ),
   );
-  return page(rows, input.limit, toPromotion, (p) => [p.at_key, p.id]);
+  return page(rows, input.limit, toPromotion, (p) => [p.created_key, p.id]);
 }
 
 export async function getPromotion(ctx: Ctx, { id }: ParsedInputOf<'promotions:get'>): Promise<ResultOf<'promotions:get'>> {

@@ -6,7 +6,7 @@ export const TEST_RUN = process.env.LILIUM_TEST_RUN ?? 'local';
 export const TEMPLATE_DB = `lilium_tpl_${TEST_RUN}`;
 /** Every test database of this run starts with this. */
 export const TEST_DB_PREFIX = `lilium_t_${TEST_RUN}_`;
-export const DEMO_PASSWORD = 'lilium-demo-pass';
+export { DEFAULT_DEMO_PASSWORD as DEMO_PASSWORD } from '../../server/config.js';
 
 export function dbUrl(name: string): string {
   const url = new URL(TEST_PG_URL);
