@@ -11,7 +11,7 @@ import type { Deps, IoServer } from './deps.js';
 import { mountFiles } from './http/files.js';
 import { mountHttpRoutes, mountNotFound } from './http/routes.js';
 import { loadNativeUws } from './http/uws.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, withSafeErrors, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { handlers } from './modules.js';
 import { deliverPending, logTransport } from './notifications/outbox.js';
@@ -20,6 +20,7 @@ import { sweepOrphans } from './uploads/uploads.service.js';
 import { ReadCache } from './cache.js';
 import { connectRedis, countPublishFailures } from './redis.js';
 import { sweepIdempotencyKeys } from './rpc/idempotency.js';
+import { ConnectionGuard } from './rpc/connections.js';
 import { Inflight, mount } from './rpc/mount.js';
 import type { Registration } from './rpc/rpc.js';
 
@@ -41,7 +42,7 @@ export interface AppOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const log = options.log ?? createLogger(config.logLevel);
+  const log = withSafeErrors(options.log ?? createLogger(config.logLevel));
   const uws = loadNativeUws();
   const metrics = new Metrics();
 
@@ -59,9 +60,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
   const publishFailures = pub ? countPublishFailures(pub) : () => 0;
 
+  const connections = new ConnectionGuard(config);
   const io: IoServer = new Server({
     serveClient: false,
-    cors: { origin: config.corsOrigins.includes('*') ? true : config.corsOrigins, credentials: true },
+    // Tokens travel in the handshake, not in cookies: credentials cross origins only to the configured ones.
+    cors:
+      config.corsOrigins.length && !config.corsOrigins.includes('*') ? { origin: config.corsOrigins, credentials: true } : { origin: '*', credentials: false },
+    allowRequest: connections.allowRequest,
     maxHttpBufferSize: Math.max(1_000_000, config.rpc.maxBytes * 2),
     ...(pub && sub && config.redis ? { adapter: createAdapter(pub, sub, { key: `${config.redis.prefix}#socket.io` }) } : {}),
   });
@@ -84,6 +89,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   mountHttpRoutes(http, deps, () => inflight.draining);
   mountFiles(http, uws, deps);
   io.attachApp(http);
+  connections.watch(io, metrics);
   mountNotFound(http);
 
   io.use(handshakeAuth(deps));

@@ -36,9 +36,17 @@ const env = z
     PASSWORD_RESET_TTL_S: positiveInt.default(30 * 60),
     TRUST_PROXY: flag.default(false),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
-    CORS_ORIGINS: list.default(['*']),
+    CORS_ORIGINS: list.default([]),
+    METRICS_ALLOW: list.default(['127.0.0.1', '::1']),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    MAX_CONNECTIONS: positiveInt.default(20_000),
+    MAX_CONNECTIONS_PER_ADDRESS: positiveInt.default(200),
+    AUTH_TIMEOUT_S: positiveInt.max(3600).default(10),
     UPLOAD_DIR: z.string().min(1).default('./data/uploads'),
     UPLOAD_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
+    UPLOAD_MAX_PIXELS: positiveInt.default(25_000_000),
+    UPLOAD_RATE_PER_MIN: positiveInt.default(30),
+    UPLOAD_BURST: positiveInt.default(10),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DEMO_PASSWORD: z.string().min(10, 'must be at least 10 characters').default(DEFAULT_DEMO_PASSWORD),
     SEED: z.enum(['auto', 'never']).default('auto'),
@@ -87,9 +95,14 @@ const env = z
     passwordResetTtlS: v.PASSWORD_RESET_TTL_S,
     /** Behind a proxy every client has the proxy's address: take the client's from the last X-Forwarded-For hop. */
     trustProxy: v.TRUST_PROXY,
+    /** Browser origins allowed to connect with credentials; none (or `*`) lets any origin connect without them. */
     corsOrigins: v.CORS_ORIGINS,
+    /** `/metrics` answers these addresses (or subnets), or a request bearing METRICS_TOKEN. */
+    metrics: { allow: v.METRICS_ALLOW, token: v.METRICS_TOKEN ?? null },
+    connections: { maxTotal: v.MAX_CONNECTIONS, maxPerAddress: v.MAX_CONNECTIONS_PER_ADDRESS, authTimeoutS: v.AUTH_TIMEOUT_S },
     uploadDir: v.UPLOAD_DIR,
     uploadMaxBytes: v.UPLOAD_MAX_BYTES,
+    uploads: { maxPixels: v.UPLOAD_MAX_PIXELS, ratePerMin: v.UPLOAD_RATE_PER_MIN, burst: v.UPLOAD_BURST },
     logLevel: v.LOG_LEVEL,
     demoPassword: v.DEMO_PASSWORD,
     seed: v.SEED,
@@ -123,6 +136,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const name = String(issue.path[0] ?? 'environment');
   const value = source[name];
   const shown =
-    value === undefined ? 'it is not set' : name.includes('SECRET') || name.includes('PASSWORD') ? 'got a hidden value' : `got ${JSON.stringify(value)}`;
+    value === undefined
+      ? 'it is not set'
+      : name.includes('SECRET') || name.includes('PASSWORD') || name.includes('TOKEN')
+        ? 'got a hidden value'
+        : `got ${JSON.stringify(value)}`;
   throw new ConfigError(`config: ${name} ${issue.message.replace(/^Invalid input: /, '')} (${shown})`);
 }

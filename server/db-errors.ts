@@ -13,3 +13,14 @@ export async function mapConstraintErrors<T>(work: () => Promise<T>, conflictMes
     throw err;
   }
 }
+
+/**
+ * PostgreSQL's data exceptions (SQLSTATE class 22: a malformed uuid or timestamp, a number out of
+ * range, text too long, an invalid byte sequence) are caused by what the client sent, so they are
+ * BAD_REQUEST, never INTERNAL. The message names only the class; the offending value is not echoed.
+ */
+export function dataError(err: unknown): AppError | null {
+  const code = codeOf(err);
+  if (typeof code !== 'string' || !/^22[0-9A-Z]{3}$/.test(code)) return null;
+  return new AppError('BAD_REQUEST', 'a value in the input does not fit its field', { sqlState: code });
+}

@@ -5,10 +5,40 @@ export function encodeCursor(parts: string[]): string {
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, length: number): string[] {
+/** The column type of each part of a cursor, named as in the SQL cast it is bound with. */
+export type CursorPart = 'uuid' | 'timestamptz' | 'bigint' | 'integer' | 'text';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** As PostgreSQL prints a timestamptz (`created_at::text`): `2026-11-25 15:22:18.123456+00`. */
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?([+-]\d{2}(:?\d{2}){0,2}|Z)?$/;
+const COUNT = /^\d{1,16}$/;
+
+function validTimestamp(s: string): boolean {
+  const m = TIMESTAMP.exec(s);
+  if (!m) return false;
+  const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return y >= 1 && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d && h < 24 && mi < 60 && se < 60;
+}
+
+/** Keys are never negative (prices, counts, serial ids, offsets), so neither is a cursor's. */
+const FITS: Record<CursorPart, (s: string) => boolean> = {
+  uuid: (s) => UUID.test(s),
+  timestamptz: validTimestamp,
+  bigint: (s) => COUNT.test(s) && Number(s) <= Number.MAX_SAFE_INTEGER,
+  integer: (s) => COUNT.test(s) && Number(s) <= 2_147_483_647,
+  text: (s) => !s.includes('\u0000'),
+};
+
+/**
+ * Decodes a cursor and checks every part against the type of the column it is compared with, so
+ * an edited cursor is BAD_REQUEST here rather than a database error later.
+ */
+export function decodeCursor<const K extends readonly CursorPart[]>(cursor: string, kinds: K): { -readonly [I in keyof K]: string } {
   try {
     const parts: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-    if (Array.isArray(parts) && parts.length === length && parts.every((p) => typeof p === 'string')) return parts as string[];
+    if (Array.isArray(parts) && parts.length === kinds.length && parts.every((p, i) => typeof p === 'string' && FITS[kinds[i]!](p)))
+      return parts as { -readonly [I in keyof K]: string };
   } catch {
     // fall through to the coded error
   }

@@ -3,7 +3,7 @@ import type { Tx } from '../../db/tx.js';
 import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { markStockChanged } from '../outbox/outbox.js';
-import { decodeCursor, encodeCursor } from '../pagination.js';
+import { decodeCursor, encodeCursor, type CursorPart } from '../pagination.js';
 import { actorOf, type Actor, type Ctx, type Reader } from '../rpc/context.js';
 import { attachUploads } from '../uploads/uploads.service.js';
 import { isAdmin } from '../users/scope.js';
@@ -31,7 +31,7 @@ function visibility(actor: Actor, bind: (v: unknown) => string): string {
 }
 
 type Sort = NonNullable<ParsedInputOf<'products:list'>['sort']>;
-const ORDER: Record<Exclude<Sort, 'relevance'>, { by: string; key: string; cmp: '>' | '<'; cast: string }> = {
+const ORDER: Record<Exclude<Sort, 'relevance'>, { by: string; key: string; cmp: '>' | '<'; cast: CursorPart }> = {
   price_asc: { by: 'p.price_minor, p.id', key: 'p.price_minor', cmp: '>', cast: 'bigint' },
   price_desc: { by: 'p.price_minor DESC, p.id DESC', key: 'p.price_minor', cmp: '<', cast: 'bigint' },
   name: { by: 'lower(p.name_en), p.id', key: 'lower(p.name_en)', cmp: '>', cast: 'text' },
@@ -106,7 +106,7 @@ async function searchTerm(ctx: Ctx, q: string, where: string[], bind: (v: unknow
 }
 
 function cursorFor(cursor: string, sort: Sort): string[] {
-  const parts = decodeCursor(cursor, sort === 'relevance' ? 2 : 3);
+  const parts: string[] = sort === 'relevance' ? decodeCursor(cursor, ['text', 'integer']) : decodeCursor(cursor, ['text', ORDER[sort].cast, 'uuid']);
   if (parts[0] !== sort) throw new AppError('BAD_REQUEST', 'the cursor belongs to another sort order');
   return parts.slice(1);
 }

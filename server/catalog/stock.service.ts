@@ -70,7 +70,7 @@ export async function stockHistory(ctx: Ctx, input: ParsedInputOf<'stock:history
     const product = await findProduct(r, input.productId);
     if (!product) throw notFound('product');
     assertCatalogReach(actor, product.vendor_id);
-    const before = input.cursor ? Number(decodeCursor(input.cursor, 1)[0]) : Number.MAX_SAFE_INTEGER;
+    const before = input.cursor ? Number(decodeCursor(input.cursor, ['bigint'])[0]) : Number.MAX_SAFE_INTEGER;
     const rows = await r.query<{ id: number; product_id: string; delta: number; stock_after: number; reason: string; actor_id: string | null; at: Date }>(
       'SELECT id, product_id, delta, stock_after, reason, actor_id, at FROM stock_history WHERE product_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
       [input.productId, before, input.limit + 1],

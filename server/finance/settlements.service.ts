@@ -168,7 +168,7 @@ export async function listSettlements(ctx: Ctx, input: ParsedInputOf<'settlement
   const where = ['true', ...scopeOf(actorOf(ctx), input.vendorId, bind)];
   if (input.status) where.push(`s.status = ${bind(input.status)}`);
   if (input.cursor) {
-    const [at, id] = decodeCursor(input.cursor, 2);
+    const [at, id] = decodeCursor(input.cursor, ['timestamptz', 'uuid']);
     where.push(`(s.created_at, s.id) < (${bind(at)}::timestamptz, ${bind(id)}::uuid)`);
   }
   const rows = await ctx.read((r) =>

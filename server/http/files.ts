@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { sessionFromToken } from '../auth/session.js';
 import type { Deps } from '../deps.js';
-import { FOLDERS, FILES_PREFIX, storeUpload } from '../uploads/uploads.service.js';
+import { RateLimiter } from '../rpc/rate-limit.js';
+import { FOLDERS, FILES_PREFIX, storeUpload, UploadRefused } from '../uploads/uploads.service.js';
 import { sniff } from '../uploads/sniff.js';
 import type { UwsModule } from './uws.js';
 import { asyncRoute, sendJson } from './respond.js';
@@ -13,7 +14,8 @@ const CATALOG_ROLES = ['SUPER_ADMIN', 'ADMIN', 'COMPANY_MANAGER', 'VENDOR'];
 const SERVED = new RegExp(`^${FILES_PREFIX}(${FOLDERS.image}|${FOLDERS.thumb}|${FOLDERS.export})/([0-9a-f-]{36})\\.(jpg|png|gif|webp|csv)$`);
 const TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', csv: 'text/csv; charset=utf-8' };
 
-const fail = (res: HttpResponse, status: number, code: string, message: string) => sendJson(res, status, { error: { code, message } });
+const fail = (res: HttpResponse, status: number, code: string, message: string, details?: Record<string, unknown>, headers?: Record<string, string>) =>
+  sendJson(res, status, { error: { code, message, ...(details ? { details } : {}) } }, headers);
 
 /** Reads a whole body, refusing (413) past `limit` bytes without buffering the rest. */
 function readBody(res: HttpResponse, limit: number, onBody: (body: Buffer) => void, onTooBig: () => void): void {
@@ -37,6 +39,8 @@ function readBody(res: HttpResponse, limit: number, onBody: (body: Buffer) => vo
 /** `POST /uploads` (multipart, field `file`, bearer token): images, or `?kind=csv` for catalogue imports. `GET /files/…` serves them. */
 export function mountFiles(app: TemplatedApp, uws: UwsModule, deps: Deps): void {
   const limit = deps.config.uploadMaxBytes;
+  // Decoding an image is the costliest thing a client can ask for: each user gets a budget.
+  const limiter = new RateLimiter(deps.config.uploads.ratePerMin / 60, deps.config.uploads.burst);
 
   app.post('/uploads', (res: HttpResponse, req: HttpRequest) => {
     // The request object is only valid until the first await: read everything now.
@@ -46,17 +50,20 @@ export function mountFiles(app: TemplatedApp, uws: UwsModule, deps: Deps): void 
     const declared = Number(req.getHeader('content-length') || '0');
     let gone = false;
     res.onAborted(() => (gone = true));
-    if (declared > limit) return fail(res, 413, 'PAYLOAD_TOO_LARGE', `uploads are limited to ${limit} bytes`);
+    const tooBig = () => fail(res, 413, 'PAYLOAD_TOO_LARGE', `uploads are limited to ${limit} bytes`, { reason: 'TOO_MANY_BYTES', maxBytes: limit });
+    if (declared > limit) return tooBig();
     readBody(
       res,
       limit,
       (body) => {
         handle(body).catch((err: unknown) => {
+          if (gone) return;
+          if (err instanceof UploadRefused) return fail(res, err.status, 'BAD_REQUEST', err.message, { reason: err.reason, ...err.details });
           deps.log.error({ err }, 'upload failed');
-          if (!gone) fail(res, 500, 'INTERNAL', 'internal error');
+          fail(res, 500, 'INTERNAL', 'internal error');
         });
       },
-      () => !gone && fail(res, 413, 'PAYLOAD_TOO_LARGE', `uploads are limited to ${limit} bytes`),
+      () => !gone && tooBig(),
     );
 
     async function handle(body: Buffer): Promise<void> {
@@ -65,19 +72,27 @@ export function mountFiles(app: TemplatedApp, uws: UwsModule, deps: Deps): void 
       if (gone) return;
       if (!session || session.expiresAt <= Date.now()) return fail(res, 401, 'UNAUTHENTICATED', 'a valid bearer token is required');
       if (wanted === 'csv' && !CATALOG_ROLES.includes(session.actor.role)) return fail(res, 403, 'FORBIDDEN', 'only catalogue staff upload imports');
+      const rate = limiter.take(session.actor.userId);
+      if (!rate.ok)
+        return fail(
+          res,
+          429,
+          'RATE_LIMITED',
+          'too many uploads; slow down',
+          { retryInMs: rate.retryInMs },
+          { 'retry-after': String(Math.ceil(rate.retryInMs / 1000)) },
+        );
       const parts = uws.getParts(body, contentType) ?? [];
       const file = parts.find((p) => p.name === 'file');
-      if (!file) return fail(res, 400, 'BAD_REQUEST', 'send the file as multipart form field "file"');
+      if (!file) return fail(res, 400, 'BAD_REQUEST', 'send the file as multipart form field "file"', { reason: 'NO_FILE' });
       const bytes = Buffer.from(file.data);
       const type = sniff(bytes);
       if (!type || type.kind !== wanted)
-        return fail(res, 415, 'BAD_REQUEST', wanted === 'image' ? 'not a JPEG, PNG, GIF or WebP image' : 'not a UTF-8 text file');
-      const stored = await storeUpload(deps, session.actor.userId, type, bytes).catch((err: unknown) => {
-        if (String(err).includes('unsupported image format') || String(err).includes('Input buffer')) return null;
-        throw err;
-      });
+        throw wanted === 'image'
+          ? new UploadRefused(415, 'NOT_AN_IMAGE', 'not a JPEG, PNG, GIF or WebP image')
+          : new UploadRefused(415, 'NOT_TEXT', 'not a UTF-8 text file');
+      const stored = await storeUpload(deps, session.actor.userId, type, bytes);
       if (gone) return;
-      if (!stored) return fail(res, 415, 'BAD_REQUEST', 'the image could not be read');
       sendJson(res, 201, stored);
     }
   });

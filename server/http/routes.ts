@@ -1,4 +1,6 @@
-import type { TemplatedApp } from 'uWebSockets.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { asyncApiDocument } from '../../protocol/asyncapi.js';
 import type { Deps } from '../deps.js';
 import { asyncRoute, send, sendJson } from './respond.js';
@@ -26,6 +28,37 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
   }
 }
 
+/** Addresses and subnets (`10.0.0.0/8`) as a BlockList, which also matches IPv4-mapped IPv6 peers. */
+function addressList(entries: string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.split('/');
+    const family = isIP(address);
+    if (!family) throw new Error(`METRICS_ALLOW: ${JSON.stringify(entry)} is not an address or subnet`);
+    const type = family === 6 ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  return list;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Metrics name every event and the load of the node: only listed addresses, or the bearer of METRICS_TOKEN, may read them. */
+function metricsAccess(deps: Deps): (res: HttpResponse, req: HttpRequest) => boolean {
+  const allowed = addressList(deps.config.metrics.allow);
+  const token = deps.config.metrics.token;
+  return (res, req) => {
+    const bearer = /^Bearer (.+)$/i.exec(req.getHeader('authorization'))?.[1];
+    if (token && bearer && timingSafeEqual(digest(bearer), digest(token))) return true;
+    // As for sockets: behind a trusted proxy, the client is the hop the proxy appended.
+    const forwarded = deps.config.trustProxy ? req.getHeader('x-forwarded-for').split(',').pop()?.trim() : undefined;
+    const address = forwarded || Buffer.from(res.getRemoteAddressAsText()).toString();
+    const family = isIP(address);
+    return family !== 0 && allowed.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  };
+}
+
 /** The thin HTTP side: health, readiness, metrics and the AsyncAPI document. */
 export function mountHttpRoutes(app: TemplatedApp, deps: Deps, isDraining: () => boolean): void {
   const started = Date.now();
@@ -45,7 +78,12 @@ export function mountHttpRoutes(app: TemplatedApp, deps: Deps, isDraining: () =>
     }),
   );
 
-  app.get('/metrics', (res) => send(res, 200, deps.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8'));
+  const mayReadMetrics = metricsAccess(deps);
+  app.get('/metrics', (res, req) => {
+    if (!mayReadMetrics(res, req))
+      return sendJson(res, 403, { error: { code: 'FORBIDDEN', message: 'metrics are served to METRICS_ALLOW addresses or with METRICS_TOKEN' } });
+    send(res, 200, deps.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
+  });
   app.get('/asyncapi.json', (res) => send(res, 200, asyncApi, 'application/json; charset=utf-8'));
 }
 

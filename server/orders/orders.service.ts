@@ -22,7 +22,7 @@ export async function listOrders(ctx: Ctx, input: ParsedInputOf<'orders:list'>):
   if (input.vendorId) where.push(`o.vendor_id = ${bind(input.vendorId)}`);
   if (input.zoneId) where.push(`o.zone_id = ${bind(input.zoneId)}`);
   if (input.cursor) {
-    const [at, id] = decodeCursor(input.cursor, 2);
+    const [at, id] = decodeCursor(input.cursor, ['timestamptz', 'uuid']);
     where.push(`(o.created_at, o.id) < (${bind(at)}::timestamptz, ${bind(id)}::uuid)`);
   }
   const rows = await ctx.read((r) =>

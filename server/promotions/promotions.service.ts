@@ -130,7 +130,7 @@ export async function listPromotions(ctx: Ctx, input: ParsedInputOf<'promotions:
   if (input.vendorId) where.push(`vendor_id = ${bind(input.vendorId)}`);
   if (input.active !== undefined) where.push(`active = ${bind(input.active)}`);
   if (input.cursor) {
-    const [at, id] = decodeCursor(input.cursor, 2);
+    const [at, id] = decodeCursor(input.cursor, ['timestamptz', 'uuid']);
     where.push(`(created_at, id) < (${bind(at)}::timestamptz, ${bind(id)}::uuid)`);
   }
   const rows = await ctx.read((r) =>

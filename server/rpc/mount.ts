@@ -6,9 +6,11 @@ import type { ErrorCode, WireError } from '../../protocol/errors.js';
 import { allows, isIdempotent } from '../../protocol/spec.js';
 import { bindSession, clientAddress } from '../auth/session.js';
 import type { Deps, IoSocket, SocketSession } from '../deps.js';
+import { dataError } from '../db-errors.js';
 import { AppError } from '../errors.js';
 import { createCtx } from './context.js';
 import { once } from './idempotency.js';
+import { nulIssues } from './nul.js';
 import { RateLimiter } from './rate-limit.js';
 import type { Registration } from './rpc.js';
 
@@ -74,29 +76,35 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
   const { config, metrics, log } = deps;
   const limiter = new RateLimiter(config.rpc.ratePerS, config.rpc.burst);
 
-  async function dispatch(socket: IoSocket, event: string, args: unknown[]): Promise<void> {
+  async function dispatch(socket: IoSocket, event: unknown, args: unknown[]): Promise<void> {
     const started = performance.now();
     const requestId = randomBytes(6).toString('base64url');
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
     const session = socket.data.session;
     const actor = session && session.expiresAt > Date.now() ? session.actor : null;
-    const reg = handlers.get(event);
+    // A raw frame can name its event with anything (a number, nothing at all): only a string names one.
+    const name = typeof event === 'string' ? event : null;
+    const reg = name === null ? undefined : handlers.get(name);
     let code: ErrorCode | 'OK' = 'OK';
     inflight.enter();
     try {
-      if (!reg) throw fail('NOT_FOUND', `unknown event ${JSON.stringify(event).slice(0, 80)}`);
-      if (!ack) throw fail('BAD_REQUEST', `${event} must be sent with an ack callback`);
+      // First, so that no malformed or unknown call escapes the limit.
+      const rate = limiter.take(actor?.userId ?? socket.id);
+      if (!rate.ok) throw fail('RATE_LIMITED', 'too many calls; slow down', { retryInMs: rate.retryInMs });
+      if (name === null) throw fail('BAD_REQUEST', 'a call must name its event with a string');
+      if (!reg) throw fail('NOT_FOUND', `unknown event ${JSON.stringify(name.slice(0, 80))}`);
+      if (!ack) throw fail('BAD_REQUEST', `${name} must be sent with an ack callback`);
       if (inflight.draining) throw fail('UNAVAILABLE', 'this node is shutting down; reconnect and retry');
       const input = args[0];
       if (byteLength(input) > config.rpc.maxBytes) throw fail('PAYLOAD_TOO_LARGE', `input is larger than ${config.rpc.maxBytes} bytes`);
-      const rate = limiter.take(actor?.userId ?? socket.id);
-      if (!rate.ok) throw fail('RATE_LIMITED', 'too many calls; slow down', { retryInMs: rate.retryInMs });
       if (!allows(reg.spec.roles, actor?.role)) {
         if (!actor) throw fail('UNAUTHENTICATED', session ? 'the access token has expired; call auth:refresh' : 'sign in first');
-        throw fail('FORBIDDEN', `${actor.role} may not call ${event}`, { reason: 'role' });
+        throw fail('FORBIDDEN', `${actor.role} may not call ${reg.event}`, { reason: 'role' });
       }
+      const nul = nulIssues(input);
+      if (nul.length) throw fail('BAD_REQUEST', `invalid input for ${name}`, nul);
       const parsed = reg.spec.input.safeParse(input);
-      if (!parsed.success) throw fail('BAD_REQUEST', `invalid input for ${event}`, issuesOf(parsed.error));
+      if (!parsed.success) throw fail('BAD_REQUEST', `invalid input for ${reg.event}`, issuesOf(parsed.error));
 
       const base = {
         requestId,
@@ -110,37 +118,39 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       const handler = reg.handler as (ctx: ReturnType<typeof createCtx>, input: unknown) => unknown;
       const data =
         actor && isIdempotent(reg.spec)
-          ? await once(createCtx(base), actor.userId, event, parsed.data as { idempotencyKey: string }, (tx) =>
+          ? await once(createCtx(base), actor.userId, reg.event, parsed.data as { idempotencyKey: string }, (tx) =>
               Promise.resolve(handler(createCtx(base, tx), parsed.data)),
             )
           : await handler(createCtx(base), parsed.data);
       if (config.rpc.validateResults) {
         const checked = reg.spec.result.safeParse(data);
-        if (!checked.success) throw new Error(`${event} returned a result that breaks its schema: ${JSON.stringify(issuesOf(checked.error))}`);
+        if (!checked.success) throw new Error(`${reg.event} returned a result that breaks its schema: ${JSON.stringify(issuesOf(checked.error))}`);
       }
       ack!({ ok: true, data });
     } catch (err) {
       let wire: WireError;
       if (err instanceof Failure) wire = err.wire;
-      else if (err instanceof AppError) wire = { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) };
-      else {
+      else if (err instanceof AppError || dataError(err)) {
+        const known = err instanceof AppError ? err : dataError(err)!;
+        wire = { code: known.code, message: known.message, ...(known.details === undefined ? {} : { details: known.details }) };
+      } else {
         wire = { code: 'INTERNAL', message: `internal error (request ${requestId})` };
-        log.error({ err, event, requestId, userId: actor?.userId }, 'unexpected error');
+        log.error({ err, event: name, requestId, userId: actor?.userId }, 'unexpected error');
       }
       code = wire.code;
       if (ack) ack({ ok: false, error: wire });
-      if (!ack || !reg) socket.emit('rpc:error', { event, requestId, error: wire });
+      if (!ack || !reg) socket.emit('rpc:error', { event: name?.slice(0, 80) ?? '', requestId, error: wire });
     } finally {
       inflight.leave();
       const ms = performance.now() - started;
-      const known = reg ? event : '(unknown)';
+      const known = reg ? reg.event : '(unknown)';
       metrics.observeCall(known, code, ms / 1000);
       log.info({ event: known, userId: actor?.userId, requestId, code, ms: Math.round(ms * 10) / 10 }, 'rpc');
     }
   }
 
   deps.io.on('connection', (socket) => {
-    socket.onAny((event: string, ...args: unknown[]) => void dispatch(socket, event, args));
+    socket.onAny((event: unknown, ...args: unknown[]) => void dispatch(socket, event, args));
   });
   return () => limiter.close();
 }

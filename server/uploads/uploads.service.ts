@@ -20,29 +20,74 @@ export interface Stored {
 
 const urlOf = (path: string) => `${FILES_PREFIX}${path}`;
 
-/** Writes the file under a fresh name (and a thumbnail for images), then records it as not yet attached. */
+/** A file refused for what it is: answered with a 4xx status and a reason code, and nothing of it kept. */
+export class UploadRefused extends Error {
+  override name = 'UploadRefused';
+  constructor(
+    readonly status: 413 | 415 | 422,
+    readonly reason: 'NOT_AN_IMAGE' | 'NOT_TEXT' | 'UNREADABLE_IMAGE' | 'IMAGE_TOO_LARGE',
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Decodes the whole image and makes its thumbnail in memory, before anything is written. The size
+ * in the header is checked first, and sharp's `limitInputPixels` guards the decoder itself, so a
+ * small file claiming huge dimensions (a pixel flood) is refused without being expanded.
+ */
+async function thumbnailOf(body: Buffer, maxPixels: number): Promise<Buffer> {
+  const unreadable = () => new UploadRefused(415, 'UNREADABLE_IMAGE', 'the image could not be read');
+  const meta = await sharp(body, { limitInputPixels: maxPixels })
+    .metadata()
+    .catch(() => null);
+  if (!meta?.width || !meta.height) throw unreadable();
+  if (meta.width * meta.height > maxPixels)
+    throw new UploadRefused(422, 'IMAGE_TOO_LARGE', `images are limited to ${maxPixels} pixels`, { width: meta.width, height: meta.height, maxPixels });
+  try {
+    return await sharp(body, { limitInputPixels: maxPixels })
+      .rotate()
+      .resize(320, 320, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 80 })
+      .toBuffer();
+  } catch {
+    throw unreadable();
+  }
+}
+
+/**
+ * Checks the file (an image must decode within the pixel limit), then writes it under a fresh name
+ * with its thumbnail and records it as not yet attached. A failure at any step removes what was written.
+ */
 export async function storeUpload(deps: Pick<Deps, 'config' | 'db'>, ownerId: string, type: Sniffed, body: Buffer): Promise<Stored> {
+  const thumbnail = type.kind === 'image' ? await thumbnailOf(body, deps.config.uploads.maxPixels) : null;
   const id = randomUUID();
   const folder = FOLDERS[type.kind];
   const path = `${folder}/${id}.${type.ext}`;
+  const thumb = thumbnail ? `${FOLDERS.thumb}/${id}.webp` : null;
   const root = deps.config.uploadDir;
-  await mkdir(join(root, folder), { recursive: true });
-  await writeFile(join(root, path), body, { flag: 'wx' });
-  let thumb: string | null = null;
-  if (type.kind === 'image') {
-    thumb = `${FOLDERS.thumb}/${id}.webp`;
-    await mkdir(join(root, FOLDERS.thumb), { recursive: true });
-    await sharp(body).rotate().resize(320, 320, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toFile(join(root, thumb));
+  try {
+    await mkdir(join(root, folder), { recursive: true });
+    await writeFile(join(root, path), body, { flag: 'wx' });
+    if (thumb && thumbnail) {
+      await mkdir(join(root, FOLDERS.thumb), { recursive: true });
+      await writeFile(join(root, thumb), thumbnail, { flag: 'wx' });
+    }
+    await deps.db.query('INSERT INTO uploads (id, owner_id, kind, path, mime, bytes, thumb_path) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      id,
+      ownerId,
+      type.kind,
+      path,
+      type.mime,
+      body.length,
+      thumb,
+    ]);
+  } catch (err) {
+    await Promise.all([path, thumb].map((p) => p && rm(join(root, p), { force: true })));
+    throw err;
   }
-  await deps.db.query('INSERT INTO uploads (id, owner_id, kind, path, mime, bytes, thumb_path) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-    id,
-    ownerId,
-    type.kind,
-    path,
-    type.mime,
-    body.length,
-    thumb,
-  ]);
   return { id, url: urlOf(path), thumbnailUrl: thumb ? urlOf(thumb) : null, mime: type.mime, bytes: body.length };
 }
 

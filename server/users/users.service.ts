@@ -106,7 +106,7 @@ export async function listUsers(ctx: Ctx, input: ParsedInputOf<'users:list'>): P
   if (input.vendorId) where.push(`x.vendor_id = ${bind(input.vendorId)}`);
   if (input.zoneId) where.push(`${bind(input.zoneId)}::uuid = ANY(x.zone_ids)`);
   if (input.cursor) {
-    const [at, id] = decodeCursor(input.cursor, 2);
+    const [at, id] = decodeCursor(input.cursor, ['timestamptz', 'uuid']);
     where.push(`(x.created_at, x.id) < (${bind(at)}::timestamptz, ${bind(id)}::uuid)`);
   }
   const rows = await ctx.read((r) =>

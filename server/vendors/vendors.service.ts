@@ -121,7 +121,7 @@ export async function listVendors(ctx: Ctx, input: ParsedInputOf<'vendors:list'>
   if (input.status) where.push(`x.status = ${bind(input.status)}`);
   if (input.zoneId) where.push(`EXISTS (SELECT 1 FROM vendor_zones z WHERE z.vendor_id = x.id AND z.zone_id = ${bind(input.zoneId)})`);
   if (input.cursor) {
-    const [name, id] = decodeCursor(input.cursor, 2);
+    const [name, id] = decodeCursor(input.cursor, ['text', 'uuid']);
     where.push(`(x.name_key, x.id) > (${bind(name)}, ${bind(id)}::uuid)`);
   }
   const rows = await ctx.read((r) =>
