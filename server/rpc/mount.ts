@@ -76,10 +76,12 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
   const { config, metrics, log } = deps;
   const limiter = new RateLimiter(config.rpc.ratePerS, config.rpc.burst);
 
-  async function dispatch(socket: IoSocket, event: unknown, args: unknown[]): Promise<void> {
+  /** `args` as Socket.IO hands them over: the event name, the input, then the ack callback if there is one. */
+  async function dispatch(socket: IoSocket, args: unknown[]): Promise<void> {
     const started = performance.now();
     const requestId = randomBytes(6).toString('base64url');
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
+    const [event, input] = args;
     const session = socket.data.session;
     const actor = session && session.expiresAt > Date.now() ? session.actor : null;
     // A raw frame can name its event with anything (a number, nothing at all): only a string names one.
@@ -95,7 +97,6 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       if (!reg) throw fail('NOT_FOUND', `unknown event ${JSON.stringify(name.slice(0, 80))}`);
       if (!ack) throw fail('BAD_REQUEST', `${name} must be sent with an ack callback`);
       if (inflight.draining) throw fail('UNAVAILABLE', 'this node is shutting down; reconnect and retry');
-      const input = args[0];
       if (byteLength(input) > config.rpc.maxBytes) throw fail('PAYLOAD_TOO_LARGE', `input is larger than ${config.rpc.maxBytes} bytes`);
       if (!allows(reg.spec.roles, actor?.role)) {
         if (!actor) throw fail('UNAUTHENTICATED', session ? 'the access token has expired; call auth:refresh' : 'sign in first');
@@ -150,7 +151,7 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
   }
 
   deps.io.on('connection', (socket) => {
-    socket.onAny((event: unknown, ...args: unknown[]) => void dispatch(socket, event, args));
+    socket.onAny((...args: unknown[]) => void dispatch(socket, args));
   });
   return () => limiter.close();
 }
