@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { crc32 } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { sweepOrphans } from '../server/uploads/uploads.service.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
@@ -83,4 +84,83 @@ test('an upload nobody attaches is removed after a day; an attached one stays', 
   expect(existsSync(file(orphan.body.url))).toBe(false);
   expect(existsSync(file(orphan.body.thumbnailUrl!))).toBe(false);
   expect(existsSync(file(used.body.url))).toBe(true);
+});
+
+/** Every file under the upload folder, so a test can show that a refusal left nothing behind. */
+const filesIn = (root: string) =>
+  readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+
+/** A real PNG whose header claims other dimensions (a pixel flood: a few bytes that would decode to gigabytes). */
+async function pngClaiming(width: number, height: number): Promise<Buffer> {
+  const png = Buffer.from(await pngBytes(16));
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return png;
+}
+
+describe('refused images', () => {
+  test('a PNG claiming 30000×30000 pixels is refused with its reason before anything is kept', async () => {
+    const before = filesIn(dir);
+    const rows = (await h.q('SELECT count(*)::int AS n FROM uploads'))[0];
+    const res = await upload(h.url, staff.accessToken, await pngClaiming(30_000, 30_000));
+    expect(res).toEqual({
+      status: 422,
+      body: {
+        error: {
+          code: 'BAD_REQUEST',
+          message: 'images are limited to 25000000 pixels',
+          details: { reason: 'IMAGE_TOO_LARGE', width: 30_000, height: 30_000, maxPixels: 25_000_000 },
+        },
+      },
+    });
+    expect(filesIn(dir)).toEqual(before);
+    expect((await h.q('SELECT count(*)::int AS n FROM uploads'))[0]).toEqual(rows);
+  });
+
+  test('an image that does not decode is refused and leaves no file behind', async () => {
+    const before = filesIn(dir);
+    const png = await pngBytes(200);
+    for (const bytes of [png.subarray(0, png.length - 40), Buffer.concat([png.subarray(0, 8), Buffer.alloc(100, 7)])]) {
+      const res = await upload(h.url, staff.accessToken, bytes);
+      expect(res).toEqual({
+        status: 415,
+        body: { error: { code: 'BAD_REQUEST', message: 'the image could not be read', details: { reason: 'UNREADABLE_IMAGE' } } },
+      });
+    }
+    expect(await upload(h.url, staff.accessToken, Buffer.from('just text'))).toEqual({
+      status: 415,
+      body: { error: { code: 'BAD_REQUEST', message: 'not a JPEG, PNG, GIF or WebP image', details: { reason: 'NOT_AN_IMAGE' } } },
+    });
+    expect(filesIn(dir)).toEqual(before);
+  });
+});
+
+describe('upload rate', () => {
+  let limited: Harness;
+  beforeAll(async () => {
+    limited = await startHarness({ env: { UPLOAD_DIR: mkdtempSync(join(tmpdir(), 'lilium-uploads-')), UPLOAD_BURST: '2', UPLOAD_RATE_PER_MIN: '1' } });
+  });
+  afterAll(() => limited.close());
+
+  test('each user has a budget of uploads; beyond it, 429 with when to retry', async () => {
+    const vendor = await limited.login('vendor1@demo.lilium');
+    const png = await pngBytes();
+    expect((await upload(limited.url, vendor.accessToken, png)).status).toBe(201);
+    expect((await upload(limited.url, vendor.accessToken, png)).status).toBe(201);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'photo.png');
+    const res = await fetch(`${limited.url}/uploads`, { method: 'POST', body: form, headers: { authorization: `Bearer ${vendor.accessToken}` } });
+    expect(res.status).toBe(429);
+    const body = (await res.json()) as { error: { details: { retryInMs: number } } };
+    expect(body).toEqual({ error: { code: 'RATE_LIMITED', message: 'too many uploads; slow down', details: { retryInMs: expect.any(Number) } } });
+    // One a minute: the wait is close to a minute, and the header says it in seconds.
+    expect(body.error.details.retryInMs).toBeGreaterThan(30_000);
+    expect(Number(res.headers.get('retry-after'))).toBe(Math.ceil(body.error.details.retryInMs / 1000));
+    const other = await limited.login('vendor2@demo.lilium');
+    expect((await upload(limited.url, other.accessToken, png)).status).toBe(201);
+  });
 });

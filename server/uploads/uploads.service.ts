@@ -40,7 +40,8 @@ export class UploadRefused extends Error {
  */
 async function thumbnailOf(body: Buffer, maxPixels: number): Promise<Buffer> {
   const unreadable = () => new UploadRefused(415, 'UNREADABLE_IMAGE', 'the image could not be read');
-  const meta = await sharp(body, { limitInputPixels: maxPixels })
+  // The header alone: metadata decodes no pixels, so it may read dimensions beyond the limit to report them.
+  const meta = await sharp(body, { limitInputPixels: false })
     .metadata()
     .catch(() => null);
   if (!meta?.width || !meta.height) throw unreadable();
