@@ -22,7 +22,12 @@ const PUSHES = Number(process.env.BENCH_PUSHES ?? 20);
 const database = await freshDatabase('lilium_bench_ceilings');
 // Every bench socket comes from this one machine: lift the per-address cap above their number.
 const startLilium = (env: Record<string, string> = {}) =>
-  startNode(database.url, { STOCK_PUSH_INTERVAL_MS: '1', MAX_CONNECTIONS_PER_ADDRESS: String(SOCKETS + 1000), MAX_CONNECTIONS: String(SOCKETS + 1000), ...env });
+  startNode(database.url, {
+    STOCK_PUSH_INTERVAL_MS: '1',
+    MAX_CONNECTIONS_PER_ADDRESS: String(SOCKETS + 1000),
+    MAX_CONNECTIONS: String(SOCKETS + 1000),
+    ...env,
+  });
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 async function login(url: string, email: string): Promise<{ socket: LiliumSocket; token: string }> {
