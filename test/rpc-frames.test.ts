@@ -86,5 +86,9 @@ test('malformed and unknown calls take from the rate limit before anything else'
   expect(limited[0]).toEqual({ code: 'RATE_LIMITED', message: 'too many calls; slow down', details: { retryInMs: expect.any(Number) } });
   expect(answers.filter((a) => a.code !== 'RATE_LIMITED').every((a) => a.code === 'BAD_REQUEST' || a.code === 'NOT_FOUND')).toBe(true);
   expect(internalErrors()).toEqual([]);
+  // Each run of refusals is logged once, not once a frame.
+  const loggedRefusals = h.logs.filter((l) => l.msg === 'rpc' && l.code === 'RATE_LIMITED').length;
+  expect(loggedRefusals).toBeGreaterThanOrEqual(1);
+  expect(loggedRefusals).toBeLessThan(limited.length);
   raw.close();
 });

@@ -88,10 +88,13 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
     const name = typeof event === 'string' ? event : null;
     const reg = name === null ? undefined : handlers.get(name);
     let code: ErrorCode | 'OK' = 'OK';
+    // A flood is logged once per burst, when it is first refused; every call is counted in metrics.
+    let quiet = false;
     inflight.enter();
     try {
       // First, so that no malformed or unknown call escapes the limit.
       const rate = limiter.take(actor?.userId ?? socket.id);
+      quiet = !rate.ok && !rate.first;
       if (!rate.ok) throw fail('RATE_LIMITED', 'too many calls; slow down', { retryInMs: rate.retryInMs });
       if (name === null) throw fail('BAD_REQUEST', 'a call must name its event with a string');
       if (!reg) throw fail('NOT_FOUND', `unknown event ${JSON.stringify(name.slice(0, 80))}`);
@@ -132,8 +135,8 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       let wire: WireError;
       if (err instanceof Failure) wire = err.wire;
       else if (err instanceof AppError || dataError(err)) {
-        const known = err instanceof AppError ? err : dataError(err)!;
-        wire = { code: known.code, message: known.message, ...(known.details === undefined ? {} : { details: known.details }) };
+        const expected = err instanceof AppError ? err : dataError(err)!;
+        wire = { code: expected.code, message: expected.message, ...(expected.details === undefined ? {} : { details: expected.details }) };
       } else {
         wire = { code: 'INTERNAL', message: `internal error (request ${requestId})` };
         log.error({ err, event: name, requestId, userId: actor?.userId }, 'unexpected error');
@@ -146,7 +149,7 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       const ms = performance.now() - started;
       const known = reg ? reg.event : '(unknown)';
       metrics.observeCall(known, code, ms / 1000);
-      log.info({ event: known, userId: actor?.userId, requestId, code, ms: Math.round(ms * 10) / 10 }, 'rpc');
+      if (!quiet) log.info({ event: known, userId: actor?.userId, requestId, code, ms: Math.round(ms * 10) / 10 }, 'rpc');
     }
   }
 

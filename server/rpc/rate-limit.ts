@@ -1,6 +1,8 @@
 interface Bucket {
   tokens: number;
   at: number;
+  /** The last take was refused: the next refusal is not the first of its run. */
+  refused: boolean;
 }
 
 /** A token bucket per key (user id when signed in, socket id before): `ratePerS` refill, `burst` capacity. */
@@ -17,18 +19,21 @@ export class RateLimiter {
     this.sweeper.unref();
   }
 
-  /** Takes one token; answers how long to wait when there is none. */
-  take(key: string): { ok: true } | { ok: false; retryInMs: number } {
+  /** Takes one token; answers how long to wait when there is none, and whether this is the first refusal in a row. */
+  take(key: string): { ok: true } | { ok: false; retryInMs: number; first: boolean } {
     const now = this.now();
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now, refused: false };
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerS);
     b.at = now;
     this.buckets.set(key, b);
     if (b.tokens >= 1) {
       b.tokens -= 1;
+      b.refused = false;
       return { ok: true };
     }
-    return { ok: false, retryInMs: Math.ceil(((1 - b.tokens) / this.ratePerS) * 1000) };
+    const first = !b.refused;
+    b.refused = true;
+    return { ok: false, retryInMs: Math.ceil(((1 - b.tokens) / this.ratePerS) * 1000), first };
   }
 
   private sweep(): void {
