@@ -38,6 +38,10 @@ class RawSocket {
     }
   }
 
+  closed(): Promise<void> {
+    return new Promise((resolve) => (this.ws.readyState === WebSocket.CLOSED ? resolve() : this.ws.once('close', () => resolve())));
+  }
+
   close(): void {
     this.ws.close();
   }
@@ -91,4 +95,13 @@ test('malformed and unknown calls take from the rate limit before anything else'
   expect(loggedRefusals).toBeGreaterThanOrEqual(1);
   expect(loggedRefusals).toBeLessThan(limited.length);
   raw.close();
+});
+
+test('frames the parser cannot read close the connection quietly', async () => {
+  for (const frame of ['42[]', '42[null]', '42{}', '42["x"']) {
+    const raw = await RawSocket.open(h.url);
+    raw.send(frame);
+    await raw.closed();
+  }
+  expect(internalErrors()).toEqual([]);
 });
