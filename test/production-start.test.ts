@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -24,6 +24,7 @@ afterAll(async () => {
   await Promise.all(running.map((p) => p.exited));
   for (const name of created) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await admin.end();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** A fresh database: empty, or a copy of the seeded template (demo logins with the demo password). */

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { io } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { call, type LiliumSocket } from '../protocol/client.js';
 import { migrations } from '../db/migrations/index.js';
 import { startHarness } from './support/harness.js';
@@ -33,7 +33,9 @@ function connect(url: string, token: string): Promise<LiliumSocket> {
 
 describe('the development JWT secret', () => {
   test('is random per data directory: the published one is refused, and a restart on the same directory keeps sessions', async () => {
-    const options = { database: 'pglite' as const, env: { PGLITE_DIR: mkdtempSync(join(tmpdir(), 'lilium-dev-')), JWT_SECRET: '' } };
+    const dir = mkdtempSync(join(tmpdir(), 'lilium-dev-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const options = { database: 'pglite' as const, env: { PGLITE_DIR: dir, JWT_SECRET: '' } };
     const h = await startHarness(options);
     let token: string;
     try {
