@@ -3,7 +3,6 @@ import { Server } from 'socket.io';
 import type { Redis } from 'ioredis';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { createDataSource } from '../db/data-source.js';
-import { seedIfEmpty } from '../db/seed/seed.js';
 import { Db } from '../db/tx.js';
 import { handshakeAuth, listenForUserChanges } from './auth/session.js';
 import type { Config } from './config.js';
@@ -16,6 +15,7 @@ import { Metrics } from './metrics.js';
 import { handlers } from './modules.js';
 import { deliverPending, logTransport } from './notifications/outbox.js';
 import { Sequencer } from './outbox/sequencer.js';
+import { prepareDatabase } from './startup.js';
 import { sweepOrphans } from './uploads/uploads.service.js';
 import { ReadCache } from './cache.js';
 import { connectRedis, countPublishFailures } from './redis.js';
@@ -48,9 +48,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const source = createDataSource(config.database);
   await source.initialize();
-  await source.runMigrations();
   const db = new Db(source, config.database.kind, (err) => log.error({ err }, 'after-commit hook failed'));
-  const seeded = config.seed === 'auto' ? await seedIfEmpty(db, config) : false;
+  let seeded: boolean;
+  try {
+    const prepared = await prepareDatabase(config, source, db, log);
+    seeded = prepared.seeded;
+    // From here on every part of the node signs and verifies with the secret the database settled on.
+    config = { ...config, jwt: { ...config.jwt, secret: prepared.jwtSecret } };
+  } catch (err) {
+    await source.destroy().catch(() => undefined);
+    throw err;
+  }
 
   let pub: Redis | null = null;
   let sub: Redis | null = null;

@@ -1,9 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 /** The demo accounts' password unless DEMO_PASSWORD says otherwise; tests and benchmarks sign in with it. */
 export const DEFAULT_DEMO_PASSWORD = 'lilium-demo-pass';
-
-const DEV_JWT_SECRET = 'lilium-development-secret-do-not-use-in-production';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -49,7 +48,10 @@ const env = z
     UPLOAD_BURST: positiveInt.default(10),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DEMO_PASSWORD: z.string().min(10, 'must be at least 10 characters').default(DEFAULT_DEMO_PASSWORD),
-    SEED: z.enum(['auto', 'never']).default('auto'),
+    SEED: z.enum(['auto', 'never']).optional(),
+    BOOTSTRAP_ADMIN_EMAIL: z.email().max(200).optional(),
+    BOOTSTRAP_ADMIN_NAME: z.string().trim().min(1).max(200).default('Administrator'),
+    BOOTSTRAP_ADMIN_PASSWORD_FILE: z.string().min(1).optional(),
     RPC_MAX_BYTES: positiveInt.default(64 * 1024),
     RATE_LIMIT_PER_S: positiveInt.default(50),
     RATE_LIMIT_BURST: positiveInt.default(100),
@@ -70,6 +72,12 @@ const env = z
     if (v.NODE_ENV === 'production' && !v.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     }
+    if (v.NODE_ENV === 'production' && v.SEED === 'auto') {
+      ctx.addIssue({ code: 'custom', path: ['SEED'], message: 'cannot be auto when NODE_ENV=production (production never seeds demo data)' });
+    }
+    if (v.BOOTSTRAP_ADMIN_EMAIL && !v.BOOTSTRAP_ADMIN_PASSWORD_FILE) {
+      ctx.addIssue({ code: 'custom', path: ['BOOTSTRAP_ADMIN_PASSWORD_FILE'], message: 'is required with BOOTSTRAP_ADMIN_EMAIL' });
+    }
     if (v.TEST_HANDLERS && v.NODE_ENV !== 'test') {
       ctx.addIssue({ code: 'custom', path: ['TEST_HANDLERS'], message: 'is only allowed when NODE_ENV=test' });
     }
@@ -83,7 +91,9 @@ const env = z
       : ({ kind: 'pglite', dir: v.PGLITE_DIR } as const),
     redis: v.REDIS_URL ? { url: v.REDIS_URL, prefix: v.REDIS_PREFIX } : null,
     jwt: {
-      secret: v.JWT_SECRET ?? DEV_JWT_SECRET,
+      // Without JWT_SECRET (never in production) createApp replaces this throwaway value with the
+      // secret generated once for the database (server/dev-secret.ts), so restarts keep sessions.
+      secret: v.JWT_SECRET ?? randomBytes(32).toString('base64url'),
       issuer: v.JWT_ISSUER,
       audience: v.JWT_AUDIENCE,
       accessTtlS: v.ACCESS_TOKEN_TTL_S,
@@ -105,7 +115,12 @@ const env = z
     uploads: { maxPixels: v.UPLOAD_MAX_PIXELS, ratePerMin: v.UPLOAD_RATE_PER_MIN, burst: v.UPLOAD_BURST },
     logLevel: v.LOG_LEVEL,
     demoPassword: v.DEMO_PASSWORD,
-    seed: v.SEED,
+    /** Demo data is a development choice: production never seeds. */
+    seed: v.SEED ?? (v.NODE_ENV === 'production' ? 'never' : 'auto'),
+    /** The first super admin of a deployment, created only while no admin exists. */
+    bootstrapAdmin: v.BOOTSTRAP_ADMIN_EMAIL
+      ? { email: v.BOOTSTRAP_ADMIN_EMAIL.toLowerCase(), name: v.BOOTSTRAP_ADMIN_NAME, passwordFile: v.BOOTSTRAP_ADMIN_PASSWORD_FILE! }
+      : null,
     rpc: {
       maxBytes: v.RPC_MAX_BYTES,
       ratePerS: v.RATE_LIMIT_PER_S,

@@ -4,6 +4,7 @@ import { createApp } from './app.js';
 import { ConfigError, DEFAULT_DEMO_PASSWORD, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import type { Registration } from './rpc/rpc.js';
+import { StartRefused } from './startup.js';
 
 function configOrExit(): Config {
   try {
@@ -19,14 +20,15 @@ function configOrExit(): Config {
 
 const config = configOrExit();
 const log = createLogger(config.logLevel);
-if (config.usingDevSecret) log.warn('JWT_SECRET is not set: using the development secret (never do this in production)');
+if (config.usingDevSecret) log.warn('JWT_SECRET is not set: signing with a development secret generated for this database (never do this in production)');
 
 let app: Awaited<ReturnType<typeof createApp>>;
 try {
   const extraHandlers = config.testHandlers ? ((await import(resolve(config.testHandlers))) as { registrations: Registration[] }).registrations : [];
   app = await createApp(config, { log, extraHandlers });
 } catch (err) {
-  log.fatal({ err }, 'cannot start');
+  // A refusal is the operator's to fix, not a crash: the one line below is the whole story.
+  if (!(err instanceof StartRefused)) log.fatal({ err }, 'cannot start');
   process.stderr.write(`lilium: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }
@@ -36,9 +38,14 @@ process.stdout.write(
   [
     `Lilium listening on ${app.url} (database: ${db}; ${config.redis ? 'Redis adapter' : 'single node, in-memory adapter'})`,
     `  health ${app.url}/health   ready ${app.url}/ready   metrics ${app.url}/metrics   AsyncAPI ${app.url}/asyncapi.json`,
-    app.seeded ? '  seeded the demo data; demo logins:' : '  demo logins (when the demo data was seeded):',
-    ...demoLogins.map((d) => `    ${d.email.padEnd(26)} ${d.role.padEnd(16)} ${d.note}`),
-    `  password: ${config.demoPassword === DEFAULT_DEMO_PASSWORD ? DEFAULT_DEMO_PASSWORD : '(DEMO_PASSWORD)'}`,
+    // Production never seeds, so it has no demo logins to advertise.
+    ...(config.env === 'production'
+      ? []
+      : [
+          app.seeded ? '  seeded the demo data; demo logins:' : '  demo logins (when the demo data was seeded):',
+          ...demoLogins.map((d) => `    ${d.email.padEnd(26)} ${d.role.padEnd(16)} ${d.note}`),
+          `  password: ${config.demoPassword === DEFAULT_DEMO_PASSWORD ? DEFAULT_DEMO_PASSWORD : '(DEMO_PASSWORD)'}`,
+        ]),
     '',
   ].join('\n'),
 );

@@ -16,6 +16,8 @@ describe('configuration errors name the variable', () => {
     [{ NODE_ENV: 'production' }, /^config: JWT_SECRET is required when NODE_ENV=production/],
     [{ LOG_LEVEL: 'loud' }, /^config: LOG_LEVEL /],
     [{ BCRYPT_COST: '3' }, /^config: BCRYPT_COST /],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SEED: 'auto' }, /^config: SEED cannot be auto when NODE_ENV=production/],
+    [{ BOOTSTRAP_ADMIN_EMAIL: 'not an email', BOOTSTRAP_ADMIN_PASSWORD_FILE: '/run/secrets/x' }, /^config: BOOTSTRAP_ADMIN_EMAIL /],
   ];
   test.each(cases)('%o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
@@ -27,6 +29,12 @@ describe('configuration errors name the variable', () => {
     expect(config.redis).toBeNull();
     expect(config.bcryptCost).toBe(12);
     expect(config.jwt.accessTtlS).toBe(900);
+    expect(config.seed).toBe('auto');
+  });
+
+  test('production never seeds by default, and without JWT_SECRET no two starts share a secret', () => {
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).seed).toBe('never');
+    expect(loadConfig({}).jwt.secret).not.toBe(loadConfig({}).jwt.secret);
   });
 
   test('the server stops with one line naming the variable', async () => {

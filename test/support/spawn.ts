@@ -11,8 +11,17 @@ export interface Spawned {
 
 /** Runs `server/main.ts` as its own process, as `npm start` would. */
 export function spawnServer(env: Record<string, string>): Spawned {
+  return spawnScript('server/main.ts', [], env);
+}
+
+/** Runs `db/cli.ts` as `npm run db -- …args` would. */
+export function spawnDbCli(args: string[], env: Record<string, string>): Spawned {
+  return spawnScript('db/cli.ts', args, env);
+}
+
+function spawnScript(script: string, args: string[], env: Record<string, string>): Spawned {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
