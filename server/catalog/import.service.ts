@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Tx } from '../../db/tx.js';
 import { rooms } from '../auth/actor.js';
+import { zoneScope } from '../auth/zone-scope.js';
 import { audit } from '../audit.js';
 import { AppError, notFound } from '../errors.js';
 import { actorOf, type Actor, type Ctx } from '../rpc/context.js';
@@ -77,10 +78,10 @@ const Row = z.object({
 });
 type Row = z.output<typeof Row>;
 
-function vendorFor(actor: Actor, requested: string | undefined): string {
+async function vendorFor(ctx: Ctx, actor: Actor, requested: string | undefined): Promise<string> {
   const vendorId = isAdmin(actor.role) ? requested : (requested ?? actor.vendorId);
   if (!vendorId) throw new AppError('BAD_REQUEST', 'name the vendorId');
-  assertCatalogReach(actor, vendorId);
+  await ctx.read((r) => assertCatalogReach(r, actor, vendorId));
   return vendorId;
 }
 
@@ -182,7 +183,7 @@ async function upsert(ctx: Ctx, tx: Tx, vendorId: string, { row, categoryId, zon
 /** Starts an import; the work goes on after the answer, reported by import:progress pushes and kept in import_jobs. */
 export async function startImport(ctx: Ctx, input: ParsedInputOf<'products:import'>): Promise<ResultOf<'products:import'>> {
   const actor = actorOf(ctx);
-  const vendorId = vendorFor(actor, input.vendorId);
+  const vendorId = await vendorFor(ctx, actor, input.vendorId);
   const [upload] = await ctx.read((r) =>
     r.query<{ path: string }>(`SELECT path FROM uploads WHERE id = $1 AND owner_id = $2 AND kind = 'csv' AND path LIKE $3`, [
       input.uploadId,
@@ -242,14 +243,16 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
 
 export async function exportProducts(ctx: Ctx, input: ParsedInputOf<'products:export'>): Promise<ResultOf<'products:export'>> {
   const actor = actorOf(ctx);
-  const vendorId = vendorFor(actor, input.vendorId);
+  const vendorId = await vendorFor(ctx, actor, input.vendorId);
+  const params: unknown[] = [vendorId];
+  const inZones = zoneScope(actor, 'product', 'p.id', (v) => `$${params.push(v)}`);
   const rows = await ctx.read((r) =>
     r.query<Record<(typeof CSV_COLUMNS)[number], unknown>>(
       `SELECT p.sku, p.name_ar, p.name_en, p.description_ar, p.description_en, c.slug AS category, p.unit, p.units_per_pack, p.price_minor AS price,
               p.compare_at_minor AS compare_at_price, p.min_order_qty, p.stock, p.low_stock_threshold, p.featured, p.status,
               coalesce((SELECT string_agg(z.code, '|' ORDER BY z.code) FROM product_zones pz JOIN zones z ON z.id = pz.zone_id WHERE pz.product_id = p.id), '') AS zones
-         FROM products p JOIN categories c ON c.id = p.category_id WHERE p.vendor_id = $1 AND p.deleted_at IS NULL ORDER BY p.sku`,
-      [vendorId],
+         FROM products p JOIN categories c ON c.id = p.category_id WHERE p.vendor_id = $1 AND p.deleted_at IS NULL AND ${inZones} ORDER BY p.sku`,
+      params,
     ),
   );
   const url = await saveExport(ctx, formatCsv([[...CSV_COLUMNS], ...rows.map((r) => CSV_COLUMNS.map((c) => r[c]))]));
