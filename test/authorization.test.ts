@@ -355,6 +355,27 @@ describe('a zone-limited admin', () => {
     expect(moved).toBeDefined();
     expect((await call(su.socket, 'products:get', { id: shared.id })).zoneIds.sort()).toEqual([zones.RUSAFA!].sort());
 
+    // An import follows the same rule, row by row.
+    const line = (sku: string, zonesCell: string) =>
+      CSV_COLUMNS.map((c) => ({ sku, name_ar: 'ا', name_en: 'A', category: 'sugar', unit: 'PIECE', price: '1000', zones: zonesCell })[c as string] ?? '').join(
+        ',',
+      );
+    const file = [CSV_COLUMNS.join(','), line(`IMP-${randomUUID().slice(0, 6)}`, ''), line('IMP-OUT', 'RUSAFA'), line(shared.sku, '')].join('\n');
+    const up = await upload(h.url, two.accessToken, Buffer.from(file), { filename: 'p.csv', type: 'text/csv', kind: 'csv' });
+    const done = h.next(two.socket, 'import:progress', (r) => r.status !== 'RUNNING', 15_000);
+    await call(two.socket, 'products:import', { uploadId: up.body.id, vendorId: both, mode: 'partial' });
+    const report = await done;
+    expect(report).toMatchObject({ status: 'DONE', created: 1, updated: 0 });
+    expect(report.errors).toEqual([
+      { row: 3, field: 'zones', message: 'outside your zones: RUSAFA' },
+      { row: 4, field: 'sku', message: 'a product outside your zones has this SKU' },
+    ]);
+    const [imported] = await h.q<{ zone_ids: string[] }>(
+      `SELECT array_agg(pz.zone_id::text) AS zone_ids FROM products p JOIN product_zones pz ON pz.product_id = p.id WHERE p.vendor_id = $1 AND p.sku LIKE 'IMP-%'`,
+      [both],
+    );
+    expect(imported!.zone_ids).toEqual([zones.KARKH]);
+
     const driverEmail = `driver-two-${randomUUID().slice(0, 6)}@test.lilium`;
     const driver = await call(su.socket, 'users:create', {
       role: 'DRIVER',

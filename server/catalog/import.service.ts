@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Tx } from '../../db/tx.js';
 import { rooms } from '../auth/actor.js';
-import { zoneScope } from '../auth/zone-scope.js';
+import { adminZones, zoneScope } from '../auth/zone-scope.js';
 import { audit } from '../audit.js';
 import { AppError, notFound } from '../errors.js';
 import { actorOf, type Actor, type Ctx } from '../rpc/context.js';
@@ -91,8 +91,12 @@ interface Checked {
   total: number;
 }
 
-/** Checks every row before anything is written: shape, category, zones, and SKUs repeated in the file. */
-async function check(tx: Tx, vendorId: string, text: string): Promise<Checked> {
+/**
+ * Checks every row before anything is written: shape, category, zones, and SKUs repeated in the file. A zone-limited
+ * admin's rows name only its zones (blank: those the vendor serves among them) and never a product outside them.
+ */
+async function check(tx: Tx, actor: Actor, vendorId: string, text: string): Promise<Checked> {
+  const limit = adminZones(actor);
   const [header, ...lines] = parseCsv(text);
   const errors: RowError[] = [];
   const missing = CSV_COLUMNS.filter((c) => !header?.map((h) => h.trim()).includes(c));
@@ -105,6 +109,17 @@ async function check(tx: Tx, vendorId: string, text: string): Promise<Checked> {
         vendorId,
       ])
     ).map((z) => [z.code, z.id]),
+  );
+  const params: unknown[] = [vendorId];
+  const foreign = new Set(
+    limit
+      ? (
+          await tx.query<{ sku: string }>(
+            `SELECT sku FROM products p WHERE p.vendor_id = $1 AND NOT ${zoneScope(actor, 'product', 'p.id', (v) => `$${params.push(v)}`)}`,
+            params,
+          )
+        ).map((p) => p.sku)
+      : [],
   );
   const seen = new Map<string, number>();
   const rows: Checked['rows'] = [];
@@ -119,9 +134,12 @@ async function check(tx: Tx, vendorId: string, text: string): Promise<Checked> {
     const row = parsed.data;
     const categoryId = categories.get(row.category);
     if (!categoryId) errors.push({ row: line, field: 'category', message: `no category with slug ${row.category}` });
-    const codes = row.zones ? row.zones.split('|').map((z) => z.trim()) : [...zones.keys()];
+    const codes = row.zones ? row.zones.split('|').map((z) => z.trim()) : [...zones.keys()].filter((c) => !limit || limit.includes(zones.get(c)!));
     const unknown = codes.filter((c) => !zones.has(c));
     if (unknown.length) errors.push({ row: line, field: 'zones', message: `the vendor does not serve ${unknown.join(', ')}` });
+    const outside = limit ? codes.filter((c) => zones.has(c) && !limit.includes(zones.get(c)!)) : [];
+    if (outside.length) errors.push({ row: line, field: 'zones', message: `outside your zones: ${outside.join(', ')}` });
+    if (foreign.has(row.sku)) errors.push({ row: line, field: 'sku', message: 'a product outside your zones has this SKU' });
     if (seen.has(row.sku)) errors.push({ row: line, field: 'sku', message: `repeats the SKU of row ${seen.get(row.sku)}` });
     seen.set(row.sku, line);
     if (categoryId && !unknown.length && errors.at(-1)?.row !== line) rows.push({ line, row, categoryId, zoneIds: codes.map((c) => zones.get(c)!) });
@@ -175,7 +193,8 @@ async function upsert(ctx: Ctx, tx: Tx, vendorId: string, { row, categoryId, zon
         actor.userId,
       ]);
   }
-  await tx.query('DELETE FROM product_zones WHERE product_id = $1', [id]);
+  // A zone-limited admin's row replaces only its own zones of the product.
+  await tx.query('DELETE FROM product_zones WHERE product_id = $1 AND ($2::uuid[] IS NULL OR zone_id = ANY($2::uuid[]))', [id, adminZones(actor)]);
   await tx.query('INSERT INTO product_zones (product_id, zone_id) SELECT $1, unnest($2::uuid[])', [id, zoneIds]);
   return existing ? 'updated' : 'created';
 }
@@ -220,7 +239,7 @@ const report = (ctx: Ctx, r: Report) => ctx.deps.io.to(rooms.user(actorOf(ctx).u
 async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-or-nothing' | 'partial', text: string): Promise<void> {
   const result = await ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
-    const checked = await check(tx, vendorId, text);
+    const checked = await check(tx, actorOf(ctx), vendorId, text);
     const r: Report = { jobId, status: 'RUNNING', total: checked.total, processed: 0, created: 0, updated: 0, errors: checked.errors };
     if (checked.errors.length && mode === 'all-or-nothing') return { ...r, status: 'FAILED' as const };
     for (const row of checked.rows) {
