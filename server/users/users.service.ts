@@ -35,10 +35,10 @@ async function vendorZones(r: Reader, vendorId: string): Promise<string[]> {
   return rows.map((z) => z.zone_id);
 }
 
-/** A zone-limited admin places accounts only inside its zones: staff of a vendor it reaches, others in its zones. */
+/** A zone-limited admin places accounts only inside its zones: with a vendor it reaches (staff, fleet drivers), others in its zones. */
 async function checkZoneLimit(tx: Tx, actor: Actor, role: Role, vendorId: string | null, zones: string[]): Promise<void> {
-  if (VENDOR_ROLES.includes(role)) await assertInZones(tx, actor, 'vendor', vendorId!);
-  else assertWithinZones(actor, zones);
+  if (vendorId) await assertInZones(tx, actor, 'vendor', vendorId);
+  if (!VENDOR_ROLES.includes(role)) assertWithinZones(actor, zones);
 }
 
 async function assertVendor(r: Reader, vendorId: string): Promise<void> {
