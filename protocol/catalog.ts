@@ -115,7 +115,7 @@ export const catalogEvents = defineEvents({
     result: z.object({ items: z.array(CategoryNode) }),
   },
   'categories:create': {
-    summary: 'Add a category under a parent (or at the top).',
+    summary: 'Add a category under a parent (or at the top). Admins not limited to zones.',
     roles: ADMINS,
     input: z.strictObject({
       parentId: Id.nullable().optional(),
@@ -127,19 +127,20 @@ export const catalogEvents = defineEvents({
     result: Category,
   },
   'categories:update': {
-    summary: 'Rename, re-slug, reorder among siblings, or change the image of a category.',
+    summary: 'Rename, re-slug, reorder among siblings, or change the image of a category (admins not limited to zones).',
     roles: ADMINS,
     input: z.strictObject({ id: Id, name: L10n.optional(), slug: Slug.optional(), position: z.int().min(0).optional(), imageUrl: Url.nullable().optional() }),
     result: Category,
   },
   'categories:move': {
-    summary: 'Move a category under another parent (null: the top); refused with CONFLICT when it would become its own ancestor.',
+    summary: 'Move a category under another parent (null: the top); refused with CONFLICT when it would become its own ancestor. Admins not limited to zones.',
     roles: ADMINS,
     input: z.strictObject({ id: Id, parentId: Id.nullable(), position: z.int().min(0).optional() }),
     result: Category,
   },
   'categories:delete': {
-    summary: 'Delete a category. Refused with CONFLICT while it has products or children, unless `reassignTo` names where they go (moved in one transaction).',
+    summary:
+      'Delete a category. Refused with CONFLICT while it has products or children, unless `reassignTo` names where they go (moved in one transaction). Admins not limited to zones.',
     roles: ADMINS,
     input: z.strictObject({ id: Id, reassignTo: Id.optional() }),
     result: z.object({ id: Id, movedProducts: z.int(), movedChildren: z.int() }),

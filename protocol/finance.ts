@@ -100,19 +100,20 @@ export const financeEvents = defineEvents({
     result: z.object({ vendorId: Id, payable: Signed, cashHeld: Signed, net: Signed }),
   },
   'finance:platform-earnings': {
-    summary: 'Commission and delivery-fee revenue and cash differences posted in [from, to).',
+    summary: 'Commission and delivery-fee revenue and cash differences posted in [from, to). Admins not limited to zones.',
     roles: ADMINS,
     input: ranged(z.strictObject(Range)),
     result: z.object({ from: IsoTime, to: IsoTime, commission: Signed, deliveryFees: Signed, cashDifferences: Signed, total: Signed }),
   },
   'finance:cash-flow': {
-    summary: 'Cash moved in [from, to): collected from shops, handed to vendors and to the platform, paid out in settlements.',
+    summary: 'Cash moved in [from, to): collected from shops, handed to vendors and to the platform, paid out in settlements. Admins not limited to zones.',
     roles: ADMINS,
     input: ranged(z.strictObject(Range)),
     result: z.object({ from: IsoTime, to: IsoTime, collected: Signed, toVendors: Signed, toPlatform: Signed, paidToVendors: Signed }),
   },
   'finance:pending-cash': {
-    summary: 'Who holds cash now: every driver with cash on hand, how much, and since when (oldest collection not yet handed over).',
+    summary:
+      'Who holds cash now: every driver with cash on hand, how much, and since when (oldest collection not yet handed over). Admins not limited to zones.',
     roles: ADMINS,
     input: z.strictObject({}),
     result: z.object({ items: z.array(z.object({ driverId: Id, name: z.string(), amount: Minor, since: IsoTime })), total: Minor }),

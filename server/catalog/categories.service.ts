@@ -4,7 +4,8 @@ import type { Tx } from '../../db/tx.js';
 import { audit } from '../audit.js';
 import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, notFound } from '../errors.js';
-import type { Ctx, Reader } from '../rpc/context.js';
+import { refuseZoneLimited } from '../auth/zone-scope.js';
+import { actorOf, type Ctx, type Reader } from '../rpc/context.js';
 
 interface CategoryRow {
   id: string;
@@ -83,6 +84,7 @@ async function loadTree(ctx: Ctx): Promise<ResultOf<'categories:tree'>> {
 }
 
 export async function createCategory(ctx: Ctx, input: ParsedInputOf<'categories:create'>): Promise<ResultOf<'categories:create'>> {
+  refuseZoneLimited(actorOf(ctx), 'change the category tree every zone shares');
   return ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     const parentId = input.parentId ?? null;
@@ -105,6 +107,7 @@ export async function createCategory(ctx: Ctx, input: ParsedInputOf<'categories:
 }
 
 export async function updateCategory(ctx: Ctx, input: ParsedInputOf<'categories:update'>): Promise<ResultOf<'categories:update'>> {
+  refuseZoneLimited(actorOf(ctx), 'change the category tree every zone shares');
   return ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     const c = await load(tx, input.id);
@@ -125,6 +128,7 @@ export async function updateCategory(ctx: Ctx, input: ParsedInputOf<'categories:
 }
 
 export async function moveCategory(ctx: Ctx, input: ParsedInputOf<'categories:move'>): Promise<ResultOf<'categories:move'>> {
+  refuseZoneLimited(actorOf(ctx), 'change the category tree every zone shares');
   return ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     await tx.query('SELECT pg_advisory_xact_lock($1)', [TREE_LOCK]);
@@ -149,6 +153,7 @@ export async function moveCategory(ctx: Ctx, input: ParsedInputOf<'categories:mo
 }
 
 export async function deleteCategory(ctx: Ctx, input: ParsedInputOf<'categories:delete'>): Promise<ResultOf<'categories:delete'>> {
+  refuseZoneLimited(actorOf(ctx), 'change the category tree every zone shares');
   return ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     await tx.query('SELECT pg_advisory_xact_lock($1)', [TREE_LOCK]);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Tx } from '../../db/tx.js';
 import { rooms } from '../auth/actor.js';
+import { adminZones, zoneScope } from '../auth/zone-scope.js';
 import { audit } from '../audit.js';
 import { AppError, notFound } from '../errors.js';
 import { actorOf, type Actor, type Ctx } from '../rpc/context.js';
@@ -77,10 +78,10 @@ const Row = z.object({
 });
 type Row = z.output<typeof Row>;
 
-function vendorFor(actor: Actor, requested: string | undefined): string {
+async function vendorFor(ctx: Ctx, actor: Actor, requested: string | undefined): Promise<string> {
   const vendorId = isAdmin(actor.role) ? requested : (requested ?? actor.vendorId);
   if (!vendorId) throw new AppError('BAD_REQUEST', 'name the vendorId');
-  assertCatalogReach(actor, vendorId);
+  await ctx.read((r) => assertCatalogReach(r, actor, vendorId));
   return vendorId;
 }
 
@@ -90,8 +91,12 @@ interface Checked {
   total: number;
 }
 
-/** Checks every row before anything is written: shape, category, zones, and SKUs repeated in the file. */
-async function check(tx: Tx, vendorId: string, text: string): Promise<Checked> {
+/**
+ * Checks every row before anything is written: shape, category, zones, and SKUs repeated in the file. A zone-limited
+ * admin's rows name only its zones (blank: those the vendor serves among them) and never a product outside them.
+ */
+async function check(tx: Tx, actor: Actor, vendorId: string, text: string): Promise<Checked> {
+  const limit = adminZones(actor);
   const [header, ...lines] = parseCsv(text);
   const errors: RowError[] = [];
   const missing = CSV_COLUMNS.filter((c) => !header?.map((h) => h.trim()).includes(c));
@@ -104,6 +109,17 @@ async function check(tx: Tx, vendorId: string, text: string): Promise<Checked> {
         vendorId,
       ])
     ).map((z) => [z.code, z.id]),
+  );
+  const params: unknown[] = [vendorId];
+  const foreign = new Set(
+    limit
+      ? (
+          await tx.query<{ sku: string }>(
+            `SELECT sku FROM products p WHERE p.vendor_id = $1 AND NOT ${zoneScope(actor, 'product', 'p.id', (v) => `$${params.push(v)}`)}`,
+            params,
+          )
+        ).map((p) => p.sku)
+      : [],
   );
   const seen = new Map<string, number>();
   const rows: Checked['rows'] = [];
@@ -118,9 +134,12 @@ async function check(tx: Tx, vendorId: string, text: string): Promise<Checked> {
     const row = parsed.data;
     const categoryId = categories.get(row.category);
     if (!categoryId) errors.push({ row: line, field: 'category', message: `no category with slug ${row.category}` });
-    const codes = row.zones ? row.zones.split('|').map((z) => z.trim()) : [...zones.keys()];
+    const codes = row.zones ? row.zones.split('|').map((z) => z.trim()) : [...zones.keys()].filter((c) => !limit || limit.includes(zones.get(c)!));
     const unknown = codes.filter((c) => !zones.has(c));
     if (unknown.length) errors.push({ row: line, field: 'zones', message: `the vendor does not serve ${unknown.join(', ')}` });
+    const outside = limit ? codes.filter((c) => zones.has(c) && !limit.includes(zones.get(c)!)) : [];
+    if (outside.length) errors.push({ row: line, field: 'zones', message: `outside your zones: ${outside.join(', ')}` });
+    if (foreign.has(row.sku)) errors.push({ row: line, field: 'sku', message: 'a product outside your zones has this SKU' });
     if (seen.has(row.sku)) errors.push({ row: line, field: 'sku', message: `repeats the SKU of row ${seen.get(row.sku)}` });
     seen.set(row.sku, line);
     if (categoryId && !unknown.length && errors.at(-1)?.row !== line) rows.push({ line, row, categoryId, zoneIds: codes.map((c) => zones.get(c)!) });
@@ -174,7 +193,8 @@ async function upsert(ctx: Ctx, tx: Tx, vendorId: string, { row, categoryId, zon
         actor.userId,
       ]);
   }
-  await tx.query('DELETE FROM product_zones WHERE product_id = $1', [id]);
+  // A zone-limited admin's row replaces only its own zones of the product.
+  await tx.query('DELETE FROM product_zones WHERE product_id = $1 AND ($2::uuid[] IS NULL OR zone_id = ANY($2::uuid[]))', [id, adminZones(actor)]);
   await tx.query('INSERT INTO product_zones (product_id, zone_id) SELECT $1, unnest($2::uuid[])', [id, zoneIds]);
   return existing ? 'updated' : 'created';
 }
@@ -182,7 +202,7 @@ async function upsert(ctx: Ctx, tx: Tx, vendorId: string, { row, categoryId, zon
 /** Starts an import; the work goes on after the answer, reported by import:progress pushes and kept in import_jobs. */
 export async function startImport(ctx: Ctx, input: ParsedInputOf<'products:import'>): Promise<ResultOf<'products:import'>> {
   const actor = actorOf(ctx);
-  const vendorId = vendorFor(actor, input.vendorId);
+  const vendorId = await vendorFor(ctx, actor, input.vendorId);
   const [upload] = await ctx.read((r) =>
     r.query<{ path: string }>(`SELECT path FROM uploads WHERE id = $1 AND owner_id = $2 AND kind = 'csv' AND path LIKE $3`, [
       input.uploadId,
@@ -219,7 +239,7 @@ const report = (ctx: Ctx, r: Report) => ctx.deps.io.to(rooms.user(actorOf(ctx).u
 async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-or-nothing' | 'partial', text: string): Promise<void> {
   const result = await ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
-    const checked = await check(tx, vendorId, text);
+    const checked = await check(tx, actorOf(ctx), vendorId, text);
     const r: Report = { jobId, status: 'RUNNING', total: checked.total, processed: 0, created: 0, updated: 0, errors: checked.errors };
     if (checked.errors.length && mode === 'all-or-nothing') return { ...r, status: 'FAILED' as const };
     for (const row of checked.rows) {
@@ -242,14 +262,16 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
 
 export async function exportProducts(ctx: Ctx, input: ParsedInputOf<'products:export'>): Promise<ResultOf<'products:export'>> {
   const actor = actorOf(ctx);
-  const vendorId = vendorFor(actor, input.vendorId);
+  const vendorId = await vendorFor(ctx, actor, input.vendorId);
+  const params: unknown[] = [vendorId];
+  const inZones = zoneScope(actor, 'product', 'p.id', (v) => `$${params.push(v)}`);
   const rows = await ctx.read((r) =>
     r.query<Record<(typeof CSV_COLUMNS)[number], unknown>>(
       `SELECT p.sku, p.name_ar, p.name_en, p.description_ar, p.description_en, c.slug AS category, p.unit, p.units_per_pack, p.price_minor AS price,
               p.compare_at_minor AS compare_at_price, p.min_order_qty, p.stock, p.low_stock_threshold, p.featured, p.status,
               coalesce((SELECT string_agg(z.code, '|' ORDER BY z.code) FROM product_zones pz JOIN zones z ON z.id = pz.zone_id WHERE pz.product_id = p.id), '') AS zones
-         FROM products p JOIN categories c ON c.id = p.category_id WHERE p.vendor_id = $1 AND p.deleted_at IS NULL ORDER BY p.sku`,
-      [vendorId],
+         FROM products p JOIN categories c ON c.id = p.category_id WHERE p.vendor_id = $1 AND p.deleted_at IS NULL AND ${inZones} ORDER BY p.sku`,
+      params,
     ),
   );
   const url = await saveExport(ctx, formatCsv([[...CSV_COLUMNS], ...rows.map((r) => CSV_COLUMNS.map((c) => r[c]))]));

@@ -1,5 +1,6 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Tx } from '../../db/tx.js';
+import { assertInZones, assertWithinZones, mergeZones, ownZonesOf, zoneScope } from '../auth/zone-scope.js';
 import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { markStockChanged } from '../outbox/outbox.js';
@@ -13,14 +14,24 @@ import { PRODUCT_COLUMNS, PRODUCT_FROM, findProduct, toProduct, type ProductReco
 const PUBLIC = `p.deleted_at IS NULL AND p.status = 'ACTIVE' AND v.status = 'APPROVED'`;
 const SKU_TAKEN = 'this vendor already has a product with this SKU';
 
-/** Staff act on their own vendor's catalogue; admins on any. */
-export function assertCatalogReach(actor: Actor, vendorId: string): void {
+/** Staff act on their own vendor's catalogue; admins on any vendor in their zones (another is NOT_FOUND). */
+export async function assertCatalogReach(r: Reader, actor: Actor, vendorId: string): Promise<void> {
+  await assertInZones(r, actor, 'vendor', vendorId);
   if (!isAdmin(actor.role) && actor.vendorId !== vendorId) throw forbidden('this product belongs to another vendor');
 }
 
-/** What a caller may see: the orderable catalogue, plus its own vendor's drafts; a shop only its zone. */
+/** A product to change: NOT_FOUND when deleted or outside the actor's zones, FORBIDDEN when another vendor's. */
+export async function loadCatalogProduct(r: Reader, actor: Actor, id: string, lock = false): Promise<ProductRecord> {
+  const p = await findProduct(r, id, lock);
+  if (!p) throw notFound('product');
+  await assertInZones(r, actor, 'product', id);
+  if (!isAdmin(actor.role) && actor.vendorId !== p.vendor_id) throw forbidden('this product belongs to another vendor');
+  return p;
+}
+
+/** What a caller may see: the orderable catalogue, plus its own vendor's drafts; a shop only its zone; an admin its zones. */
 function visibility(actor: Actor, bind: (v: unknown) => string): string {
-  if (isAdmin(actor.role)) return 'p.deleted_at IS NULL';
+  if (isAdmin(actor.role)) return `p.deleted_at IS NULL AND ${zoneScope(actor, 'product', 'p.id', bind)}`;
   if (actor.vendorId && (actor.role === 'VENDOR' || actor.role === 'COMPANY_MANAGER')) {
     return `(${PUBLIC} OR (p.deleted_at IS NULL AND p.vendor_id = ${bind(actor.vendorId)}))`;
   }
@@ -126,10 +137,10 @@ async function assertCategory(r: Reader, id: string): Promise<void> {
   if ((await r.query('SELECT 1 FROM categories WHERE id = $1', [id])).length === 0) throw notFound('category');
 }
 
-/** A product is sold only in zones its vendor serves; none given means all of them. */
-async function zonesFor(tx: Tx, vendorId: string, wanted: string[] | undefined): Promise<string[]> {
+/** A product is sold only in zones its vendor serves; none given means all of them (a zone-limited admin's: those in its zones). */
+async function zonesFor(tx: Tx, actor: Actor, vendorId: string, wanted: string[] | undefined): Promise<string[]> {
   const served = (await tx.query<{ zone_id: string }>('SELECT zone_id FROM vendor_zones WHERE vendor_id = $1', [vendorId])).map((z) => z.zone_id);
-  const zones = wanted ? [...new Set(wanted)] : served;
+  const zones = wanted ? [...new Set(wanted)] : ownZonesOf(actor, served);
   const outside = zones.filter((z) => !served.includes(z));
   if (outside.length) throw new AppError('OUT_OF_ZONE', 'the vendor does not serve these zones', { zoneIds: outside });
   return zones;
@@ -144,12 +155,13 @@ export async function createProduct(ctx: Ctx, input: ParsedInputOf<'products:cre
   const actor = actorOf(ctx);
   const vendorId = isAdmin(actor.role) ? input.vendorId : (input.vendorId ?? actor.vendorId);
   if (!vendorId) throw new AppError('BAD_REQUEST', 'name the vendorId');
-  assertCatalogReach(actor, vendorId);
   return ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     if ((await tx.query('SELECT 1 FROM vendors WHERE id = $1', [vendorId])).length === 0) throw notFound('vendor');
+    await assertCatalogReach(tx, actor, vendorId);
     await assertCategory(tx, input.categoryId);
-    const zones = await zonesFor(tx, vendorId, input.zoneIds);
+    const zones = await zonesFor(tx, actor, vendorId, input.zoneIds);
+    assertWithinZones(actor, zones);
     const [row] = await mapConstraintErrors(
       () =>
         tx.query<{ id: string }>(
@@ -196,9 +208,7 @@ export async function updateProduct(ctx: Ctx, input: ParsedInputOf<'products:upd
   const actor = actorOf(ctx);
   return ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
-    const p = await findProduct(tx, input.id, true);
-    if (!p) throw notFound('product');
-    assertCatalogReach(actor, p.vendor_id);
+    const p = await loadCatalogProduct(tx, actor, input.id, true);
     if (input.categoryId) await assertCategory(tx, input.categoryId);
     await mapConstraintErrors(
       () =>
@@ -227,7 +237,17 @@ export async function updateProduct(ctx: Ctx, input: ParsedInputOf<'products:upd
         ),
       SKU_TAKEN,
     );
-    if (input.zoneIds) await setProductZones(tx, p.id, await zonesFor(tx, p.vendor_id, input.zoneIds));
+    if (input.zoneIds)
+      await setProductZones(
+        tx,
+        p.id,
+        await zonesFor(
+          tx,
+          actor,
+          p.vendor_id,
+          mergeZones(actor, p.zone_ids, input.zoneIds, (z) => z),
+        ),
+      );
     if (input.images) await attachUploads(tx, input.images);
     // Shops watching the zone learn a new price the way they learn new stock.
     if ((input.price !== undefined && input.price !== p.price_minor) || input.zoneIds) await markStockChanged(ctx.deps, tx, [p.id]);
@@ -239,9 +259,7 @@ export async function deleteProduct(ctx: Ctx, { id }: ParsedInputOf<'products:de
   const actor = actorOf(ctx);
   return ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
-    const p = await findProduct(tx, id, true);
-    if (!p) throw notFound('product');
-    assertCatalogReach(actor, p.vendor_id);
+    await loadCatalogProduct(tx, actor, id, true);
     await tx.query('UPDATE products SET deleted_at = now(), updated_at = now() WHERE id = $1', [id]);
     return { id };
   });

@@ -5,8 +5,7 @@ import { AppError, notFound } from '../errors.js';
 import { markStockChanged } from '../outbox/outbox.js';
 import { decodeCursor, page } from '../pagination.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
-import { assertCatalogReach } from './products.service.js';
-import { findProduct } from './products.read.js';
+import { loadCatalogProduct } from './products.service.js';
 
 export interface StockMove {
   productId: string;
@@ -55,9 +54,7 @@ export async function moveStock(deps: Pick<Deps, 'db' | 'sequencer'>, tx: Tx, mo
 export async function adjustStock(ctx: Ctx, input: ParsedInputOf<'stock:adjust'>): Promise<ResultOf<'stock:adjust'>> {
   const actor = actorOf(ctx);
   return ctx.tx(async (tx) => {
-    const product = await findProduct(tx, input.productId, true);
-    if (!product) throw notFound('product');
-    assertCatalogReach(actor, product.vendor_id);
+    await loadCatalogProduct(tx, actor, input.productId, true);
     await moveStock(ctx.deps, tx, [{ productId: input.productId, delta: input.delta, reason: input.reason, actorId: actor.userId }]);
     const [row] = await tx.query<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [input.productId]);
     return { productId: input.productId, stock: row!.stock };
@@ -67,9 +64,7 @@ export async function adjustStock(ctx: Ctx, input: ParsedInputOf<'stock:adjust'>
 export async function stockHistory(ctx: Ctx, input: ParsedInputOf<'stock:history'>): Promise<ResultOf<'stock:history'>> {
   const actor = actorOf(ctx);
   return ctx.read(async (r) => {
-    const product = await findProduct(r, input.productId);
-    if (!product) throw notFound('product');
-    assertCatalogReach(actor, product.vendor_id);
+    await loadCatalogProduct(r, actor, input.productId);
     const before = input.cursor ? Number(decodeCursor(input.cursor, ['bigint'])[0]) : Number.MAX_SAFE_INTEGER;
     const rows = await r.query<{ id: number; product_id: string; delta: number; stock_after: number; reason: string; actor_id: string | null; at: Date }>(
       'SELECT id, product_id, delta, stock_after, reason, actor_id, at FROM stock_history WHERE product_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3',

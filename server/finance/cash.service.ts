@@ -1,6 +1,7 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { CashCollection } from '../../protocol/finance.js';
 import { adminRooms, rooms } from '../auth/actor.js';
+import { assertInZones, refuseZoneLimited } from '../auth/zone-scope.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { loadOrder } from '../orders/orders.read.js';
 import { push } from '../outbox/outbox.js';
@@ -80,6 +81,7 @@ export async function handOver(ctx: Ctx, input: ParsedInputOf<'cash:handover'>):
       [input.driverId],
     );
     if (!driver) throw notFound('driver');
+    await assertInZones(tx, actor, 'driver', input.driverId);
     if (vendorId && driver.vendor_id && driver.vendor_id !== vendorId) throw forbidden('this driver works in another vendor’s fleet');
     const held = (await balances(tx, [account.driverCash(input.driverId)])).get(account.driverCash(input.driverId))!;
     if (input.amount > held) throw new AppError('CONFLICT', `the driver holds ${held}`, { held });
@@ -108,6 +110,7 @@ export async function handOver(ctx: Ctx, input: ParsedInputOf<'cash:handover'>):
  * (first in, first out), found where the running total of collections passes what was handed over.
  */
 export async function pendingCash(ctx: Ctx): Promise<ResultOf<'finance:pending-cash'>> {
+  refuseZoneLimited(actorOf(ctx), 'read the cash every driver holds');
   const rows = await ctx.read((r) =>
     r.query<{ driver_id: string; name: string; amount: number; since: Date }>(
       `WITH held AS (

@@ -1,11 +1,14 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
+import { refuseZoneLimited } from '../auth/zone-scope.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 import { account, balances } from './ledger.js';
 import { assertFinanceReach } from './settlements.service.js';
 
 export async function vendorBalance(ctx: Ctx, { vendorId }: ParsedInputOf<'finance:vendor-balance'>): Promise<ResultOf<'finance:vendor-balance'>> {
-  assertFinanceReach(actorOf(ctx), vendorId);
-  const b = await ctx.read((r) => balances(r, [account.vendorPayable(vendorId), account.vendorCash(vendorId)]));
+  const b = await ctx.read(async (r) => {
+    await assertFinanceReach(r, actorOf(ctx), vendorId);
+    return balances(r, [account.vendorPayable(vendorId), account.vendorCash(vendorId)]);
+  });
   const payable = -b.get(account.vendorPayable(vendorId))!;
   const cashHeld = b.get(account.vendorCash(vendorId))!;
   return { vendorId, payable, cashHeld, net: payable - cashHeld };
@@ -13,6 +16,7 @@ export async function vendorBalance(ctx: Ctx, { vendorId }: ParsedInputOf<'finan
 
 /** Revenue accounts carry credit (negative) balances; reported here as positive earnings. */
 export async function platformEarnings(ctx: Ctx, range: ParsedInputOf<'finance:platform-earnings'>): Promise<ResultOf<'finance:platform-earnings'>> {
+  refuseZoneLimited(actorOf(ctx), 'read the platform’s earnings');
   const b = await ctx.read((r) => balances(r, [account.commission, account.deliveryFees, account.cashDifferences], range));
   const commission = -b.get(account.commission)!;
   const deliveryFees = -b.get(account.deliveryFees)!;
@@ -21,6 +25,7 @@ export async function platformEarnings(ctx: Ctx, range: ParsedInputOf<'finance:p
 }
 
 export async function cashFlow(ctx: Ctx, range: ParsedInputOf<'finance:cash-flow'>): Promise<ResultOf<'finance:cash-flow'>> {
+  refuseZoneLimited(actorOf(ctx), 'read the platform’s cash flow');
   const [row] = await ctx.read((r) =>
     r.query<{ collected: number; to_vendors: number; to_platform: number; paid: number }>(
       `SELECT coalesce(sum(e.amount) FILTER (WHERE t.kind = 'CASH_COLLECTED' AND e.account LIKE 'driver_cash:%'), 0)::bigint AS collected,

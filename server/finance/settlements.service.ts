@@ -2,6 +2,7 @@ import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Settlement } from '../../protocol/finance.js';
 import type { Tx } from '../../db/tx.js';
 import { audit } from '../audit.js';
+import { assertInZones, zoneScope } from '../auth/zone-scope.js';
 import { formatCsv } from '../catalog/csv.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { decodeCursor, page } from '../pagination.js';
@@ -49,15 +50,17 @@ const toSettlement = (s: SettlementRow): Settlement => ({
   paidAt: iso(s.paid_at),
 });
 
-/** Vendor staff reach their own vendor's money; admins every vendor's. */
-export function assertFinanceReach(actor: Actor, vendorId: string): void {
+/** Vendor staff reach their own vendor's money; admins every vendor's (a zone-limited one: vendors in its zones, others NOT_FOUND). */
+export async function assertFinanceReach(r: Reader, actor: Actor, vendorId: string): Promise<void> {
+  await assertInZones(r, actor, 'vendor', vendorId);
   if (!isAdmin(actor.role) && actor.vendorId !== vendorId) throw forbidden('you see only your own vendor’s money');
 }
 
 async function find(r: Reader, actor: Actor, id: string, lock = false): Promise<SettlementRow> {
   const [row] = await r.query<SettlementRow>(`${SELECT} WHERE s.id = $1${lock ? ' FOR UPDATE OF s' : ''}`, [id]);
   if (!row) throw notFound('settlement');
-  assertFinanceReach(actor, row.vendor_id);
+  await assertInZones(r, actor, 'settlement', id);
+  await assertFinanceReach(r, actor, row.vendor_id);
   return row;
 }
 
@@ -159,7 +162,7 @@ function scopeOf(actor: Actor, vendorId: string | undefined, bind: (v: unknown) 
     if (vendorId && vendorId !== actor.vendorId) throw forbidden('you see only your own vendor’s money');
     return [`s.vendor_id = ${bind(actor.vendorId)}`];
   }
-  return vendorId ? [`s.vendor_id = ${bind(vendorId)}`] : [];
+  return [zoneScope(actor, 'settlement', 's.id', bind), ...(vendorId ? [`s.vendor_id = ${bind(vendorId)}`] : [])];
 }
 
 export async function listSettlements(ctx: Ctx, input: ParsedInputOf<'settlements:list'>): Promise<ResultOf<'settlements:list'>> {

@@ -1,8 +1,9 @@
 import type { Order, OrderStatus } from '../../protocol/ordering.js';
 import { adminRooms, rooms } from '../auth/actor.js';
+import { zoneScope } from '../auth/zone-scope.js';
 import { notFound } from '../errors.js';
 import type { Actor, Reader } from '../rpc/context.js';
-import { adminZones, isAdmin } from '../users/scope.js';
+import { isAdmin } from '../users/scope.js';
 
 export interface OrderRecord {
   id: string;
@@ -83,10 +84,7 @@ export const toOrder = (o: OrderRecord): Order => ({
 
 /** Which orders a caller reaches: a shop its own, staff their vendor's, a driver those assigned, admins all (or their zones'). */
 export function orderScope(actor: Actor, bind: (v: unknown) => string): string {
-  if (isAdmin(actor.role)) {
-    const zones = adminZones(actor);
-    return zones ? `o.zone_id = ANY(${bind(zones)}::uuid[])` : 'true';
-  }
+  if (isAdmin(actor.role)) return zoneScope(actor, 'order', 'o.id', bind);
   if (actor.role === 'SHOP_OWNER') return `o.shop_id = ${bind(actor.shopId)}`;
   if (actor.role === 'DRIVER') return `o.driver_id = ${bind(actor.userId)}`;
   return `o.vendor_id = ${bind(actor.vendorId)}`;

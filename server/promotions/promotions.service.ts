@@ -1,5 +1,6 @@
 import type { ParsedInputOf, Promotion, ResultOf } from '../../protocol/index.js';
 import { audit } from '../audit.js';
+import { assertInZones, assertWithinZones, zoneScope } from '../auth/zone-scope.js';
 import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { decodeCursor, page } from '../pagination.js';
@@ -41,8 +42,9 @@ const toPromotion = (p: PromotionRecord): Promotion => ({
   createdAt: new Date(p.created_at).toISOString(),
 });
 
-/** Admins reach every promotion; a manager their vendor's (and reads platform-wide ones). */
-function assertReach(actor: Actor, p: PromotionRecord, write: boolean): void {
+/** Admins reach every promotion (a zone-limited one: those applying in its zones); a manager their vendor's (and reads platform-wide ones). */
+async function assertReach(r: Reader, actor: Actor, p: PromotionRecord, write: boolean): Promise<void> {
+  await assertInZones(r, actor, 'promotion', p.id);
   if (isAdmin(actor.role)) return;
   if (p.vendor_id === actor.vendorId || (!write && p.vendor_id === null)) return;
   throw forbidden('this promotion belongs to another vendor');
@@ -85,7 +87,10 @@ export async function createPromotion(ctx: Ctx, input: ParsedInputOf<'promotions
   const actor = actorOf(ctx);
   const vendorId = isAdmin(actor.role) ? (input.vendorId ?? null) : actor.vendorId;
   if (!isAdmin(actor.role) && input.vendorId && input.vendorId !== actor.vendorId) throw forbidden('a manager creates promotions for their own vendor only');
+  // A zone-limited admin's promotions apply in its zones only, never platform-wide.
+  assertWithinZones(actor, input.zoneIds);
   return ctx.tx(async (tx) => {
+    if (vendorId) await assertInZones(tx, actor, 'vendor', vendorId);
     const warnings = await overlaps(tx, input, vendorId);
     const [{ id }] = (await mapConstraintErrors(
       () =>
@@ -126,7 +131,7 @@ export async function listPromotions(ctx: Ctx, input: ParsedInputOf<'promotions:
   const actor = actorOf(ctx);
   const params: unknown[] = [];
   const bind = (v: unknown) => `$${params.push(v)}`;
-  const where = isAdmin(actor.role) ? ['true'] : [`(vendor_id IS NULL OR vendor_id = ${bind(actor.vendorId)})`];
+  const where = isAdmin(actor.role) ? [zoneScope(actor, 'promotion', 'promotions.id', bind)] : [`(vendor_id IS NULL OR vendor_id = ${bind(actor.vendorId)})`];
   if (input.vendorId) where.push(`vendor_id = ${bind(input.vendorId)}`);
   if (input.active !== undefined) where.push(`active = ${bind(input.active)}`);
   if (input.cursor) {
@@ -143,15 +148,17 @@ export async function listPromotions(ctx: Ctx, input: ParsedInputOf<'promotions:
 }
 
 export async function getPromotion(ctx: Ctx, { id }: ParsedInputOf<'promotions:get'>): Promise<ResultOf<'promotions:get'>> {
-  const p = await ctx.read((r) => find(r, id));
-  assertReach(actorOf(ctx), p, false);
-  return toPromotion(p);
+  return ctx.read(async (r) => {
+    const p = await find(r, id);
+    await assertReach(r, actorOf(ctx), p, false);
+    return toPromotion(p);
+  });
 }
 
 export async function setPromotionActive(ctx: Ctx, { id, active }: ParsedInputOf<'promotions:set-active'>): Promise<ResultOf<'promotions:set-active'>> {
   const actor = actorOf(ctx);
   return ctx.tx(async (tx) => {
-    assertReach(actor, await find(tx, id), true);
+    await assertReach(tx, actor, await find(tx, id), true);
     await tx.query('UPDATE promotions SET active = $2 WHERE id = $1', [id, active]);
     await audit(tx, ctx, 'PROMOTION_STATUS', { type: 'promotion', id }, { active });
     return toPromotion(await find(tx, id));

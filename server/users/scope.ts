@@ -1,17 +1,17 @@
 import type { Role } from '../../protocol/common.js';
 import { ADMINS } from '../../protocol/users.js';
+import { adminZones, refuseZoneLimited } from '../auth/zone-scope.js';
 import { forbidden } from '../errors.js';
 import type { Actor } from '../rpc/context.js';
 
+export { adminZones };
+
 export const isAdmin = (role: Role) => (ADMINS as readonly Role[]).includes(role);
 
-/** The zones an admin acts in; null when it is not limited (SUPER_ADMIN, or an ADMIN with no zones). */
-export function adminZones(actor: Actor): string[] | null {
-  return actor.role === 'ADMIN' && actor.zoneIds.length > 0 ? actor.zoneIds : null;
-}
-
-export function requireUnlimitedAdmin(actor: Actor): void {
-  if (!isAdmin(actor.role) || adminZones(actor)) throw forbidden('only an admin not limited to zones may do this');
+/** `what` completes "only an admin not limited to zones may …". */
+export function requireUnlimitedAdmin(actor: Actor, what: string): void {
+  if (!isAdmin(actor.role)) throw forbidden('only an admin may do this');
+  refuseZoneLimited(actor, what);
 }
 
 export interface Target {
@@ -21,14 +21,13 @@ export interface Target {
   zoneIds: string[];
 }
 
-/** Whether `actor` may see and manage `target`: the object-level rule behind every users:* event. */
+/**
+ * Whether `actor` may see and manage `target`, by role: the object-level rule behind every users:* event.
+ * A zone-limited admin's zones are applied where the row is loaded (zone-scope.ts).
+ */
 export function canManage(actor: Actor, target: Target): boolean {
   if (actor.role === 'SUPER_ADMIN') return true;
-  if (actor.role === 'ADMIN') {
-    if (isAdmin(target.role)) return false;
-    const zones = adminZones(actor);
-    return !zones || target.zoneIds.some((z) => zones.includes(z));
-  }
+  if (actor.role === 'ADMIN') return !isAdmin(target.role);
   if (actor.role === 'COMPANY_MANAGER') return target.role === 'VENDOR' && target.vendorId === actor.vendorId;
   return false;
 }
@@ -41,13 +40,10 @@ export function canAssignRole(actor: Actor, role: Role): boolean {
   return false;
 }
 
-/** The same rule as `canManage`, as SQL over a row `x` with role, vendor_id and zone_ids; `bind` adds a parameter. */
+/** The same rule as `canManage`, as SQL over a row `x` with role and vendor_id; `bind` adds a parameter. */
 export function manageableSql(actor: Actor, bind: (value: unknown) => string): string {
   if (actor.role === 'SUPER_ADMIN') return 'true';
-  if (actor.role === 'ADMIN') {
-    const zones = adminZones(actor);
-    return zones ? `(x.role NOT IN ('SUPER_ADMIN', 'ADMIN') AND x.zone_ids && ${bind(zones)}::uuid[])` : `x.role NOT IN ('SUPER_ADMIN', 'ADMIN')`;
-  }
+  if (actor.role === 'ADMIN') return `x.role NOT IN ('SUPER_ADMIN', 'ADMIN')`;
   if (actor.role === 'COMPANY_MANAGER') return `(x.role = 'VENDOR' AND x.vendor_id = ${bind(actor.vendorId)})`;
   return 'false';
 }

@@ -6,12 +6,13 @@ import { audit } from '../audit.js';
 import { hashPassword, revokeSessions } from '../auth/auth.service.js';
 import { clearFailures, loginKeysOf } from '../auth/lockout.js';
 import { refreshUserSockets } from '../auth/session.js';
+import { assertInZones, assertWithinZones, mergeZones, zoneScope } from '../auth/zone-scope.js';
 import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { page, decodeCursor } from '../pagination.js';
 import { actorOf, type Actor, type Ctx, type Reader } from '../rpc/context.js';
 import { assertActiveZones } from '../zones/zones.service.js';
-import { adminZones, canAssignRole, canManage, manageableSql, type Target } from './scope.js';
+import { canAssignRole, canManage, manageableSql, type Target } from './scope.js';
 import { USER_COLUMNS, USER_FROM, findUser, toUser, type UserRecord } from './users.read.js';
 
 const VENDOR_ROLES: readonly Role[] = ['VENDOR', 'COMPANY_MANAGER'];
@@ -24,6 +25,7 @@ const toTarget = (u: UserRecord): Target => ({ id: u.id, role: u.role, vendorId:
 async function loadManaged(tx: Tx, actor: Actor, id: string): Promise<UserRecord> {
   const [row] = await tx.query<UserRecord>(`SELECT ${USER_COLUMNS} FROM ${USER_FROM} WHERE u.id = $1 AND u.deleted_at IS NULL FOR UPDATE OF u`, [id]);
   if (!row) throw notFound('user');
+  await assertInZones(tx, actor, 'user', id);
   if (!canManage(actor, toTarget(row))) throw forbidden('this account is outside what you manage');
   return row;
 }
@@ -33,10 +35,10 @@ async function vendorZones(r: Reader, vendorId: string): Promise<string[]> {
   return rows.map((z) => z.zone_id);
 }
 
-/** A zone-limited admin may only place accounts inside its zones. */
-function checkZoneLimit(actor: Actor, zones: string[]): void {
-  const limit = adminZones(actor);
-  if (limit && (zones.length === 0 || zones.some((z) => !limit.includes(z)))) throw forbidden('you may only act inside your zones');
+/** A zone-limited admin places accounts only inside its zones: with a vendor it reaches (staff, fleet drivers), others in its zones. */
+async function checkZoneLimit(tx: Tx, actor: Actor, role: Role, vendorId: string | null, zones: string[]): Promise<void> {
+  if (vendorId) await assertInZones(tx, actor, 'vendor', vendorId);
+  if (!VENDOR_ROLES.includes(role)) assertWithinZones(actor, zones);
 }
 
 async function assertVendor(r: Reader, vendorId: string): Promise<void> {
@@ -66,7 +68,7 @@ export async function createUser(ctx: Ctx, input: ParsedInputOf<'users:create'>)
   return ctx.tx(async (tx) => {
     if (input.shop) await assertActiveZones(tx, [input.shop.zoneId]);
     const zones = await shapeFor(tx, input.role, vendorId, input.zoneIds, input.shop?.zoneId ?? null);
-    checkZoneLimit(actor, zones);
+    await checkZoneLimit(tx, actor, input.role, vendorId, zones);
     const [row] = await mapConstraintErrors(
       () =>
         tx.query<{ id: string }>('INSERT INTO users (role, name, email, phone, password_hash, vendor_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id', [
@@ -96,7 +98,7 @@ export async function listUsers(ctx: Ctx, input: ParsedInputOf<'users:list'>): P
   const actor = actorOf(ctx);
   const params: unknown[] = [];
   const bind = (v: unknown) => `$${params.push(v)}`;
-  const where = [`(${manageableSql(actor, bind)} OR x.id = ${bind(actor.userId)})`];
+  const where = [`((${manageableSql(actor, bind)} AND ${zoneScope(actor, 'user', 'x.id', bind)}) OR x.id = ${bind(actor.userId)})`];
   if (input.q) {
     const like = bind(`%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     where.push(`(x.name ILIKE ${like} OR x.email ILIKE ${like} OR x.phone ILIKE ${like})`);
@@ -139,9 +141,10 @@ export async function updateUser(ctx: Ctx, input: ParsedInputOf<'users:update'>)
     const keepsVendor = VENDOR_ROLES.includes(role) || role === 'DRIVER';
     const vendorId = input.vendorId !== undefined ? input.vendorId : keepsVendor ? current.vendor_id : null;
     if (actor.role === 'COMPANY_MANAGER' && vendorId !== actor.vendorId) throw forbidden('a manager keeps staff in its own vendor');
-    const ownZones = OWN_ZONE_ROLES.includes(role) ? (input.zoneIds ?? (OWN_ZONE_ROLES.includes(current.role) ? current.zone_ids : [])) : undefined;
-    const zones = await shapeFor(tx, role, vendorId, ownZones ?? input.zoneIds, current.shop_id ? current.zone_ids[0]! : null);
-    checkZoneLimit(actor, zones);
+    const heldZones = OWN_ZONE_ROLES.includes(current.role) ? current.zone_ids : [];
+    const ownZones = OWN_ZONE_ROLES.includes(role) ? (input.zoneIds ? mergeZones(actor, heldZones, input.zoneIds, (z) => z) : heldZones) : undefined;
+    await shapeFor(tx, role, vendorId, ownZones ?? input.zoneIds, current.shop_id ? current.zone_ids[0]! : null);
+    if (vendorId && vendorId !== current.vendor_id) await assertInZones(tx, actor, 'vendor', vendorId);
 
     await mapConstraintErrors(
       () =>

@@ -2,13 +2,14 @@ import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Vendor, VendorStatus } from '../../protocol/vendors.js';
 import type { Tx } from '../../db/tx.js';
 import { adminRooms, rooms } from '../auth/actor.js';
+import { assertInZones, assertWithinZones, mergeZones, zoneScope } from '../auth/zone-scope.js';
 import { audit } from '../audit.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { push } from '../outbox/outbox.js';
 import { decodeCursor, page } from '../pagination.js';
 import { TREE_CACHE } from '../catalog/categories.service.js';
 import { actorOf, type Actor, type Ctx, type Reader } from '../rpc/context.js';
-import { adminZones, isAdmin } from '../users/scope.js';
+import { isAdmin } from '../users/scope.js';
 import { assertActiveZones } from '../zones/zones.service.js';
 
 /** Which status may follow which; anything else is INVALID_TRANSITION. */
@@ -53,21 +54,13 @@ async function find(r: Reader, id: string): Promise<VendorRecord | undefined> {
   return (await r.query<VendorRecord>(`${SELECT} WHERE v.id = $1`, [id]))[0];
 }
 
-/** Staff and managers reach only their own vendor; a zone-limited admin only vendors serving its zones. */
-function assertReach(actor: Actor, v: VendorRecord): void {
-  if (isAdmin(actor.role)) {
-    const zones = adminZones(actor);
-    if (zones && !v.zones.some((z) => zones.includes(z.zoneId))) throw forbidden('this vendor serves none of your zones');
-    return;
-  }
-  if (actor.vendorId !== v.id) throw forbidden('you manage only your own vendor');
-}
-
+/** Staff and managers reach only their own vendor; a zone-limited admin only vendors serving its zones (NOT_FOUND). */
 export async function loadVendor(tx: Reader, actor: Actor, id: string, lock = false): Promise<VendorRecord> {
   if (lock) await tx.query('SELECT 1 FROM vendors WHERE id = $1 FOR UPDATE', [id]);
   const v = await find(tx, id);
   if (!v) throw notFound('vendor');
-  assertReach(actor, v);
+  await assertInZones(tx, actor, 'vendor', id);
+  if (!isAdmin(actor.role) && actor.vendorId !== v.id) throw forbidden('you manage only your own vendor');
   return v;
 }
 
@@ -88,14 +81,9 @@ async function setZones(tx: Tx, vendorId: string, zones: ParsedInputOf<'vendors:
   ]);
 }
 
-function checkZoneLimit(actor: Actor, zoneIds: string[]): void {
-  const limit = adminZones(actor);
-  if (limit && zoneIds.some((z) => !limit.includes(z))) throw forbidden('you may only act inside your zones');
-}
-
 export async function createVendor(ctx: Ctx, input: ParsedInputOf<'vendors:create'>): Promise<ResultOf<'vendors:create'>> {
   const actor = actorOf(ctx);
-  checkZoneLimit(
+  assertWithinZones(
     actor,
     input.zones.map((z) => z.zoneId),
   );
@@ -114,9 +102,7 @@ export async function listVendors(ctx: Ctx, input: ParsedInputOf<'vendors:list'>
   const actor = actorOf(ctx);
   const params: unknown[] = [];
   const bind = (v: unknown) => `$${params.push(v)}`;
-  const where: string[] = ['true'];
-  const limit = adminZones(actor);
-  if (limit) where.push(`EXISTS (SELECT 1 FROM vendor_zones z WHERE z.vendor_id = x.id AND z.zone_id = ANY(${bind(limit)}::uuid[]))`);
+  const where: string[] = [zoneScope(actor, 'vendor', 'x.id', bind)];
   if (input.q) where.push(`x.name ILIKE ${bind(`%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
   if (input.status) where.push(`x.status = ${bind(input.status)}`);
   if (input.zoneId) where.push(`EXISTS (SELECT 1 FROM vendor_zones z WHERE z.vendor_id = x.id AND z.zone_id = ${bind(input.zoneId)})`);
@@ -137,16 +123,16 @@ export async function getVendor(ctx: Ctx, { id }: ParsedInputOf<'vendors:get'>):
 export async function updateVendor(ctx: Ctx, input: ParsedInputOf<'vendors:update'>): Promise<ResultOf<'vendors:update'>> {
   const actor = actorOf(ctx);
   if (input.commissionBps !== undefined && !isAdmin(actor.role)) throw forbidden('only admins set the commission');
-  if (input.zones)
-    checkZoneLimit(
-      actor,
-      input.zones.map((z) => z.zoneId),
-    );
   return ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
     const current = await loadVendor(tx, actor, input.id, true);
     if (input.name) await tx.query('UPDATE vendors SET name = $2, updated_at = now() WHERE id = $1', [input.id, input.name]);
-    if (input.zones) await setZones(tx, input.id, input.zones);
+    if (input.zones)
+      await setZones(
+        tx,
+        input.id,
+        mergeZones(actor, current.zones, input.zones, (z) => z.zoneId),
+      );
     if (input.commissionBps !== undefined && input.commissionBps !== current.commission_bps) {
       await tx.query('UPDATE vendors SET commission_bps = $2, updated_at = now() WHERE id = $1', [input.id, input.commissionBps]);
       await tx.query('INSERT INTO vendor_commissions (vendor_id, commission_bps, set_by) VALUES ($1, $2, $3)', [input.id, input.commissionBps, actor.userId]);

@@ -28,7 +28,7 @@ export async function listZones(ctx: Ctx): Promise<ResultOf<'zones:list'>> {
 }
 
 export async function createZone(ctx: Ctx, input: ParsedInputOf<'zones:create'>): Promise<ResultOf<'zones:create'>> {
-  requireUnlimitedAdmin(actorOf(ctx));
+  requireUnlimitedAdmin(actorOf(ctx), 'add zones');
   return ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, ZONES_CACHE);
     const repo = tx.manager.getRepository(ZoneEntity);
@@ -42,7 +42,7 @@ export async function createZone(ctx: Ctx, input: ParsedInputOf<'zones:create'>)
 }
 
 export async function updateZone(ctx: Ctx, input: ParsedInputOf<'zones:update'>): Promise<ResultOf<'zones:update'>> {
-  requireUnlimitedAdmin(actorOf(ctx));
+  requireUnlimitedAdmin(actorOf(ctx), 'change zones');
   return ctx.tx(async (tx) => {
     ctx.deps.cache.invalidateAfter(tx, ZONES_CACHE);
     const repo = tx.manager.getRepository(ZoneEntity);
