@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { rejection } from './support/expect.js';
+import { makeProduct, openVendors } from './support/ordering.js';
 import { RedisServer } from './support/redis-server.js';
 import { until } from './support/until.js';
 
@@ -79,6 +80,24 @@ describe('two nodes whose Redis stops and returns', () => {
 
   test('while Redis is down, disabling an account on node A drops its socket on node B', async () => {
     await disablingReachesNodeB();
+  });
+
+  test('while Redis is down, staff moved to another vendor on node A stop seeing the old one’s drafts on node B, still connected', async () => {
+    const vendors = (await call(admin.socket, 'vendors:list', { status: 'APPROVED' })).items.slice(0, 2).map((v) => v.id);
+    await openVendors(h, admin, vendors);
+    const draft = await makeProduct(h, admin, { vendorId: vendors[0], status: 'DRAFT' });
+    const email = `mover-${randomUUID().slice(0, 8)}@test.lilium`;
+    const staff = await call(admin.socket, 'users:create', { role: 'VENDOR', name: 'Mover', email, password, vendorId: vendors[0] });
+    const mover = await h.login(email, { password, url: nodeB });
+    const seesDraft = () =>
+      call(mover.socket, 'products:get', { id: draft.id }).then(
+        () => true,
+        (e: { code?: string }) => (e.code === 'NOT_FOUND' ? false : Promise.reject(e)),
+      );
+    expect(await seesDraft()).toBe(true);
+    await call(admin.socket, 'users:update', { id: staff.id, vendorId: vendors[1] });
+    await until(async () => !(await seesDraft()));
+    expect(mover.socket.connected).toBe(true);
   });
 
   test('once Redis is back, logout and disabling still reach node B', async () => {
