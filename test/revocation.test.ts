@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import { call } from '../protocol/client.js';
+import { checkSessions } from '../server/auth/session-check.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { rejection } from './support/expect.js';
 import { makeProduct, openVendors } from './support/ordering.js';
@@ -159,4 +161,34 @@ describe('a node that has not yet heard of an ended session', () => {
     const [user] = await h.q<{ name: string }>('SELECT name FROM users WHERE id = $1', [a.userId]);
     expect(user!.name).not.toBe('Still here');
   });
+
+  test('a node’s check reads the sessions of all its sockets in one statement, drops the ended ones and keeps the rest', async () => {
+    const sessions = await Promise.all(['shop3@demo.lilium', 'vendor2@demo.lilium', 'driver2@demo.lilium'].map((e) => h.login(e)));
+    const extra = await Promise.all(sessions.map((s) => Promise.all(Array.from({ length: 30 }, () => h.connect({ token: s.accessToken })))));
+    // Ended elsewhere, its message lost: only the database knows.
+    await h.q(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'test' WHERE user_id = $1 AND revoked_at IS NULL`, [sessions[0]!.userId]);
+    // Background work (the sequencer's poll) may run meanwhile; it never reads sessions.
+    const statements = (await statementsOf(() => checkSessions(h.app.deps))).filter((s) => /\bsessions\b/.test(s.sql));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.sql).toContain('se.id = ANY($1::uuid[])');
+    const ended = [sessions[0]!.socket, ...extra[0]!];
+    await until(async () => ended.every((s) => s.disconnected));
+    expect([...sessions.slice(1).map((s) => s.socket), ...extra.slice(1).flat()].every((s) => s.connected)).toBe(true);
+  });
 });
+
+/** Every statement the in-process node sends while `work` runs. */
+async function statementsOf(work: () => Promise<unknown>): Promise<Array<{ sql: string; params: unknown[] }>> {
+  const seen: Array<{ sql: string; params: unknown[] }> = [];
+  const original = PostgresQueryRunner.prototype.query;
+  PostgresQueryRunner.prototype.query = function (this: PostgresQueryRunner, sql: string, params?: unknown[], ...rest: unknown[]) {
+    seen.push({ sql, params: params ?? [] });
+    return (original as (...a: unknown[]) => Promise<unknown>).call(this, sql, params, ...rest);
+  } as typeof original;
+  try {
+    await work();
+  } finally {
+    PostgresQueryRunner.prototype.query = original;
+  }
+  return seen;
+}
