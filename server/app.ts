@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { createDataSource } from '../db/data-source.js';
 import { Db } from '../db/tx.js';
+import { startSessionChecks } from './auth/session-check.js';
 import { handshakeAuth, listenForUserChanges } from './auth/session.js';
 import type { Config } from './config.js';
 import type { Deps, IoServer } from './deps.js';
@@ -102,6 +103,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   io.use(handshakeAuth(deps));
   listenForUserChanges(deps);
+  const stopSessionChecks = startSessionChecks(deps);
   const unmount = mount(deps, [...handlers, ...(options.extraHandlers ?? [])], inflight);
 
   metrics.gauge('lilium_connected_sockets', 'Sockets connected to this node.', () => io.engine.clientsCount);
@@ -134,6 +136,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await Promise.race([inflight.idle(), sleep(config.shutdownGraceMs)]);
     clearInterval(maintenance);
     clearInterval(notifications);
+    stopSessionChecks();
     unmount();
     await sequencer.stop();
     io.local.disconnectSockets(true);

@@ -30,6 +30,7 @@ const env = z
     ACCESS_TOKEN_TTL_S: positiveInt.max(86_400).default(15 * 60),
     REFRESH_TOKEN_TTL_S: positiveInt.default(30 * 24 * 3600),
     AUTH_GRACE_S: positiveInt.default(30),
+    SESSION_CHECK_S: positiveInt.max(3600).default(5),
     LOCKOUT_MAX_FAILURES: positiveInt.default(5),
     LOCKOUT_WINDOW_S: positiveInt.default(15 * 60),
     PASSWORD_RESET_TTL_S: positiveInt.default(30 * 60),
@@ -99,6 +100,8 @@ const env = z
       accessTtlS: v.ACCESS_TOKEN_TTL_S,
       refreshTtlS: v.REFRESH_TOKEN_TTL_S,
       graceS: v.AUTH_GRACE_S,
+      /** How often each node re-reads its sockets' sessions: the bound on a revocation that Redis did not carry. */
+      sessionCheckS: v.SESSION_CHECK_S,
     },
     bcryptCost: v.BCRYPT_COST,
     lockout: { maxFailures: v.LOCKOUT_MAX_FAILURES, windowS: v.LOCKOUT_WINDOW_S },

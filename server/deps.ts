@@ -20,6 +20,8 @@ export interface SocketData {
   expiryTimer?: NodeJS.Timeout;
   /** Drops the socket unless a refresh comes before it fires. */
   graceTimer?: NodeJS.Timeout;
+  /** The session was ended (logout, revocation, account disabled): every call is refused until the socket is dropped. */
+  ended?: boolean;
 }
 
 /** Between nodes: a user's reach changed, so their sockets reload it. */

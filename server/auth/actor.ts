@@ -9,9 +9,28 @@ export async function loadActor(r: Reader, userId: string, sessionId: string): P
       WHERE u.id = $1 AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`,
     [userId, sessionId],
   );
-  if (!row) return null;
-  return { userId: row.id, role: row.role, sessionId, vendorId: row.vendor_id, shopId: row.shop_id, zoneIds: row.zone_ids };
+  return row ? toActor(row, sessionId) : null;
 }
+
+/** The actors of many sessions in one query (a node's periodic check); a session that can no longer act is absent. */
+export async function loadActors(r: Reader, sessionIds: string[]): Promise<Map<string, Actor>> {
+  const rows = await r.query<UserRecord & { session_id: string }>(
+    `SELECT ${USER_COLUMNS}, se.id AS session_id FROM ${USER_FROM}
+       JOIN sessions se ON se.user_id = u.id AND se.revoked_at IS NULL
+      WHERE se.id = ANY($1::uuid[]) AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`,
+    [sessionIds],
+  );
+  return new Map(rows.map((row) => [row.session_id, toActor(row, row.session_id)]));
+}
+
+const toActor = (row: UserRecord, sessionId: string): Actor => ({
+  userId: row.id,
+  role: row.role,
+  sessionId,
+  vendorId: row.vendor_id,
+  shopId: row.shop_id,
+  zoneIds: row.zone_ids,
+});
 
 export const rooms = {
   user: (id: string) => `user:${id}`,

@@ -30,7 +30,7 @@ export function bindSession(socket: IoSocket, session: SocketSession, graceMs: n
   if (first) socket.once('disconnect', () => clearTimers(socket));
 }
 
-function joinRoomsOf(socket: IoSocket, actor: Actor): void {
+export function joinRoomsOf(socket: IoSocket, actor: Actor): void {
   for (const room of socket.rooms) if (room !== socket.id) socket.leave(room);
   socket.join(roomsOf(actor));
 }

@@ -1,6 +1,8 @@
 import type { Role } from '../../protocol/common.js';
 import { queryRows, type Tx } from '../../db/tx.js';
+import { assertSessionLive } from '../auth/session-check.js';
 import type { Deps, SocketSession } from '../deps.js';
+import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** Who is calling, as loaded from the database when the socket authenticated. */
@@ -35,13 +37,20 @@ export function createCtx(base: Omit<Ctx, 'tx' | 'read'>, open?: Tx): Ctx {
   const { db } = base.deps;
   return {
     ...base,
-    tx: (fn) => (open ? fn(open) : db.tx(fn)),
+    tx: (fn) =>
+      open
+        ? fn(open)
+        : db.tx(async (tx) => {
+            // A write is where an ended session could do harm on a node that has not dropped it yet.
+            if (base.actor) await assertSessionLive(base, tx, base.actor);
+            return fn(tx);
+          }),
     read: (fn) => (open ? fn(open) : db.read((manager) => fn({ manager, query: (sql, params) => queryRows(manager, sql, params) }))),
   };
 }
 
 /** The actor, or UNAUTHENTICATED: for services whose events are never public. */
 export function actorOf(ctx: Ctx): Actor {
-  if (!ctx.actor) throw new Error('service called without an actor');
+  if (!ctx.actor) throw new AppError('UNAUTHENTICATED', 'sign in first');
   return ctx.actor;
 }

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { eventNames } from '../../protocol/index.js';
 import type { ErrorCode, WireError } from '../../protocol/errors.js';
 import { allows, isIdempotent } from '../../protocol/spec.js';
+import { SESSION_ENDED, sessionEnded } from '../auth/session-check.js';
 import { bindSession, clientAddress } from '../auth/session.js';
 import type { Deps, IoSocket, SocketSession } from '../deps.js';
 import { dataError } from '../db-errors.js';
@@ -83,7 +84,7 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
     const [event, input] = args;
     const session = socket.data.session;
-    const actor = session && session.expiresAt > Date.now() ? session.actor : null;
+    const actor = session && !socket.data.ended && session.expiresAt > Date.now() ? session.actor : null;
     // A raw frame can name its event with anything (a number, nothing at all): only a string names one.
     const name = typeof event === 'string' ? event : null;
     const reg = name === null ? undefined : handlers.get(name);
@@ -102,6 +103,7 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       if (inflight.draining) throw fail('UNAVAILABLE', 'this node is shutting down; reconnect and retry');
       if (byteLength(input) > config.rpc.maxBytes) throw fail('PAYLOAD_TOO_LARGE', `input is larger than ${config.rpc.maxBytes} bytes`);
       if (!allows(reg.spec.roles, actor?.role)) {
+        if (socket.data.ended) throw fail('UNAUTHENTICATED', SESSION_ENDED);
         if (!actor) throw fail('UNAUTHENTICATED', session ? 'the access token has expired; call auth:refresh' : 'sign in first');
         throw fail('FORBIDDEN', `${actor.role} may not call ${reg.event}`, { reason: 'role' });
       }
@@ -137,7 +139,8 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       else if (err instanceof AppError || dataError(err)) {
         const expected = err instanceof AppError ? err : dataError(err)!;
         wire = { code: expected.code, message: expected.message, ...(expected.details === undefined ? {} : { details: expected.details }) };
-      } else {
+      } else if (actor && (await sessionEnded(deps, socket.id, actor))) wire = { code: 'UNAUTHENTICATED', message: SESSION_ENDED };
+      else {
         wire = { code: 'INTERNAL', message: `internal error (request ${requestId})` };
         log.error({ err, event: name, requestId, userId: actor?.userId }, 'unexpected error');
       }
@@ -145,6 +148,8 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       if (ack) ack({ ok: false, error: wire });
       if (!ack || !reg) socket.emit('rpc:error', { event: name?.slice(0, 80) ?? '', requestId, error: wire });
     } finally {
+      // An ended session's socket goes once its answer has left.
+      if (socket.data.ended) setImmediate(() => socket.disconnect(true));
       inflight.leave();
       const ms = performance.now() - started;
       const known = reg ? reg.event : '(unknown)';
