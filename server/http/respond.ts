@@ -5,6 +5,7 @@ const STATUS: Record<number, string> = {
   201: '201 Created',
   400: '400 Bad Request',
   401: '401 Unauthorized',
+  403: '403 Forbidden',
   404: '404 Not Found',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
@@ -28,14 +29,15 @@ export const sendJson = (res: HttpResponse, status: number, body: unknown) => se
  * Runs an async handler; uWS needs `onAborted` before any await, and nothing may be written
  * to a response whose client has gone.
  */
-export function asyncRoute(handler: (res: HttpResponse, aborted: () => boolean, url: string) => Promise<void>) {
+export function asyncRoute(handler: (res: HttpResponse, aborted: () => boolean, url: string, query: URLSearchParams) => Promise<void>) {
   return (res: HttpResponse, req: HttpRequest) => {
     const url = req.getUrl();
+    const query = new URLSearchParams(req.getQuery() ?? '');
     let gone = false;
     res.onAborted(() => {
       gone = true;
     });
-    handler(res, () => gone, url).catch(() => {
+    handler(res, () => gone, url, query).catch(() => {
       if (!gone) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
     });
   };
