@@ -79,7 +79,13 @@ describe('CSV export cells', () => {
     expect(['\t=1+1', '\r=1', 'x=1'].map(neutralise)).toEqual(["'\t=1+1", "'\r=1", 'x=1']);
 
     // The export imports back unchanged.
-    const back = await runImport(staff1, text.split('\r\n').filter((l, i) => i === 0 || l.startsWith(`F-${tag}-`)).join('\r\n'));
+    const back = await runImport(
+      staff1,
+      text
+        .split('\r\n')
+        .filter((l, i) => i === 0 || l.startsWith(`F-${tag}-`))
+        .join('\r\n'),
+    );
     expect(back).toMatchObject({ status: 'DONE', created: 0, updated: names.length, errors: [] });
     const rows = await h.q<{ sku: string; name_en: string }>(`SELECT sku, name_en FROM products WHERE sku LIKE $1 ORDER BY sku`, [`F-${tag}-%`]);
     expect(rows.map((r) => r.name_en)).toEqual(names);
@@ -117,11 +123,11 @@ describe('export downloads', () => {
   test('an expired link is refused', async () => {
     const short = await startHarness({ env: { EXPORT_URL_TTL_S: '1' } });
     try {
-    const staff = await short.login('vendor1@demo.lilium');
-    const { url } = await call(staff.socket, 'products:export', {});
-    const expires = Number(/expires=(\d+)/.exec(url)![1]);
-    while (Date.now() / 1000 <= expires + 1) await new Promise((r) => setTimeout(r, 200));
-    expect((await fetch(`${short.url}${url}`)).status).toBe(403);
+      const staff = await short.login('vendor1@demo.lilium');
+      const { url } = await call(staff.socket, 'products:export', {});
+      const expires = Number(/expires=(\d+)/.exec(url)![1]);
+      while (Date.now() / 1000 <= expires + 1) await new Promise((r) => setTimeout(r, 200));
+      expect((await fetch(`${short.url}${url}`)).status).toBe(403);
     } finally {
       await short.close();
     }
@@ -150,9 +156,11 @@ describe('CSV import files', () => {
     const tag = randomUUID().slice(0, 6);
     const result = await runImport(
       staff1,
-      [HEADER.join(';'), `S-${tag};"سكر; ناعم";Sugar;;;sugar;PIECE;1;250;;1;5;0;false;ACTIVE;`, `S2-${tag};ملح;Salt;;;sugar;PIECE;1;100;;1;5;0;false;ACTIVE;`].join(
-        '\r\n',
-      ),
+      [
+        HEADER.join(';'),
+        `S-${tag};"سكر; ناعم";Sugar;;;sugar;PIECE;1;250;;1;5;0;false;ACTIVE;`,
+        `S2-${tag};ملح;Salt;;;sugar;PIECE;1;100;;1;5;0;false;ACTIVE;`,
+      ].join('\r\n'),
     );
     expect(result).toMatchObject({ status: 'DONE', created: 2, errors: [] });
     const [p] = await h.q<{ name_ar: string; price_minor: number }>(`SELECT name_ar, price_minor FROM products WHERE sku = $1`, [`S-${tag}`]);

@@ -34,7 +34,9 @@ describe('cash amounts', () => {
     expect(order.total).toBe(10_500);
     await deliver(staff1, driver, shop, order.id);
 
-    const huge = await rejection(call(driver.socket, 'cash:collect', { orderId: order.id, amount: 9_007_199_254_740_991, reason: 'tip', idempotencyKey: key() }));
+    const huge = await rejection(
+      call(driver.socket, 'cash:collect', { orderId: order.id, amount: 9_007_199_254_740_991, reason: 'tip', idempotencyKey: key() }),
+    );
     expect(huge.code).toBe('BAD_REQUEST');
     expect((huge.details as Array<{ path: string }>).map((i) => i.path)).toEqual(['amount']);
 
@@ -61,16 +63,19 @@ describe('cash amounts', () => {
   test('the tolerance is configurable', async () => {
     const strict = await startHarness({ env: { CASH_TOLERANCE_BPS: '0' } });
     try {
-    const [a, s, sh, d] = await Promise.all(['admin', 'vendor1', 'shop1', 'driver2'].map((u) => strict.login(`${u}@demo.lilium`)));
-    const v = (await call(s!.socket, 'me:get', {})).vendorId!;
-    await openVendors(strict, a!, [v]);
-    await call(d!.socket, 'driver:availability', { available: true });
-    const p = await makeProduct(strict, s!, { price: 1_000 });
-    const order = await placeOrder(sh!, p.id, 2);
-    await deliver(s!, d!, sh!, order.id);
-    const e = await rejection(call(d!.socket, 'cash:collect', { orderId: order.id, amount: 2_499, reason: 'one short', idempotencyKey: key() }));
-    expect({ code: e.code, details: e.details }).toEqual({ code: 'AMOUNT_OUT_OF_RANGE', details: { expectedMinor: 2_500, minMinor: 2_500, maxMinor: 2_500 } });
-    expect((await call(d!.socket, 'cash:collect', { orderId: order.id, amount: 2_500, idempotencyKey: key() })).difference).toBe(0);
+      const [a, s, sh, d] = await Promise.all(['admin', 'vendor1', 'shop1', 'driver2'].map((u) => strict.login(`${u}@demo.lilium`)));
+      const v = (await call(s!.socket, 'me:get', {})).vendorId!;
+      await openVendors(strict, a!, [v]);
+      await call(d!.socket, 'driver:availability', { available: true });
+      const p = await makeProduct(strict, s!, { price: 1_000 });
+      const order = await placeOrder(sh!, p.id, 2);
+      await deliver(s!, d!, sh!, order.id);
+      const e = await rejection(call(d!.socket, 'cash:collect', { orderId: order.id, amount: 2_499, reason: 'one short', idempotencyKey: key() }));
+      expect({ code: e.code, details: e.details }).toEqual({
+        code: 'AMOUNT_OUT_OF_RANGE',
+        details: { expectedMinor: 2_500, minMinor: 2_500, maxMinor: 2_500 },
+      });
+      expect((await call(d!.socket, 'cash:collect', { orderId: order.id, amount: 2_500, idempotencyKey: key() })).difference).toBe(0);
     } finally {
       await strict.close();
     }

@@ -16,9 +16,13 @@ afterAll(() => h.close());
 const HEADER =
   'sku,name_ar,name_en,description_ar,description_en,category,unit,units_per_pack,price,compare_at_price,min_order_qty,stock,low_stock_threshold,featured,status,zones';
 const file = (tag: string, n: number, last?: string) =>
-  [HEADER, ...Array.from({ length: n }, (_, i) => `${last && i === n - 1 ? last : `${tag}-${i}`},سكر ناعم ${i},Fine sugar ${i},,,sugar,PACK,6,${100 + i},,1,${i % 50},2,false,ACTIVE,`)].join(
-    '\n',
-  );
+  [
+    HEADER,
+    ...Array.from(
+      { length: n },
+      (_, i) => `${last && i === n - 1 ? last : `${tag}-${i}`},سكر ناعم ${i},Fine sugar ${i},,,sugar,PACK,6,${100 + i},,1,${i % 50},2,false,ACTIVE,`,
+    ),
+  ].join('\n');
 
 type Report = { status: string; total: number; created: number; updated: number; errors: unknown[] };
 
@@ -74,9 +78,10 @@ test('all-or-nothing: a row that fails when written, after earlier batches were 
     await h.q('ALTER TABLE products DROP CONSTRAINT test_refuse_boom');
   }
   expect(await h.q(`SELECT 1 FROM products WHERE sku LIKE $1`, [`${tag}-%`])).toHaveLength(0);
-  const [after] = await h.q<{ name_en: string; stock: number; price_minor: number }>(`SELECT name_en, stock, price_minor FROM products WHERE sku = $1`, [
-    existing!.sku,
-  ]);
+  const [after] = await h.q<{ name_en: string; stock: number; price_minor: number }>(
+    `SELECT name_en, stock, price_minor FROM products WHERE sku = $1 AND vendor_id = (SELECT vendor_id FROM users WHERE email = 'vendor1@demo.lilium')`,
+    [existing!.sku],
+  );
   expect(after).toEqual({ name_en: existing!.name_en, stock: existing!.stock, price_minor: existing!.price_minor });
 }, 120_000);
 

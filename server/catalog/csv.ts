@@ -47,4 +47,8 @@ const cell = (v: unknown): string | number => {
   return neutralise(String(v));
 };
 
-export const formatCsv = (rows: unknown[][]): string => stringify(rows.map((r) => r.map(cell)), { record_delimiter: '\r\n' });
+export const formatCsv = (rows: unknown[][]): string =>
+  stringify(
+    rows.map((r) => r.map(cell)),
+    { record_delimiter: '\r\n' },
+  );

@@ -92,6 +92,13 @@ interface Checked {
   total: number;
 }
 
+/**
+ * Lets the event loop read sockets and run timers. The embedded database runs in this thread and answers without
+ * ever yielding to I/O, so a long chain of awaited statements would starve every other call without this.
+ */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+const CHECK_SLICE = 2_000;
+
 /** Checks every row before anything is written: shape, category, zones, and SKUs repeated in the file. */
 async function check(ctx: Ctx, vendorId: string, records: string[][]): Promise<Checked> {
   const [header, ...lines] = records.map((r) => r.map(unneutralise));
@@ -101,19 +108,22 @@ async function check(ctx: Ctx, vendorId: string, records: string[][]): Promise<C
   const index = Object.fromEntries(header.map((h, i) => [h.trim(), i]));
   const [categoryRows, zoneRows] = await ctx.read(async (r) => [
     await r.query<{ slug: string; id: string }>('SELECT slug, id FROM categories'),
-    await r.query<{ code: string; id: string }>('SELECT z.code, z.id FROM vendor_zones vz JOIN zones z ON z.id = vz.zone_id WHERE vz.vendor_id = $1', [vendorId]),
+    await r.query<{ code: string; id: string }>('SELECT z.code, z.id FROM vendor_zones vz JOIN zones z ON z.id = vz.zone_id WHERE vz.vendor_id = $1', [
+      vendorId,
+    ]),
   ]);
   const categories = new Map(categoryRows.map((c) => [c.slug, c.id]));
   const zones = new Map(zoneRows.map((z) => [z.code, z.id]));
   const seen = new Map<string, number>();
   const rows: Checked['rows'] = [];
-  lines.forEach((fields, i) => {
+  for (const [i, fields] of lines.entries()) {
+    if (i % CHECK_SLICE === CHECK_SLICE - 1) await breathe();
     const line = i + 2;
     const raw = Object.fromEntries(CSV_COLUMNS.map((c) => [c, fields[index[c]!] ?? '']));
     const parsed = Row.safeParse(raw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) errors.push({ row: line, field: String(issue.path[0] ?? ''), message: issue.message });
-      return;
+      continue;
     }
     const row = parsed.data;
     const categoryId = categories.get(row.category);
@@ -124,7 +134,7 @@ async function check(ctx: Ctx, vendorId: string, records: string[][]): Promise<C
     if (seen.has(row.sku)) errors.push({ row: line, field: 'sku', message: `repeats the SKU of row ${seen.get(row.sku)}` });
     seen.set(row.sku, line);
     if (categoryId && !unknown.length && errors.at(-1)?.row !== line) rows.push({ line, row, categoryId, zoneIds: codes.map((c) => zones.get(c)!) });
-  });
+  }
   return { rows, errors, total: lines.length };
 }
 
@@ -189,7 +199,10 @@ async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows']): P
     const ids = batch.map((b) => idOf.get(b.row.sku)!);
     await tx.query('DELETE FROM product_zones WHERE product_id = ANY($1::uuid[])', [ids]);
     const pairs = batch.flatMap((b) => b.zoneIds.map((z) => [idOf.get(b.row.sku)!, z] as const));
-    await tx.query('INSERT INTO product_zones (product_id, zone_id) SELECT unnest($1::uuid[]), unnest($2::uuid[])', [pairs.map((p) => p[0]), pairs.map((p) => p[1])]);
+    await tx.query('INSERT INTO product_zones (product_id, zone_id) SELECT unnest($1::uuid[]), unnest($2::uuid[])', [
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+    ]);
     const moves = batch
       .map((b) => ({ id: idOf.get(b.row.sku)!, after: b.row.stock ?? 0, delta: (b.row.stock ?? 0) - (old.get(b.row.sku)?.stock ?? 0) }))
       .filter((m) => m.delta !== 0);
@@ -217,6 +230,7 @@ async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows']): P
 async function undo(ctx: Ctx, done: Written[]): Promise<void> {
   const actor = actorOf(ctx);
   for (const w of [...done].reverse()) {
+    await breathe();
     await ctx.tx(async (tx) => {
       ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
       if (w.updated.length) {
@@ -230,7 +244,10 @@ async function undo(ctx: Ctx, done: Written[]): Promise<void> {
         const ids = w.updated.map((u) => u.id);
         await tx.query('DELETE FROM product_zones WHERE product_id = ANY($1::uuid[])', [ids]);
         const pairs = w.updated.flatMap((u) => u.zoneIds.map((z) => [u.id, z] as const));
-        await tx.query('INSERT INTO product_zones (product_id, zone_id) SELECT unnest($1::uuid[]), unnest($2::uuid[])', [pairs.map((p) => p[0]), pairs.map((p) => p[1])]);
+        await tx.query('INSERT INTO product_zones (product_id, zone_id) SELECT unnest($1::uuid[]), unnest($2::uuid[])', [
+          pairs.map((p) => p[0]),
+          pairs.map((p) => p[1]),
+        ]);
         const moved = w.updated.filter((u) => u.stockDelta !== 0);
         if (moved.length)
           await moveStock(
@@ -281,7 +298,7 @@ export async function startImport(ctx: Ctx, input: ParsedInputOf<'products:impor
   const started: Report = { jobId, status: 'RUNNING', total: 0, processed: 0, created: 0, updated: 0, errors: [] };
   setImmediate(() => {
     runImport(ctx, jobId, vendorId, input.mode, records).catch(async (err: unknown) => {
-      ctx.log.error({ err, jobId }, 'import failed');
+      ctx.log.error({ jobId, cause: err instanceof Error ? err.message : String(err) }, 'import failed');
       await ctx.deps.db.query(`UPDATE import_jobs SET status = 'FAILED', finished_at = now() WHERE id = $1`, [jobId]).catch(() => undefined);
       report(ctx, { ...started, status: 'FAILED', errors: [{ row: 0, field: null, message: 'the import failed; nothing was imported' }] });
     });
@@ -303,6 +320,7 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
     const done: Written[] = [];
     try {
       for (let i = 0; i < checked.rows.length; i += BATCH) {
+        await breathe();
         const w = await writeBatch(ctx, vendorId, checked.rows.slice(i, i + BATCH));
         done.push(w);
         result = { ...result, processed: result.processed + w.created.length + w.updated.length, created: result.created + w.created.length };
@@ -310,7 +328,8 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
         report(ctx, result);
       }
     } catch (err) {
-      ctx.log.error({ err, jobId }, 'an import batch failed; undoing the batches written');
+      // The message only: a failed statement carries the rows' values, which stay out of the logs.
+      ctx.log.error({ jobId, cause: err instanceof Error ? err.message : String(err) }, 'an import batch failed; undoing the batches written');
       await undo(ctx, done);
       result = {
         ...result,
@@ -323,7 +342,13 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
     }
     if (result.status === 'RUNNING') {
       await ctx.tx((tx) =>
-        audit(tx, ctx, 'PRODUCT_IMPORT', { type: 'vendor', id: vendorId }, { jobId, created: result.created, updated: result.updated, errors: result.errors.length }),
+        audit(
+          tx,
+          ctx,
+          'PRODUCT_IMPORT',
+          { type: 'vendor', id: vendorId },
+          { jobId, created: result.created, updated: result.updated, errors: result.errors.length },
+        ),
       );
       result = { ...result, status: 'DONE' };
     }

@@ -7,8 +7,7 @@ import { FILES_PREFIX, FOLDERS } from './uploads.service.js';
 
 /** A key of its own for download links, derived from the server secret so a link can never pass for a token. */
 const keyOf = (config: Config) => createHmac('sha256', config.jwt.secret).update('lilium export links').digest();
-const signatureOf = (config: Config, path: string, expires: number) =>
-  createHmac('sha256', keyOf(config)).update(`${path}\n${expires}`).digest('base64url');
+const signatureOf = (config: Config, path: string, expires: number) => createHmac('sha256', keyOf(config)).update(`${path}\n${expires}`).digest('base64url');
 
 /**
  * Whether a download link is the one the server handed out and has not expired. An export is someone's money or
