@@ -196,6 +196,7 @@ async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows']): P
     );
     const idOf = new Map(written.map((w) => [w.sku, w.id]));
     const old = new Map(before.map((b) => [b.sku, b]));
+    const existed = new Set(before.map((b) => b.id));
     const ids = batch.map((b) => idOf.get(b.row.sku)!);
     await tx.query('DELETE FROM product_zones WHERE product_id = ANY($1::uuid[])', [ids]);
     const pairs = batch.flatMap((b) => b.zoneIds.map((z) => [idOf.get(b.row.sku)!, z] as const));
@@ -210,14 +211,15 @@ async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows']): P
       `INSERT INTO stock_history (product_id, delta, stock_after, reason, actor_id) SELECT unnest($1::uuid[]), unnest($2::int[]), unnest($3::int[]), 'import', $4`,
       [moves.map((m) => m.id), moves.map((m) => m.delta), moves.map((m) => m.after), actor.userId],
     );
+    // Shops see stock changes of products they could already order; a new product has no watchers yet.
     await markStockChanged(
       ctx.deps,
       tx,
-      moves.filter((m) => [...old.values()].some((o) => o.id === m.id)).map((m) => m.id),
+      moves.filter((m) => existed.has(m.id)).map((m) => m.id),
     );
     const delta = new Map(moves.map((m) => [m.id, m.delta]));
     return {
-      created: ids.filter((id) => !before.some((b) => b.id === id)),
+      created: ids.filter((id) => !existed.has(id)),
       updated: before.map((b) => ({ id: b.id, before: b.row, zoneIds: b.zone_ids, stockDelta: delta.get(b.id) ?? 0 })),
     };
   });
