@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Empty, Id, IdempotencyKey, IsoTime, L10n, Minor, PageInput, pageOf } from './common.js';
+import { Empty, Id, IdempotencyKey, IsoTime, L10n, Minor, PageInput, Price, Quantity, pageOf } from './common.js';
 import { defineEvents, definePushes } from './spec.js';
 import { ADMINS } from './users.js';
 
@@ -71,11 +71,12 @@ const productFields = {
   name: L10n,
   description: Description,
   categoryId: Id,
-  price: Minor,
-  compareAtPrice: Minor.nullable(),
+  /** At most MAX_PRICE_MINOR (10^10), so price × quantity always fits. */
+  price: Price,
+  compareAtPrice: Price.nullable(),
   unit: Unit,
   unitsPerPack: z.int().min(1).max(10_000),
-  minOrderQty: z.int().min(1).max(100_000),
+  minOrderQty: Quantity,
   stock: z.int().min(0).max(10_000_000),
   lowStockThreshold: z.int().min(0).max(10_000_000),
   zoneIds: z.array(Id).max(100),
@@ -176,7 +177,7 @@ export const catalogEvents = defineEvents({
       vendorId: Id.optional(),
       ...productFields,
       description: Description.optional(),
-      compareAtPrice: Minor.nullable().optional(),
+      compareAtPrice: productFields.compareAtPrice.optional(),
       unitsPerPack: productFields.unitsPerPack.optional(),
       minOrderQty: productFields.minOrderQty.optional(),
       stock: productFields.stock.optional(),
@@ -198,8 +199,8 @@ export const catalogEvents = defineEvents({
         name: L10n.optional(),
         description: Description.optional(),
         categoryId: Id.optional(),
-        price: Minor.optional(),
-        compareAtPrice: Minor.nullable().optional(),
+        price: productFields.price.optional(),
+        compareAtPrice: productFields.compareAtPrice.optional(),
         unit: Unit.optional(),
         unitsPerPack: productFields.unitsPerPack.optional(),
         minOrderQty: productFields.minOrderQty.optional(),

@@ -15,6 +15,8 @@ export const ErrorCodes = [
   'RATE_LIMITED',
   'PAYLOAD_TOO_LARGE',
   'IDEMPOTENCY_MISMATCH',
+  /** A money amount or total outside what is accepted; `details` gives the bounds. */
+  'AMOUNT_OUT_OF_RANGE',
   'UNAVAILABLE',
   'INTERNAL',
 ] as const;

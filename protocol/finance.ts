@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, IdempotencyKey, IsoTime, Minor, PageInput, pageOf } from './common.js';
+import { CashMinor, Id, IdempotencyKey, IsoTime, Minor, PageInput, pageOf } from './common.js';
 import { defineEvents, definePushes } from './spec.js';
 import { ADMINS } from './users.js';
 
@@ -53,15 +53,16 @@ const Preset = z.enum(['daily', 'weekly', 'monthly']);
 
 export const financeEvents = defineEvents({
   'cash:collect': {
-    summary: 'The assigned driver records the cash taken for a DELIVERED order; a difference from the total needs a reason.',
+    summary:
+      'The assigned driver records the cash taken for a DELIVERED order; a difference from the total needs a reason, and an amount beyond the tolerance (CASH_TOLERANCE_BPS of the total either way) is refused with AMOUNT_OUT_OF_RANGE { expectedMinor, minMinor, maxMinor }.',
     roles: ['DRIVER'],
-    input: z.strictObject({ orderId: Id, amount: Minor, reason: Reason.optional(), idempotencyKey: IdempotencyKey }),
+    input: z.strictObject({ orderId: Id, amount: CashMinor, reason: Reason.optional(), idempotencyKey: IdempotencyKey }),
     result: CashCollection,
   },
   'cash:handover': {
     summary: 'A driver hands cash to vendor staff (into the vendor’s till) or to a platform cashier (an admin); never more than the driver holds.',
     roles: [...ADMINS, ...STAFF],
-    input: z.strictObject({ driverId: Id, amount: Minor.min(1), idempotencyKey: IdempotencyKey, note: z.string().trim().max(500).optional() }),
+    input: z.strictObject({ driverId: Id, amount: CashMinor.min(1), idempotencyKey: IdempotencyKey, note: z.string().trim().max(500).optional() }),
     result: Handover,
   },
   'settlements:create': {

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { Empty, Id, IdempotencyKey, IsoTime, L10n, Minor, PageInput, pageOf } from './common.js';
+import { Empty, Id, IdempotencyKey, IsoTime, L10n, MAX_QUANTITY, Minor, PageInput, Quantity, pageOf } from './common.js';
 import { defineEvents, definePushes } from './spec.js';
 import { ADMINS } from './users.js';
 
-const Quantity = z.int().min(1).max(100_000);
 const Reason = z.string().trim().min(1).max(500);
 const VENDOR_STAFF = ['COMPANY_MANAGER', 'VENDOR'] as const;
 
@@ -168,7 +167,7 @@ export const orderingEvents = defineEvents({
     input: z.strictObject({
       orderId: Id,
       items: z
-        .array(z.strictObject({ productId: Id, quantity: z.int().min(0).max(100_000) }))
+        .array(z.strictObject({ productId: Id, quantity: z.int().min(0).max(MAX_QUANTITY) }))
         .min(1)
         .max(200),
       reason: Reason,

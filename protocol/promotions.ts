@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, IsoTime, L10n, Minor, PageInput, pageOf } from './common.js';
+import { Id, IsoTime, L10n, Minor, OrderMinor, PageInput, Price, pageOf } from './common.js';
 import { defineEvents } from './spec.js';
 import { ADMINS } from './users.js';
 
@@ -45,12 +45,12 @@ const PromotionInput = z
     name: L10n,
     kind: PromotionKind,
     percentBps: Bps.optional(),
-    amount: Minor.min(1).optional(),
+    amount: Price.min(1).optional(),
     buyQty: z.int().min(1).max(1000).optional(),
     getQty: z.int().min(1).max(1000).optional(),
     tiers: Tiers.optional(),
-    minPurchase: Minor.default(0),
-    maxDiscount: Minor.min(1).optional(),
+    minPurchase: OrderMinor.default(0),
+    maxDiscount: OrderMinor.min(1).optional(),
     startsAt: IsoTime,
     endsAt: IsoTime,
     zoneIds: z.array(Id).max(100).default([]),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, IsoTime, Minor, PageInput, pageOf } from './common.js';
+import { Id, IsoTime, Minor, PageInput, Price, pageOf } from './common.js';
 import { defineEvents, definePushes } from './spec.js';
 import { ADMINS } from './users.js';
 
@@ -22,7 +22,7 @@ export const Vendor = z.object({
 export type Vendor = z.infer<typeof Vendor>;
 
 const Zones = z
-  .array(z.strictObject({ zoneId: Id, deliveryFee: Minor, minOrderValue: Minor }))
+  .array(z.strictObject({ zoneId: Id, deliveryFee: Price, minOrderValue: Price }))
   .max(100)
   .refine((zs) => new Set(zs.map((z) => z.zoneId)).size === zs.length, 'each zone once');
 const Bps = z.int().min(0).max(10_000);

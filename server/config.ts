@@ -66,6 +66,8 @@ const env = z
       .default('IQD'),
     DELIVERY_ETA_DEFAULT_MIN: positiveInt.default(45),
     DRIVER_LOCATION_INTERVAL_S: positiveInt.default(10),
+    CASH_TOLERANCE_BPS: z.coerce.number().int().min(0).max(10_000).default(1_000),
+    EXPORT_URL_TTL_S: positiveInt.max(7 * 86_400).default(15 * 60),
     VALIDATE_RESULTS: flag.optional(),
     TEST_HANDLERS: z.string().min(1).optional(),
   })
@@ -134,6 +136,10 @@ const env = z
     currency: v.CURRENCY,
     feed: { stockIntervalMs: v.STOCK_PUSH_INTERVAL_MS, retentionDays: v.FEED_RETENTION_DAYS },
     delivery: { etaDefaultMin: v.DELIVERY_ETA_DEFAULT_MIN, locationIntervalS: v.DRIVER_LOCATION_INTERVAL_S },
+    /** How far (basis points of the order total, either way) a driver's collected cash may be from the total. */
+    cashToleranceBps: v.CASH_TOLERANCE_BPS,
+    /** How long a signed export download link stays valid. */
+    exportUrlTtlS: v.EXPORT_URL_TTL_S,
     usingDevSecret: !v.JWT_SECRET,
     /** A module whose `registrations` are mounted beside the protocol's: instrumented events for multi-process tests. */
     testHandlers: v.TEST_HANDLERS ?? null,

@@ -141,6 +141,10 @@ describe('search', () => {
     expect(first).toMatch(/basmati/i);
     expect(await names('xylophone')).toEqual([]);
   });
+
+  test('a query that folds to nothing (only tatweel or diacritics) finds nothing', async () => {
+    for (const q of ['ـــ', 'ًٌٍَُِّْ', 'ـ ً ـ']) expect(await call(admin.socket, 'products:list', { q, limit: 50 })).toEqual({ items: [], nextCursor: null });
+  });
 });
 
 describe('filters, sorts and pages', () => {

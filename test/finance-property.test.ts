@@ -12,7 +12,8 @@ let staff: Session[], shops: Session[], drivers: Session[];
 let vendorIds: string[];
 
 beforeAll(async () => {
-  h = await startHarness({ env: { RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_S: '1000000' } });
+  // Collections range widely around the total here; the tolerance itself is tested in finance-limits.test.ts.
+  h = await startHarness({ env: { RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_S: '1000000', CASH_TOLERANCE_BPS: '10000' } });
   admin = await h.login('admin@demo.lilium');
   staff = await Promise.all([1, 2].map((i) => h.login(`vendor${i}@demo.lilium`)));
   shops = await Promise.all([1, 2, 3, 4].map((i) => h.login(`shop${i}@demo.lilium`)));

@@ -1,6 +1,8 @@
+import { MAX_ORDER_MINOR } from '../../protocol/common.js';
 import type { Cart, CartProblem } from '../../protocol/ordering.js';
 import { categoryPaths } from '../catalog/categories.service.js';
-import { notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
+import { sumMinor, timesMinor } from '../finance/money.js';
 import type { Reader } from '../rpc/context.js';
 import { RULE_COLUMNS, bestOf, type PricedLine, type PromotionRule } from '../promotions/rules.js';
 
@@ -113,7 +115,7 @@ export async function priceCart(r: Reader, shopId: string, zoneId: string, curre
       nameAr: l.name_ar,
       nameEn: l.name_en,
     }));
-    const subtotal = lines.reduce((s, l) => s + l.unitPrice * l.quantity, 0);
+    const subtotal = sumMinor(lines.map((l) => timesMinor(l.unitPrice, l.quantity)));
     const best = bestOf(
       rules.filter((p) => p.vendor_id === null || p.vendor_id === vendorId),
       lines,
@@ -136,7 +138,7 @@ export async function priceCart(r: Reader, shopId: string, zoneId: string, curre
           unitPrice: l.price_minor,
           addedPrice: l.added_price_minor,
           quantity: l.quantity,
-          lineTotal: l.price_minor * l.quantity,
+          lineTotal: timesMinor(l.price_minor, l.quantity),
           stock: l.stock,
           minOrderQty: l.min_order_qty,
           problems: lineProblems(l),
@@ -152,13 +154,16 @@ export async function priceCart(r: Reader, shopId: string, zoneId: string, curre
     });
   }
   const views = groups.map((g) => g.view);
+  const total = sumMinor(views.map((g) => g.total));
+  // Every order, and so every cash amount and ledger line, stays far inside the safe integers.
+  if (total > MAX_ORDER_MINOR) throw new AppError('AMOUNT_OUT_OF_RANGE', `a cart totals at most ${MAX_ORDER_MINOR}`, { maxMinor: MAX_ORDER_MINOR });
   return {
     groups,
     cart: {
       groups: views,
       zoneId,
       couponCode: coupon,
-      total: views.reduce((s, g) => s + g.total, 0),
+      total,
       currency,
       ready: views.length > 0 && views.every((g) => g.problems.length === 0 && g.items.every((i) => i.problems.length === 0)),
     },

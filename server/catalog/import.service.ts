@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
-import type { Tx } from '../../db/tx.js';
+import { MAX_PRICE_MINOR, MAX_QUANTITY } from '../../protocol/common.js';
 import { rooms } from '../auth/actor.js';
 import { adminZones, zoneScope } from '../auth/zone-scope.js';
 import { audit } from '../audit.js';
@@ -12,10 +12,11 @@ import { actorOf, type Actor, type Ctx } from '../rpc/context.js';
 import { saveExport } from '../uploads/exports.js';
 import { FOLDERS } from '../uploads/uploads.service.js';
 import { isAdmin } from '../users/scope.js';
-import { formatCsv, parseCsv } from './csv.js';
+import { formatCsv, parseCsv, unneutralise } from './csv.js';
 import { TREE_CACHE } from './categories.service.js';
 import { assertCatalogReach } from './products.service.js';
 import { moveStock } from './stock.service.js';
+import { markStockChanged } from '../outbox/outbox.js';
 
 type Report = ResultOf<'products:import'>;
 type RowError = Report['errors'][number];
@@ -39,13 +40,14 @@ export const CSV_COLUMNS = [
   'zones',
 ] as const;
 
-const int = (min: number) => z.string().trim().regex(/^\d+$/, 'a whole number').transform(Number).pipe(z.int().min(min).max(Number.MAX_SAFE_INTEGER));
-const optionalInt = (min: number, fallback: number | null) =>
+/** Whole numbers, bounded like the same fields of products:create so every total stays a safe integer. */
+const int = (min: number, max: number) => z.string().trim().regex(/^\d+$/, 'a whole number').transform(Number).pipe(z.int().min(min).max(max));
+const optionalInt = (min: number, max: number, fallback: number | null) =>
   z
     .string()
     .trim()
     .transform((s) => (s === '' ? fallback : s))
-    .pipe(z.union([z.null(), z.number(), int(min)]));
+    .pipe(z.union([z.null(), z.number(), int(min, max)]));
 
 const Row = z.object({
   sku: z
@@ -58,12 +60,12 @@ const Row = z.object({
   description_en: z.string().max(5000),
   category: z.string().trim().min(1, 'required'),
   unit: z.enum(['PIECE', 'PACK', 'CARTON']),
-  units_per_pack: optionalInt(1, 1),
-  price: int(0),
-  compare_at_price: optionalInt(0, null),
-  min_order_qty: optionalInt(1, 1),
-  stock: optionalInt(0, 0),
-  low_stock_threshold: optionalInt(0, 0),
+  units_per_pack: optionalInt(1, 10_000, 1),
+  price: int(0, MAX_PRICE_MINOR),
+  compare_at_price: optionalInt(0, MAX_PRICE_MINOR, null),
+  min_order_qty: optionalInt(1, MAX_QUANTITY, 1),
+  stock: optionalInt(0, 10_000_000, 0),
+  low_stock_threshold: optionalInt(0, 10_000_000, 0),
   featured: z
     .string()
     .trim()
@@ -92,44 +94,55 @@ interface Checked {
 }
 
 /**
+ * Lets the event loop read sockets and run timers. The embedded database runs in this thread and answers without
+ * ever yielding to I/O, so a long chain of awaited statements would starve every other call without this.
+ */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+const CHECK_SLICE = 2_000;
+
+/**
  * Checks every row before anything is written: shape, category, zones, and SKUs repeated in the file. A zone-limited
  * admin's rows name only its zones (blank: those the vendor serves among them) and never a product outside them.
  */
-async function check(tx: Tx, actor: Actor, vendorId: string, text: string): Promise<Checked> {
+async function check(ctx: Ctx, vendorId: string, records: string[][]): Promise<Checked> {
+  const actor = actorOf(ctx);
   const limit = adminZones(actor);
-  const [header, ...lines] = parseCsv(text);
+  const [header, ...lines] = records.map((r) => r.map(unneutralise));
   const errors: RowError[] = [];
   const missing = CSV_COLUMNS.filter((c) => !header?.map((h) => h.trim()).includes(c));
   if (!header || missing.length) return { rows: [], errors: [{ row: 1, field: null, message: `missing columns: ${missing.join(', ')}` }], total: lines.length };
   const index = Object.fromEntries(header.map((h, i) => [h.trim(), i]));
-  const categories = new Map((await tx.query<{ slug: string; id: string }>('SELECT slug, id FROM categories')).map((c) => [c.slug, c.id]));
-  const zones = new Map(
-    (
-      await tx.query<{ code: string; id: string }>('SELECT z.code, z.id FROM vendor_zones vz JOIN zones z ON z.id = vz.zone_id WHERE vz.vendor_id = $1', [
-        vendorId,
-      ])
-    ).map((z) => [z.code, z.id]),
-  );
+  const [categoryRows, zoneRows] = await ctx.read(async (r) => [
+    await r.query<{ slug: string; id: string }>('SELECT slug, id FROM categories'),
+    await r.query<{ code: string; id: string }>('SELECT z.code, z.id FROM vendor_zones vz JOIN zones z ON z.id = vz.zone_id WHERE vz.vendor_id = $1', [
+      vendorId,
+    ]),
+  ]);
+  const categories = new Map(categoryRows.map((c) => [c.slug, c.id]));
+  const zones = new Map(zoneRows.map((z) => [z.code, z.id]));
   const params: unknown[] = [vendorId];
   const foreign = new Set(
     limit
       ? (
-          await tx.query<{ sku: string }>(
-            `SELECT sku FROM products p WHERE p.vendor_id = $1 AND NOT ${zoneScope(actor, 'product', 'p.id', (v) => `$${params.push(v)}`)}`,
-            params,
+          await ctx.read((r) =>
+            r.query<{ sku: string }>(
+              `SELECT sku FROM products p WHERE p.vendor_id = $1 AND NOT ${zoneScope(actor, 'product', 'p.id', (v) => `$${params.push(v)}`)}`,
+              params,
+            ),
           )
         ).map((p) => p.sku)
       : [],
   );
   const seen = new Map<string, number>();
   const rows: Checked['rows'] = [];
-  lines.forEach((fields, i) => {
+  for (const [i, fields] of lines.entries()) {
+    if (i % CHECK_SLICE === CHECK_SLICE - 1) await breathe();
     const line = i + 2;
     const raw = Object.fromEntries(CSV_COLUMNS.map((c) => [c, fields[index[c]!] ?? '']));
     const parsed = Row.safeParse(raw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) errors.push({ row: line, field: String(issue.path[0] ?? ''), message: issue.message });
-      return;
+      continue;
     }
     const row = parsed.data;
     const categoryId = categories.get(row.category);
@@ -143,60 +156,146 @@ async function check(tx: Tx, actor: Actor, vendorId: string, text: string): Prom
     if (seen.has(row.sku)) errors.push({ row: line, field: 'sku', message: `repeats the SKU of row ${seen.get(row.sku)}` });
     seen.set(row.sku, line);
     if (categoryId && !unknown.length && errors.at(-1)?.row !== line) rows.push({ line, row, categoryId, zoneIds: codes.map((c) => zones.get(c)!) });
-  });
+  }
   return { rows, errors, total: lines.length };
 }
 
-async function upsert(ctx: Ctx, tx: Tx, vendorId: string, { row, categoryId, zoneIds }: Checked['rows'][number]): Promise<'created' | 'updated'> {
+/**
+ * Rows written per transaction. On the embedded database one transaction holds everyone else up, so a large
+ * import is written in batches that each take well under a second, and other calls run in between.
+ */
+const BATCH = 500;
+
+/** What a batch changed, so a later failure can undo it: products it created, and how updated ones were before. */
+interface Written {
+  created: string[];
+  updated: Array<{ id: string; before: Record<string, unknown>; zoneIds: string[]; stockDelta: number }>;
+}
+
+const PRODUCT_FIELDS = `name_ar, name_en, description_ar, description_en, category_id, unit, units_per_pack, price_minor, compare_at_minor, min_order_qty,
+  low_stock_threshold, featured, status`;
+
+/** One batch, set-based: snapshot and lock the rows it updates, upsert them all, replace their zones, record stock moves. */
+async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows']): Promise<Written> {
   const actor = actorOf(ctx);
-  const stock = row.stock ?? 0;
-  const [existing] = await tx.query<{ id: string; stock: number }>('SELECT id, stock FROM products WHERE vendor_id = $1 AND sku = $2 FOR UPDATE', [
-    vendorId,
-    row.sku,
-  ]);
-  const fields = [
-    row.name_ar,
-    row.name_en,
-    row.description_ar,
-    row.description_en,
-    categoryId,
-    row.unit,
-    row.units_per_pack,
-    row.price,
-    row.compare_at_price,
-    row.min_order_qty,
-    row.low_stock_threshold,
-    row.featured,
-    row.status,
-  ];
-  let id: string;
-  if (existing) {
-    id = existing.id;
+  return ctx.tx(async (tx) => {
+    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
+    const skus = batch.map((b) => b.row.sku);
+    const before = await tx.query<{ id: string; sku: string; stock: number; row: Record<string, unknown>; zone_ids: string[] }>(
+      `SELECT p.id, p.sku, p.stock, to_jsonb(p) - 'search_text' - 'search_tsv' AS row,
+              coalesce((SELECT array_agg(pz.zone_id) FROM product_zones pz WHERE pz.product_id = p.id), '{}') AS zone_ids
+         FROM products p WHERE p.vendor_id = $1 AND p.sku = ANY($2::text[]) ORDER BY p.id FOR UPDATE`,
+      [vendorId, skus],
+    );
+    const col = <T>(f: (r: Row, b: Checked['rows'][number]) => T) => batch.map((b) => f(b.row, b));
+    const written = await tx.query<{ id: string; sku: string }>(
+      `INSERT INTO products (vendor_id, sku, ${PRODUCT_FIELDS}, stock)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::int[], $10::bigint[], $11::bigint[],
+                                $12::int[], $13::int[], $14::bool[], $15::text[], $16::int[])
+       ON CONFLICT (vendor_id, sku) DO UPDATE SET (${PRODUCT_FIELDS}, stock, deleted_at, updated_at) =
+         (EXCLUDED.name_ar, EXCLUDED.name_en, EXCLUDED.description_ar, EXCLUDED.description_en, EXCLUDED.category_id, EXCLUDED.unit, EXCLUDED.units_per_pack,
+          EXCLUDED.price_minor, EXCLUDED.compare_at_minor, EXCLUDED.min_order_qty, EXCLUDED.low_stock_threshold, EXCLUDED.featured, EXCLUDED.status,
+          EXCLUDED.stock, NULL, now())
+       RETURNING id, sku`,
+      [
+        vendorId,
+        skus,
+        col((r) => r.name_ar),
+        col((r) => r.name_en),
+        col((r) => r.description_ar),
+        col((r) => r.description_en),
+        col((_, b) => b.categoryId),
+        col((r) => r.unit),
+        col((r) => r.units_per_pack),
+        col((r) => r.price),
+        col((r) => r.compare_at_price),
+        col((r) => r.min_order_qty),
+        col((r) => r.low_stock_threshold),
+        col((r) => r.featured),
+        col((r) => r.status),
+        col((r) => r.stock ?? 0),
+      ],
+    );
+    const idOf = new Map(written.map((w) => [w.sku, w.id]));
+    const old = new Map(before.map((b) => [b.sku, b]));
+    const existed = new Set(before.map((b) => b.id));
+    const ids = batch.map((b) => idOf.get(b.row.sku)!);
+    // A zone-limited admin's row replaces only its own zones of the product.
+    await tx.query('DELETE FROM product_zones WHERE product_id = ANY($1::uuid[]) AND ($2::uuid[] IS NULL OR zone_id = ANY($2::uuid[]))', [
+      ids,
+      adminZones(actor),
+    ]);
+    const pairs = batch.flatMap((b) => b.zoneIds.map((z) => [idOf.get(b.row.sku)!, z] as const));
+    await tx.query('INSERT INTO product_zones (product_id, zone_id) SELECT unnest($1::uuid[]), unnest($2::uuid[])', [
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+    ]);
+    const moves = batch
+      .map((b) => ({ id: idOf.get(b.row.sku)!, after: b.row.stock ?? 0, delta: (b.row.stock ?? 0) - (old.get(b.row.sku)?.stock ?? 0) }))
+      .filter((m) => m.delta !== 0);
     await tx.query(
-      `UPDATE products SET name_ar = $2, name_en = $3, description_ar = $4, description_en = $5, category_id = $6, unit = $7, units_per_pack = $8, price_minor = $9,
-              compare_at_minor = $10, min_order_qty = $11, low_stock_threshold = $12, featured = $13, status = $14, deleted_at = NULL, updated_at = now() WHERE id = $1`,
-      [id, ...fields],
+      `INSERT INTO stock_history (product_id, delta, stock_after, reason, actor_id) SELECT unnest($1::uuid[]), unnest($2::int[]), unnest($3::int[]), 'import', $4`,
+      [moves.map((m) => m.id), moves.map((m) => m.delta), moves.map((m) => m.after), actor.userId],
     );
-    if (stock !== existing.stock) await moveStock(ctx.deps, tx, [{ productId: id, delta: stock - existing.stock, reason: 'import', actorId: actor.userId }]);
-  } else {
-    const [created] = await tx.query<{ id: string }>(
-      `INSERT INTO products (vendor_id, sku, name_ar, name_en, description_ar, description_en, category_id, unit, units_per_pack, price_minor, compare_at_minor,
-                             min_order_qty, low_stock_threshold, featured, status, stock)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-      [vendorId, row.sku, ...fields, stock],
+    // Shops see stock changes of products they could already order; a new product has no watchers yet.
+    await markStockChanged(
+      ctx.deps,
+      tx,
+      moves.filter((m) => existed.has(m.id)).map((m) => m.id),
     );
-    id = created!.id;
-    if (stock)
-      await tx.query(`INSERT INTO stock_history (product_id, delta, stock_after, reason, actor_id) VALUES ($1, $2, $2, 'import', $3)`, [
-        id,
-        stock,
-        actor.userId,
-      ]);
+    const delta = new Map(moves.map((m) => [m.id, m.delta]));
+    return {
+      created: ids.filter((id) => !existed.has(id)),
+      updated: before.map((b) => ({ id: b.id, before: b.row, zoneIds: b.zone_ids, stockDelta: delta.get(b.id) ?? 0 })),
+    };
+  });
+}
+
+/**
+ * Undoes written batches after a later one failed, newest first: created products go (or, if something already
+ * refers to one, are hidden), updated ones get their fields and zones back, and their stock moves are reversed.
+ */
+async function undo(ctx: Ctx, done: Written[]): Promise<void> {
+  const actor = actorOf(ctx);
+  for (const w of [...done].reverse()) {
+    await breathe();
+    await ctx.tx(async (tx) => {
+      ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
+      if (w.updated.length) {
+        await tx.query(
+          `UPDATE products p SET (${PRODUCT_FIELDS}, deleted_at, updated_at) =
+             (s.name_ar, s.name_en, s.description_ar, s.description_en, s.category_id, s.unit, s.units_per_pack, s.price_minor, s.compare_at_minor,
+              s.min_order_qty, s.low_stock_threshold, s.featured, s.status, s.deleted_at, now())
+             FROM jsonb_populate_recordset(NULL::products, $1::jsonb) s WHERE p.id = s.id`,
+          [JSON.stringify(w.updated.map((u) => u.before))],
+        );
+        const ids = w.updated.map((u) => u.id);
+        await tx.query('DELETE FROM product_zones WHERE product_id = ANY($1::uuid[])', [ids]);
+        const pairs = w.updated.flatMap((u) => u.zoneIds.map((z) => [u.id, z] as const));
+        await tx.query('INSERT INTO product_zones (product_id, zone_id) SELECT unnest($1::uuid[]), unnest($2::uuid[])', [
+          pairs.map((p) => p[0]),
+          pairs.map((p) => p[1]),
+        ]);
+        const moved = w.updated.filter((u) => u.stockDelta !== 0);
+        if (moved.length)
+          await moveStock(
+            ctx.deps,
+            tx,
+            moved.map((u) => ({ productId: u.id, delta: -u.stockDelta, reason: 'import undone', actorId: actor.userId })),
+          );
+      }
+    });
+    if (!w.created.length) continue;
+    const gone = await ctx
+      .tx(async (tx) => {
+        ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
+        await tx.query('DELETE FROM stock_history WHERE product_id = ANY($1::uuid[])', [w.created]);
+        await tx.query('DELETE FROM products WHERE id = ANY($1::uuid[])', [w.created]);
+        return true;
+      })
+      .catch(() => false);
+    if (!gone) await ctx.tx((tx) => tx.query('UPDATE products SET deleted_at = now(), updated_at = now() WHERE id = ANY($1::uuid[])', [w.created]));
   }
-  // A zone-limited admin's row replaces only its own zones of the product.
-  await tx.query('DELETE FROM product_zones WHERE product_id = $1 AND ($2::uuid[] IS NULL OR zone_id = ANY($2::uuid[]))', [id, adminZones(actor)]);
-  await tx.query('INSERT INTO product_zones (product_id, zone_id) SELECT $1, unnest($2::uuid[])', [id, zoneIds]);
-  return existing ? 'updated' : 'created';
 }
 
 /** Starts an import; the work goes on after the answer, reported by import:progress pushes and kept in import_jobs. */
@@ -211,7 +310,8 @@ export async function startImport(ctx: Ctx, input: ParsedInputOf<'products:impor
     ]),
   );
   if (!upload) throw notFound('CSV upload');
-  const text = await readFile(join(ctx.deps.config.uploadDir, upload.path), 'utf8');
+  // A file that is not well-formed CSV is refused now, naming its line, before any job starts.
+  const records = parseCsv(await readFile(join(ctx.deps.config.uploadDir, upload.path), 'utf8'));
   const jobId = randomUUID();
   await ctx.tx(async (tx) => {
     await tx.query(`INSERT INTO import_jobs (id, vendor_id, upload_id, actor_id, mode, status) VALUES ($1, $2, $3, $4, $5, 'RUNNING')`, [
@@ -225,8 +325,8 @@ export async function startImport(ctx: Ctx, input: ParsedInputOf<'products:impor
   });
   const started: Report = { jobId, status: 'RUNNING', total: 0, processed: 0, created: 0, updated: 0, errors: [] };
   setImmediate(() => {
-    runImport(ctx, jobId, vendorId, input.mode, text).catch(async (err: unknown) => {
-      ctx.log.error({ err, jobId }, 'import failed');
+    runImport(ctx, jobId, vendorId, input.mode, records).catch(async (err: unknown) => {
+      ctx.log.error({ jobId, cause: err instanceof Error ? err.message : String(err) }, 'import failed');
       await ctx.deps.db.query(`UPDATE import_jobs SET status = 'FAILED', finished_at = now() WHERE id = $1`, [jobId]).catch(() => undefined);
       report(ctx, { ...started, status: 'FAILED', errors: [{ row: 0, field: null, message: 'the import failed; nothing was imported' }] });
     });
@@ -236,19 +336,51 @@ export async function startImport(ctx: Ctx, input: ParsedInputOf<'products:impor
 
 const report = (ctx: Ctx, r: Report) => ctx.deps.io.to(rooms.user(actorOf(ctx).userId)).emit('import:progress', r);
 
-async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-or-nothing' | 'partial', text: string): Promise<void> {
-  const result = await ctx.tx(async (tx) => {
-    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
-    const checked = await check(tx, actorOf(ctx), vendorId, text);
-    const r: Report = { jobId, status: 'RUNNING', total: checked.total, processed: 0, created: 0, updated: 0, errors: checked.errors };
-    if (checked.errors.length && mode === 'all-or-nothing') return { ...r, status: 'FAILED' as const };
-    for (const row of checked.rows) {
-      r[await upsert(ctx, tx, vendorId, row)]++;
-      if (++r.processed % 200 === 0) report(ctx, r);
+/**
+ * Checks everything, then writes in batches. A batch that fails when written (a constraint, a category deleted
+ * meanwhile) undoes the batches before it, so the import still lands whole or not at all, in either mode.
+ */
+async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-or-nothing' | 'partial', records: string[][]): Promise<void> {
+  const checked = await check(ctx, vendorId, records);
+  let result: Report = { jobId, status: 'RUNNING', total: checked.total, processed: 0, created: 0, updated: 0, errors: checked.errors };
+  if (checked.errors.length && mode === 'all-or-nothing') result = { ...result, status: 'FAILED' };
+  else {
+    const done: Written[] = [];
+    try {
+      for (let i = 0; i < checked.rows.length; i += BATCH) {
+        await breathe();
+        const w = await writeBatch(ctx, vendorId, checked.rows.slice(i, i + BATCH));
+        done.push(w);
+        result = { ...result, processed: result.processed + w.created.length + w.updated.length, created: result.created + w.created.length };
+        result.updated = result.processed - result.created;
+        report(ctx, result);
+      }
+    } catch (err) {
+      // The message only: a failed statement carries the rows' values, which stay out of the logs.
+      ctx.log.error({ jobId, cause: err instanceof Error ? err.message : String(err) }, 'an import batch failed; undoing the batches written');
+      await undo(ctx, done);
+      result = {
+        ...result,
+        status: 'FAILED',
+        processed: 0,
+        created: 0,
+        updated: 0,
+        errors: [...result.errors, { row: 0, field: null, message: 'a row could not be written; nothing was imported' }],
+      };
     }
-    await audit(tx, ctx, 'PRODUCT_IMPORT', { type: 'vendor', id: vendorId }, { jobId, created: r.created, updated: r.updated, errors: r.errors.length });
-    return { ...r, status: 'DONE' as const };
-  });
+    if (result.status === 'RUNNING') {
+      await ctx.tx((tx) =>
+        audit(
+          tx,
+          ctx,
+          'PRODUCT_IMPORT',
+          { type: 'vendor', id: vendorId },
+          { jobId, created: result.created, updated: result.updated, errors: result.errors.length },
+        ),
+      );
+      result = { ...result, status: 'DONE' };
+    }
+  }
   await ctx.deps.db.query(`UPDATE import_jobs SET status = $2, total = $3, created = $4, updated = $5, errors = $6, finished_at = now() WHERE id = $1`, [
     jobId,
     result.status,

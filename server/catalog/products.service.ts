@@ -104,8 +104,15 @@ async function searchTerm(ctx: Ctx, q: string, where: string[], bind: (v: unknow
   const [w, e] = [params.length + 1, params.length + 2];
   const tsq = `(to_tsquery('simple', array_to_string(array(SELECT lilium_normalize(w) || ':*' FROM unnest($${w}::text[]) w WHERE lilium_normalize(w) <> ''), ' & ')) || plainto_tsquery('english', $${e}))`;
   const exact = `p.search_tsv @@ ${tsq}`;
-  const probe = `SELECT EXISTS (SELECT 1 FROM ${PRODUCT_FROM} WHERE ${where.join(' AND ')} AND ${exact}) AS found`;
-  const [{ found }] = (await ctx.read((r) => r.query<{ found: boolean }>(probe, [...params, words, q]))) as [{ found: boolean }];
+  // A term that folds to nothing (only tatweel or diacritics) would match every product as an empty pattern.
+  const probe = `SELECT btrim(lilium_normalize($${e})) = '' AS blank, EXISTS (SELECT 1 FROM ${PRODUCT_FROM} WHERE ${where.join(' AND ')} AND ${exact}) AS found`;
+  const [{ blank, found }] = (await ctx.read((r) => r.query<{ blank: boolean; found: boolean }>(probe, [...params, words, q]))) as [
+    { blank: boolean; found: boolean },
+  ];
+  if (blank) {
+    where.push('false');
+    return { score: '0' };
+  }
   if (found) {
     params.push(words, q);
     where.push(exact);

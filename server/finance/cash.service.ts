@@ -8,6 +8,7 @@ import { push } from '../outbox/outbox.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 import { isAdmin } from '../users/scope.js';
 import { account, balances, commissionOf, post } from './ledger.js';
+import { minorOf, sumMinor } from './money.js';
 
 interface CollectionRow {
   id: string;
@@ -31,6 +32,16 @@ const toCollection = (c: CollectionRow): CashCollection => ({
 });
 
 /**
+ * What a driver may book for an order: the total, give or take `bps` basis points of it (rounded down, so a
+ * tolerance of 0 accepts exactly the total). Anything further off is refused rather than booked, so a slip of
+ * the finger cannot put a fortune or a whole order's shortage on the books.
+ */
+export function cashRange(expectedMinor: number, bps: number): { expectedMinor: number; minMinor: number; maxMinor: number } {
+  const slack = Number((BigInt(expectedMinor) * BigInt(bps)) / 10_000n);
+  return { expectedMinor, minMinor: Math.max(expectedMinor - slack, 0), maxMinor: expectedMinor + slack };
+}
+
+/**
  * The driver's cash for a delivered order, posted in one balanced transaction: the cash in the driver's hands,
  * the vendor's share owed to it, the platform's commission (rate snapshotted on the order) and delivery fee,
  * and any short or over as a cash difference.
@@ -42,6 +53,9 @@ export async function collectCash(ctx: Ctx, input: ParsedInputOf<'cash:collect'>
     if (order.status !== 'DELIVERED') throw new AppError('INVALID_TRANSITION', `cash is collected for a DELIVERED order; this one is ${order.status}`);
     const [done] = await tx.query('SELECT 1 FROM cash_collections WHERE order_id = $1', [order.id]);
     if (done) throw new AppError('CONFLICT', 'the cash for this order is already recorded');
+    const range = cashRange(order.total_minor, ctx.deps.config.cashToleranceBps);
+    if (input.amount < range.minMinor || input.amount > range.maxMinor)
+      throw new AppError('AMOUNT_OUT_OF_RANGE', `collected ${input.amount} but the order is ${order.total_minor}: recount the cash`, range);
     const difference = input.amount - order.total_minor;
     if (difference !== 0 && !input.reason) throw new AppError('BAD_REQUEST', `collected ${input.amount} but the order is ${order.total_minor}: give a reason`);
     const goods = order.subtotal_minor - order.discount_minor;
@@ -112,21 +126,21 @@ export async function handOver(ctx: Ctx, input: ParsedInputOf<'cash:handover'>):
 export async function pendingCash(ctx: Ctx): Promise<ResultOf<'finance:pending-cash'>> {
   refuseZoneLimited(actorOf(ctx), 'read the cash every driver holds');
   const rows = await ctx.read((r) =>
-    r.query<{ driver_id: string; name: string; amount: number; since: Date }>(
+    r.query<{ driver_id: string; name: string; amount: string; since: Date }>(
       `WITH held AS (
-         SELECT substr(account, 13)::uuid AS driver_id, sum(amount)::bigint AS amount FROM ledger_entries
+         SELECT substr(account, 13)::uuid AS driver_id, sum(amount) AS amount FROM ledger_entries
           WHERE account LIKE 'driver_cash:%' GROUP BY account HAVING sum(amount) > 0),
        handed AS (SELECT driver_id, sum(amount_minor) AS amount FROM cash_handovers WHERE driver_id IN (SELECT driver_id FROM held) GROUP BY driver_id),
        running AS (
          SELECT driver_id, at, sum(collected_minor) OVER (PARTITION BY driver_id ORDER BY at, id) AS upto FROM cash_collections
           WHERE driver_id IN (SELECT driver_id FROM held))
-       SELECT held.driver_id, u.name, held.amount,
+       SELECT held.driver_id, u.name, held.amount::text AS amount,
               coalesce((SELECT min(at) FROM running WHERE running.driver_id = held.driver_id AND running.upto > coalesce(handed.amount, 0)),
                        (SELECT max(at) FROM running WHERE running.driver_id = held.driver_id)) AS since
          FROM held JOIN users u ON u.id = held.driver_id LEFT JOIN handed ON handed.driver_id = held.driver_id
         ORDER BY held.amount DESC, held.driver_id`,
     ),
   );
-  const items = rows.map((h) => ({ driverId: h.driver_id, name: h.name, amount: h.amount, since: new Date(h.since).toISOString() }));
-  return { items, total: items.reduce((s, i) => s + i.amount, 0) };
+  const items = rows.map((h) => ({ driverId: h.driver_id, name: h.name, amount: minorOf(h.amount), since: new Date(h.since).toISOString() }));
+  return { items, total: sumMinor(items.map((i) => i.amount)) };
 }

@@ -1,5 +1,6 @@
 import type { Tx } from '../../db/tx.js';
 import type { Reader } from '../rpc/context.js';
+import { minorOf } from './money.js';
 
 /** Ledger accounts. Debits are positive, credits negative; the whole ledger always sums to zero. */
 export const account = {
@@ -45,13 +46,13 @@ export async function post(tx: Tx, p: Posting, lines: Array<[account: string, am
 
 /** Balances of accounts (0 for one never posted to), optionally only transactions in [from, to). */
 export async function balances(r: Reader, accounts: string[], range?: { from: string; to: string }): Promise<Map<string, number>> {
-  const rows = await r.query<{ account: string; balance: number }>(
-    `SELECT e.account, sum(e.amount)::bigint AS balance FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
+  const rows = await r.query<{ account: string; balance: string }>(
+    `SELECT e.account, sum(e.amount)::text AS balance FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
       WHERE e.account = ANY($1::text[]) AND ($2::timestamptz IS NULL OR t.at >= $2) AND ($3::timestamptz IS NULL OR t.at < $3) GROUP BY e.account`,
     [accounts, range?.from ?? null, range?.to ?? null],
   );
   const out = new Map(accounts.map((a) => [a, 0]));
-  for (const row of rows) out.set(row.account, row.balance);
+  for (const row of rows) out.set(row.account, minorOf(row.balance));
   return out;
 }
 

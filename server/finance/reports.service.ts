@@ -2,6 +2,7 @@ import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import { refuseZoneLimited } from '../auth/zone-scope.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 import { account, balances } from './ledger.js';
+import { minorOf, sumMinor } from './money.js';
 import { assertFinanceReach } from './settlements.service.js';
 
 export async function vendorBalance(ctx: Ctx, { vendorId }: ParsedInputOf<'finance:vendor-balance'>): Promise<ResultOf<'finance:vendor-balance'>> {
@@ -11,7 +12,7 @@ export async function vendorBalance(ctx: Ctx, { vendorId }: ParsedInputOf<'finan
   });
   const payable = -b.get(account.vendorPayable(vendorId))!;
   const cashHeld = b.get(account.vendorCash(vendorId))!;
-  return { vendorId, payable, cashHeld, net: payable - cashHeld };
+  return { vendorId, payable, cashHeld, net: minorOf(payable - cashHeld) };
 }
 
 /** Revenue accounts carry credit (negative) balances; reported here as positive earnings. */
@@ -21,20 +22,27 @@ export async function platformEarnings(ctx: Ctx, range: ParsedInputOf<'finance:p
   const commission = -b.get(account.commission)!;
   const deliveryFees = -b.get(account.deliveryFees)!;
   const cashDifferences = -b.get(account.cashDifferences)!;
-  return { from: range.from, to: range.to, commission, deliveryFees, cashDifferences, total: commission + deliveryFees + cashDifferences };
+  return { from: range.from, to: range.to, commission, deliveryFees, cashDifferences, total: sumMinor([commission, deliveryFees, cashDifferences]) };
 }
 
 export async function cashFlow(ctx: Ctx, range: ParsedInputOf<'finance:cash-flow'>): Promise<ResultOf<'finance:cash-flow'>> {
   refuseZoneLimited(actorOf(ctx), 'read the platform’s cash flow');
   const [row] = await ctx.read((r) =>
-    r.query<{ collected: number; to_vendors: number; to_platform: number; paid: number }>(
-      `SELECT coalesce(sum(e.amount) FILTER (WHERE t.kind = 'CASH_COLLECTED' AND e.account LIKE 'driver_cash:%'), 0)::bigint AS collected,
-              coalesce(sum(e.amount) FILTER (WHERE t.kind = 'CASH_HANDOVER' AND e.account LIKE 'vendor_cash:%'), 0)::bigint AS to_vendors,
-              coalesce(sum(e.amount) FILTER (WHERE t.kind = 'CASH_HANDOVER' AND e.account = $3), 0)::bigint AS to_platform,
-              coalesce(-sum(e.amount) FILTER (WHERE t.kind = 'SETTLEMENT_PAID' AND e.account = $3), 0)::bigint AS paid
+    r.query<{ collected: string; to_vendors: string; to_platform: string; paid: string }>(
+      `SELECT coalesce(sum(e.amount) FILTER (WHERE t.kind = 'CASH_COLLECTED' AND e.account LIKE 'driver_cash:%'), 0)::text AS collected,
+              coalesce(sum(e.amount) FILTER (WHERE t.kind = 'CASH_HANDOVER' AND e.account LIKE 'vendor_cash:%'), 0)::text AS to_vendors,
+              coalesce(sum(e.amount) FILTER (WHERE t.kind = 'CASH_HANDOVER' AND e.account = $3), 0)::text AS to_platform,
+              coalesce(-sum(e.amount) FILTER (WHERE t.kind = 'SETTLEMENT_PAID' AND e.account = $3), 0)::text AS paid
          FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id WHERE t.at >= $1 AND t.at < $2`,
       [range.from, range.to, account.platformCash],
     ),
   );
-  return { from: range.from, to: range.to, collected: row!.collected, toVendors: row!.to_vendors, toPlatform: row!.to_platform, paidToVendors: row!.paid };
+  return {
+    from: range.from,
+    to: range.to,
+    collected: minorOf(row!.collected),
+    toVendors: minorOf(row!.to_vendors),
+    toPlatform: minorOf(row!.to_platform),
+    paidToVendors: minorOf(row!.paid),
+  };
 }

@@ -11,6 +11,7 @@ import { saveExport } from '../uploads/exports.js';
 import { isAdmin } from '../users/scope.js';
 import { loadVendor } from '../vendors/vendors.service.js';
 import { account, balances, commissionOf, post } from './ledger.js';
+import { minorOf, sumMinor } from './money.js';
 
 interface SettlementRow {
   id: string;
@@ -96,15 +97,15 @@ export async function createSettlement(ctx: Ctx, input: ParsedInputOf<'settlemen
     );
     if (orders.length === 0) throw new AppError('CONFLICT', 'no unsettled collected orders of this vendor in the period');
     const commissions = orders.map((o) => commissionOf(o.goods, o.bps));
-    const gross = orders.reduce((s, o) => s + o.goods, 0);
-    const commission = commissions.reduce((s, c) => s + c, 0);
-    const fees = orders.reduce((s, o) => s + o.fee, 0);
+    const gross = sumMinor(orders.map((o) => o.goods));
+    const commission = sumMinor(commissions);
+    const fees = sumMinor(orders.map((o) => o.fee));
     const till = (await balances(tx, [account.vendorCash(input.vendorId)])).get(account.vendorCash(input.vendorId))!;
-    const [{ pending }] = (await tx.query<{ pending: number }>(
-      `SELECT coalesce(-sum(adjustments_minor), 0)::bigint AS pending FROM settlements WHERE vendor_id = $1 AND status <> 'PAID'`,
+    const [{ pending }] = (await tx.query<{ pending: string }>(
+      `SELECT coalesce(-sum(adjustments_minor), 0)::text AS pending FROM settlements WHERE vendor_id = $1 AND status <> 'PAID'`,
       [input.vendorId],
-    )) as [{ pending: number }];
-    const adjustments = -Math.max(till - pending, 0);
+    )) as [{ pending: string }];
+    const adjustments = -Math.max(till - minorOf(pending), 0);
     const [{ id }] = (await tx.query<{ id: string }>(
       `INSERT INTO settlements (vendor_id, period_start, period_end, gross_minor, commission_minor, delivery_fees_minor, adjustments_minor, net_minor, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,

@@ -6,6 +6,7 @@ import type { Deps } from '../deps.js';
 import { RateLimiter } from '../rpc/rate-limit.js';
 import { FOLDERS, FILES_PREFIX, storeUpload, UploadRefused } from '../uploads/uploads.service.js';
 import { sniff } from '../uploads/sniff.js';
+import { verifyExportLink } from '../uploads/exports.js';
 import type { UwsModule } from './uws.js';
 import { asyncRoute, sendJson } from './respond.js';
 
@@ -99,9 +100,11 @@ export function mountFiles(app: TemplatedApp, uws: UwsModule, deps: Deps): void 
 
   app.get(
     '/files/*',
-    asyncRoute(async (res, aborted, url) => {
+    asyncRoute(async (res, aborted, url, query) => {
       const m = SERVED.exec(url);
       if (!m) return fail(res, 404, 'NOT_FOUND', 'no such file');
+      if (m[1] === FOLDERS.export && !verifyExportLink(deps.config, `${m[1]}/${m[2]}.${m[3]}`, query.get('expires'), query.get('signature')))
+        return fail(res, 403, 'FORBIDDEN', 'an export opens only through the signed link given to whoever made it, before it expires');
       const body = await readFile(join(deps.config.uploadDir, m[1]!, `${m[2]}.${m[3]}`)).catch(() => null);
       if (aborted()) return;
       if (!body) return fail(res, 404, 'NOT_FOUND', 'no such file');

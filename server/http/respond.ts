@@ -33,14 +33,15 @@ export const sendJson = (res: HttpResponse, status: number, body: unknown, heade
  * Runs an async handler; uWS needs `onAborted` before any await, and nothing may be written
  * to a response whose client has gone.
  */
-export function asyncRoute(handler: (res: HttpResponse, aborted: () => boolean, url: string) => Promise<void>) {
+export function asyncRoute(handler: (res: HttpResponse, aborted: () => boolean, url: string, query: URLSearchParams) => Promise<void>) {
   return (res: HttpResponse, req: HttpRequest) => {
     const url = req.getUrl();
+    const query = new URLSearchParams(req.getQuery() ?? '');
     let gone = false;
     res.onAborted(() => {
       gone = true;
     });
-    handler(res, () => gone, url).catch(() => {
+    handler(res, () => gone, url, query).catch(() => {
       if (!gone) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
     });
   };
