@@ -31,11 +31,11 @@ const USE_HALF_LIFE_MS = 60_000;
  * Bounds costly work (password hashing) on one node, so a flood cannot queue unbounded work in
  * front of everyone else. At most `concurrency` pieces run at once; a key (a client address) holds
  * at most `perKey` places and all keys together `concurrency + queue`; beyond that, RATE_LIMITED
- * with `retryInMs`. Waiting work starts by the key that has asked least lately (a decaying count of
- * admissions), so a client that rarely signs in waits for the pieces already running, not for a
- * flood's queue, and flooding keys share what is left. When every place is taken, a key holding none takes
- * the newest place not yet running of the key holding the most, so a few flooding addresses cannot
- * shut everyone else out.
+ * with `retryInMs`. Waiting work starts by the key that has asked least lately (a decaying count
+ * of admissions), so a client that rarely signs in waits for the pieces already running, not for a
+ * flood's queue, and flooding keys share what is left. When every place is taken, a key holding
+ * none takes the newest place not yet running of the key holding the most, so a few flooding
+ * addresses cannot shut everyone else out.
  */
 export class WorkGate {
   private running = 0;
