@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { App, Empty } from './common.js';
 import { defineEvents, definePushes } from './spec.js';
-import { User } from './users.js';
+import { Email, Phone, User } from './users.js';
 
 export const Login = z.string().trim().min(3).max(200);
 /** What a login accepts: any stored password, however old the rules it was set under. */
@@ -19,7 +19,7 @@ export const TokenPair = z.object({
 export const authEvents = defineEvents({
   'auth:login': {
     summary:
-      'Log in by email or phone from one app (mobile: shop owners; driver: drivers; dashboard: vendor staff, managers, admins); authenticates this socket in place and joins its rooms. Five failures in 15 minutes for one login or one client address answer LOCKED.',
+      'Log in by email or phone from one app (mobile: shop owners; driver: drivers; dashboard: vendor staff, managers, admins); authenticates this socket in place and joins its rooms. Five failures in 15 minutes for one account (or one unknown login) answer LOCKED, however many are sent at once; a client address past its budget of failures, or a flood of password checks, answers RATE_LIMITED with retryInMs.',
     roles: 'anyone',
     input: z.strictObject({ app: App, login: Login, password: Password }),
     result: TokenPair.extend({ user: User }),
@@ -67,8 +67,8 @@ export const authEvents = defineEvents({
     input: z
       .strictObject({
         name: z.string().trim().min(1).max(200).optional(),
-        email: z.email().max(200).optional(),
-        phone: z.string().trim().min(5).max(30).optional(),
+        email: Email.optional(),
+        phone: Phone.optional(),
       })
       .refine((v) => Object.keys(v).length > 0, 'nothing to change'),
     result: User,

@@ -24,8 +24,10 @@ export const ADMINS = ['SUPER_ADMIN', 'ADMIN'] as const;
 const USER_MANAGERS = ['SUPER_ADMIN', 'ADMIN', 'COMPANY_MANAGER'] as const;
 
 const Name = z.string().trim().min(1).max(200);
-const Email = z.email().max(200);
-const Phone = z.string().trim().min(5).max(30);
+/** Stored trimmed and lowercase, so one address is one login however it is typed. */
+export const Email = z.string().trim().toLowerCase().check(z.email()).max(200);
+/** E.164 (`+` then country code and number, digits only), so a phone can never look like an email. */
+export const Phone = z.e164('an E.164 number like +9647701234567');
 const ById = z.strictObject({ id: Id });
 
 export const usersEvents = defineEvents({

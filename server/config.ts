@@ -33,9 +33,14 @@ const env = z
     SESSION_CHECK_S: positiveInt.max(3600).default(5),
     LOCKOUT_MAX_FAILURES: positiveInt.default(5),
     LOCKOUT_WINDOW_S: positiveInt.default(15 * 60),
+    LOGIN_ADDRESS_MAX_FAILURES: positiveInt.default(100),
+    LOGIN_ADDRESS_WINDOW_S: positiveInt.default(60),
     PASSWORD_RESET_TTL_S: positiveInt.default(30 * 60),
     TRUST_PROXY: flag.default(false),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+    BCRYPT_CONCURRENCY: positiveInt.default(2),
+    BCRYPT_PER_ADDRESS: positiveInt.default(8),
+    BCRYPT_QUEUE: positiveInt.default(32),
     CORS_ORIGINS: list.default([]),
     METRICS_ALLOW: list.default(['127.0.0.1', '::1']),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -106,7 +111,15 @@ const env = z
       sessionCheckS: v.SESSION_CHECK_S,
     },
     bcryptCost: v.BCRYPT_COST,
-    lockout: { maxFailures: v.LOCKOUT_MAX_FAILURES, windowS: v.LOCKOUT_WINDOW_S },
+    /** Password hashing on this node: how many at once, places per client address, places waiting in all. */
+    hashing: { concurrency: v.BCRYPT_CONCURRENCY, perKey: v.BCRYPT_PER_ADDRESS, queue: v.BCRYPT_QUEUE },
+    /** Failures lock an account (or an unknown login); an address past its own budget is only slowed down. */
+    lockout: {
+      maxFailures: v.LOCKOUT_MAX_FAILURES,
+      windowS: v.LOCKOUT_WINDOW_S,
+      addressMaxFailures: v.LOGIN_ADDRESS_MAX_FAILURES,
+      addressWindowS: v.LOGIN_ADDRESS_WINDOW_S,
+    },
     passwordResetTtlS: v.PASSWORD_RESET_TTL_S,
     /** Behind a proxy every client has the proxy's address: take the client's from the last X-Forwarded-For hop. */
     trustProxy: v.TRUST_PROXY,

@@ -142,11 +142,10 @@ describe('lockout', () => {
     expect(await fail('ghost@demo.lilium', '192.0.2.40')).toBe('LOCKED');
   });
 
-  test('five failures from one client address lock that address for every login', async () => {
+  test('failures from one client address for other logins lock no one else: behind a proxy everyone shares it', async () => {
     const address = '192.0.2.50';
-    for (let i = 0; i < 5; i++) await fail(`nobody${i}@demo.lilium`, address);
-    expect(await codeOf(h.login('shop7@demo.lilium', { address }))).toBe('LOCKED');
-    expect(await codeOf(h.login('shop7@demo.lilium', { address: '192.0.2.51' }))).toBe('OK');
+    for (let i = 0; i < 5; i++) expect(await fail(`nobody${i}@demo.lilium`, address)).toBe('UNAUTHENTICATED');
+    expect(await codeOf(h.login('shop7@demo.lilium', { address }))).toBe('OK');
   });
 });
 

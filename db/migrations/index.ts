@@ -3,7 +3,16 @@ import { Identity1764060000000 } from './1764060000000-identity.js';
 import { Catalog1764070000000 } from './1764070000000-catalog.js';
 import { Ordering1764080000000 } from './1764080000000-ordering.js';
 import { Delivery1764090000000 } from './1764090000000-delivery.js';
+import { LoginHardening1764100000000 } from './1764100000000-login-hardening.js';
 import { Settings1764100200000 } from './1764100200000-settings.js';
 
 /** In order; each one reversible. */
-export const migrations = [Core1764050000000, Identity1764060000000, Catalog1764070000000, Ordering1764080000000, Delivery1764090000000, Settings1764100200000];
+export const migrations = [
+  Core1764050000000,
+  Identity1764060000000,
+  Catalog1764070000000,
+  Ordering1764080000000,
+  Delivery1764090000000,
+  LoginHardening1764100000000,
+  Settings1764100200000,
+];

@@ -1,4 +1,3 @@
-import bcrypt from 'bcrypt';
 import type { App, Role } from '../../protocol/common.js';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Tx } from '../../db/tx.js';
@@ -9,7 +8,8 @@ import { actorOf, type Ctx } from '../rpc/context.js';
 import { findUser } from '../users/users.read.js';
 import { loadActor, rooms } from './actor.js';
 import { disconnectRooms } from './disconnect.js';
-import { clearFailures, lockedUntil, loginKeysOf, recordFailure } from './lockout.js';
+import { clearFailures, forgetAttempt, reserveAttempt, subjectOf } from './lockout.js';
+import { admitHashing, hashPassword, passwordMatches } from './passwords.js';
 import { hashToken, newOpaqueToken, signAccessToken } from './tokens.js';
 
 const APP_ROLES: Record<App, readonly Role[]> = {
@@ -22,13 +22,6 @@ export function appFor(role: Role): App {
   return (Object.keys(APP_ROLES) as App[]).find((app) => APP_ROLES[app].includes(role))!;
 }
 
-/** Compared against when the login matches no account, so both answers take as long. */
-let decoyHash: string | undefined;
-async function decoy(cost: number): Promise<string> {
-  decoyHash ??= await bcrypt.hash('lilium-decoy-password', cost);
-  return decoyHash;
-}
-
 interface Credentials {
   id: string;
   role: Role;
@@ -38,24 +31,22 @@ interface Credentials {
   password_hash: string;
 }
 
-/** Emails compare case-insensitively; phones without spaces or dashes. */
+/** Emails are stored trimmed and lowercase, phones in E.164; a typed phone may have spaces, dashes, brackets or dots. */
 export function loginKey(login: string): string {
   const trimmed = login.trim();
-  return trimmed.includes('@') ? trimmed.toLowerCase() : trimmed.replace(/[\s-]/g, '');
+  return trimmed.includes('@') ? trimmed.toLowerCase() : trimmed.replace(/[\s().-]/g, '');
 }
 
+/**
+ * The one account a login names, or none: an email (it has an @) is looked up by email only and a
+ * phone by phone only, and the database keeps each unique and the two shapes apart, so a login can
+ * never match two accounts.
+ */
 async function findCredentials(ctx: Ctx, key: string): Promise<Credentials | undefined> {
-  const [found] = await ctx.read((r) =>
-    r.query<Credentials>(
-      `SELECT id, role, status, email, phone, password_hash FROM users
-        WHERE (lower(email) = $1 OR phone = $1) AND deleted_at IS NULL`,
-      [key],
-    ),
-  );
+  const sql = `SELECT id, role, status, email, phone, password_hash FROM users WHERE ${key.includes('@') ? 'email' : 'phone'} = $1 AND deleted_at IS NULL`;
+  const [found] = await ctx.read((r) => r.query<Credentials>(sql, [key]));
   return found;
 }
-
-export const hashPassword = (ctx: Ctx, password: string) => bcrypt.hash(password, ctx.deps.config.bcryptCost);
 
 /** Signs a new pair for a session and, once committed, authenticates the calling socket with it. */
 async function issuePair(ctx: Ctx, tx: Tx, userId: string, sessionId: string) {
@@ -83,30 +74,29 @@ export async function revokeSessions(ctx: Ctx, tx: Tx, userId: string, reason: s
 }
 
 export async function login(ctx: Ctx, input: ParsedInputOf<'auth:login'>): Promise<ResultOf<'auth:login'>> {
-  const { config } = ctx.deps;
   const key = loginKey(input.login);
-  const until = await ctx.read((r) => lockedUntil(r, config.lockout, key, ctx.clientAddress));
-  if (until) {
-    throw new AppError('LOCKED', 'too many failed logins; try again later or ask an admin to unlock the account', {
-      retryAt: until.toISOString(),
-      retryInS: Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000)),
-    });
-  }
+  // A place in the hashing gate first: a flood is turned away before it costs the database anything.
+  using pass = admitHashing(ctx);
   const found = await findCredentials(ctx, key);
-  const matches = await bcrypt.compare(input.password, found?.password_hash ?? (await decoy(config.bcryptCost)));
+  const attempt = await reserveAttempt(ctx, subjectOf(found?.id ?? null, key));
+  const matches = await passwordMatches(ctx, pass, input.password, found?.password_hash ?? null).catch(async (err: unknown) => {
+    await forgetAttempt(ctx, attempt);
+    throw err;
+  });
   if (!found || !matches || found.status !== 'ACTIVE') {
     await ctx.tx(async (tx) => {
       const target = found ? { type: 'user', id: found.id } : null;
       await audit(tx, ctx, 'LOGIN_FAILED', target, { login: key, app: input.app });
-      if (await recordFailure(tx, config.lockout, key, ctx.clientAddress)) await audit(tx, ctx, 'LOCKOUT', target, { login: key });
+      if (attempt.locks) await audit(tx, ctx, 'LOCKOUT', target, { login: key });
     });
     throw new AppError('UNAUTHENTICATED', 'wrong login or password');
   }
+  // Only this attempt goes: earlier failures keep counting for their window, so an owner signing in does not hand a guesser new tries.
+  await forgetAttempt(ctx, attempt);
   if (!APP_ROLES[input.app].includes(found.role)) {
     throw new AppError('FORBIDDEN', `a ${found.role} signs in with the ${appFor(found.role)} app`, { app: appFor(found.role) });
   }
   return ctx.tx(async (tx) => {
-    await clearFailures(tx, [key]);
     const [session] = await tx.query<{ id: string }>('INSERT INTO sessions (user_id, app) VALUES ($1, $2) RETURNING id', [found.id, input.app]);
     const pair = await issuePair(ctx, tx, found.id, session!.id);
     await audit(tx, ctx, 'LOGIN', { type: 'user', id: found.id }, { app: input.app, session: session!.id });
@@ -157,8 +147,10 @@ export async function logout(ctx: Ctx): Promise<ResultOf<'auth:logout'>> {
 
 export async function changePassword(ctx: Ctx, input: ParsedInputOf<'auth:password:change'>): Promise<ResultOf<'auth:password:change'>> {
   const actor = actorOf(ctx);
+  using pass = admitHashing(ctx);
   const [row] = await ctx.read((r) => r.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [actor.userId]));
-  if (!row || !(await bcrypt.compare(input.currentPassword, row.password_hash))) throw new AppError('UNAUTHENTICATED', 'the current password is wrong');
+  if (!row || !(await passwordMatches(ctx, pass, input.currentPassword, row.password_hash)))
+    throw new AppError('UNAUTHENTICATED', 'the current password is wrong');
   const hash = await hashPassword(ctx, input.newPassword);
   await ctx.tx(async (tx) => {
     await tx.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [actor.userId, hash]);
@@ -193,18 +185,19 @@ export async function requestPasswordReset(ctx: Ctx, input: ParsedInputOf<'auth:
 }
 
 export async function confirmPasswordReset(ctx: Ctx, input: ParsedInputOf<'auth:password-reset:confirm'>): Promise<ResultOf<'auth:password-reset:confirm'>> {
+  const tokenHash = hashToken(input.token);
+  // The token is checked before any hashing: a guessed token must cost no more than a lookup.
+  const [valid] = await ctx.read((r) => r.query('SELECT 1 FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()', [tokenHash]));
+  if (!valid) throw new AppError('UNAUTHENTICATED', 'the reset token is invalid, used or expired');
   const hash = await hashPassword(ctx, input.newPassword);
   await ctx.tx(async (tx) => {
     const [reset] = await tx.query<{ user_id: string }>(
       `UPDATE password_resets SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id`,
-      [hashToken(input.token)],
+      [tokenHash],
     );
     if (!reset) throw new AppError('UNAUTHENTICATED', 'the reset token is invalid, used or expired');
-    const [user] = await tx.query<{ email: string | null; phone: string | null }>(
-      'UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 RETURNING email, phone',
-      [reset.user_id, hash],
-    );
-    await clearFailures(tx, loginKeysOf(user!));
+    await tx.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [reset.user_id, hash]);
+    await clearFailures(tx, reset.user_id);
     await revokeSessions(ctx, tx, reset.user_id, 'password reset');
     await audit(tx, ctx, 'PASSWORD_RESET', { type: 'user', id: reset.user_id });
   });

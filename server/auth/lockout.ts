@@ -1,36 +1,75 @@
 import type { Tx } from '../../db/tx.js';
-import type { Config } from '../config.js';
-import type { Reader } from '../rpc/context.js';
-
-type Lockout = Config['lockout'];
+import { AppError } from '../errors.js';
+import type { Ctx } from '../rpc/context.js';
 
 /**
- * When the login (as typed) or the client address has `max` failures inside the window, answers
- * when the oldest of those leaves it; otherwise null. Counting by login rather than account means
- * an unknown login locks exactly like a real one, so lockout reveals nothing.
+ * What failures are counted against: the account once the login resolves to one (whether typed as
+ * email or phone), otherwise the login as typed, so an unknown login locks exactly like a real one.
  */
-export async function lockedUntil(r: Reader, lockout: Lockout, loginKey: string, address: string | null): Promise<Date | null> {
-  const [row] = await r.query<{ until: Date | null }>(
-    `SELECT greatest(
-       (SELECT at FROM login_failures WHERE login_key = $1 AND at > now() - make_interval(secs => $3) ORDER BY at DESC OFFSET $4 - 1 LIMIT 1),
-       (SELECT at FROM login_failures WHERE address = $2 AND at > now() - make_interval(secs => $3) ORDER BY at DESC OFFSET $4 - 1 LIMIT 1)
-     ) + make_interval(secs => $3) AS until`,
-    [loginKey, address, lockout.windowS, lockout.maxFailures],
-  );
-  return row?.until ? new Date(row.until) : null;
+export function subjectOf(accountId: string | null, loginKey: string): string {
+  return accountId ? accountSubject(accountId) : `login:${loginKey}`;
 }
 
-/** Records a failure; answers whether it is the one that locked the login or the address. */
-export async function recordFailure(tx: Tx, lockout: Lockout, loginKey: string, address: string | null): Promise<boolean> {
-  await tx.query('INSERT INTO login_failures (login_key, address) VALUES ($1, $2)', [loginKey, address]);
-  return (await lockedUntil(tx, lockout, loginKey, address)) !== null;
+const accountSubject = (accountId: string) => `account:${accountId}`;
+
+/** A reserved sign-in attempt: a failure row until the password proves right. */
+export interface Attempt {
+  id: string;
+  /** This attempt takes the subject's last place: if it fails, it is the one that locks. */
+  locks: boolean;
 }
 
-export async function clearFailures(tx: Pick<Tx, 'query'>, loginKeys: string[]): Promise<void> {
-  await tx.query('DELETE FROM login_failures WHERE login_key = ANY($1)', [loginKeys]);
+// Two-key advisory locks (this space, hash of the subject) never meet the one-key locks used elsewhere.
+const ATTEMPT_LOCK_SPACE = 7462100;
+
+/**
+ * Reserves one attempt before the password is checked. The count and the insert run under a
+ * transaction lock on the subject, so however many attempts arrive at once, on however many nodes,
+ * at most `maxFailures` are ever checked per subject per window. The row counts as a failure from
+ * the start: a right password deletes it, a wrong one (or a crash) leaves it.
+ * LOCKED `{ retryAt, retryInS }` when the subject has no place left. RATE_LIMITED `{ retryInMs }`
+ * when the client address has used its own, larger budget of failures: an address is only slowed
+ * down, never locks an account that has no failures of its own (behind a proxy or a carrier's NAT,
+ * many people share one address).
+ */
+export async function reserveAttempt(ctx: Ctx, subject: string): Promise<Attempt> {
+  const { lockout } = ctx.deps.config;
+  return ctx.tx(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ATTEMPT_LOCK_SPACE, subject]);
+    const [row] = await tx.query<{ locked_until: Date | null; slowed_until: Date | null; used: number }>(
+      `SELECT (SELECT at FROM login_failures WHERE login_key = $1 AND at > now() - make_interval(secs => $2) ORDER BY at DESC OFFSET $3 - 1 LIMIT 1)
+                + make_interval(secs => $2) AS locked_until,
+              (SELECT at FROM login_failures WHERE address = $4 AND at > now() - make_interval(secs => $5) ORDER BY at DESC OFFSET $6 - 1 LIMIT 1)
+                + make_interval(secs => $5) AS slowed_until,
+              (SELECT count(*)::int FROM login_failures WHERE login_key = $1 AND at > now() - make_interval(secs => $2)) AS used`,
+      [subject, lockout.windowS, lockout.maxFailures, ctx.clientAddress, lockout.addressWindowS, lockout.addressMaxFailures],
+    );
+    if (row!.locked_until) {
+      const until = new Date(row!.locked_until);
+      throw new AppError('LOCKED', 'too many failed logins; try again later or ask an admin to unlock the account', {
+        retryAt: until.toISOString(),
+        retryInS: Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000)),
+      });
+    }
+    if (row!.slowed_until) {
+      throw new AppError('RATE_LIMITED', 'too many failed logins from this address; slow down', {
+        retryInMs: Math.max(1, new Date(row!.slowed_until).getTime() - Date.now()),
+      });
+    }
+    const [attempt] = await tx.query<{ id: string }>('INSERT INTO login_failures (login_key, address) VALUES ($1, $2) RETURNING id', [
+      subject,
+      ctx.clientAddress,
+    ]);
+    return { id: attempt!.id, locks: row!.used + 1 === lockout.maxFailures };
+  });
 }
 
-/** The login keys an account can be typed as. */
-export function loginKeysOf(user: { email: string | null; phone: string | null }): string[] {
-  return [user.email?.toLowerCase(), user.phone].filter((k): k is string => !!k);
+/** The password was right (or never checked): the attempt is not a failure. */
+export async function forgetAttempt(ctx: Ctx, attempt: Attempt): Promise<void> {
+  await ctx.tx((tx) => tx.query('DELETE FROM login_failures WHERE id = $1', [attempt.id]));
+}
+
+/** Clears an account's failures (an admin's unlock, a password reset). */
+export async function clearFailures(tx: Pick<Tx, 'query'>, accountId: string): Promise<void> {
+  await tx.query('DELETE FROM login_failures WHERE login_key = $1', [accountSubject(accountId)]);
 }

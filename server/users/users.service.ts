@@ -3,8 +3,9 @@ import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { User } from '../../protocol/users.js';
 import type { Tx } from '../../db/tx.js';
 import { audit } from '../audit.js';
-import { hashPassword, revokeSessions } from '../auth/auth.service.js';
-import { clearFailures, loginKeysOf } from '../auth/lockout.js';
+import { revokeSessions } from '../auth/auth.service.js';
+import { clearFailures } from '../auth/lockout.js';
+import { hashPassword } from '../auth/passwords.js';
 import { refreshUserSockets } from '../auth/session.js';
 import { assertInZones, assertWithinZones, mergeZones, zoneScope } from '../auth/zone-scope.js';
 import { mapConstraintErrors } from '../db-errors.js';
@@ -19,6 +20,22 @@ const VENDOR_ROLES: readonly Role[] = ['VENDOR', 'COMPANY_MANAGER'];
 /** Roles whose zones are their own (drivers: where they deliver; admins: where they are limited). */
 const OWN_ZONE_ROLES: readonly Role[] = ['DRIVER', 'ADMIN'];
 const CONFLICT = 'another account has this email or phone';
+/** The unique indexes that keep a login naming one account, by the field they guard. */
+const LOGIN_INDEXES: Record<string, 'email' | 'phone'> = { users_email_key: 'email', users_phone_key: 'phone' };
+
+/** Writes an account's email or phone; one taken by another account is CONFLICT `{ field }`. */
+function writeLogins<T>(work: () => Promise<T>): Promise<T> {
+  return mapConstraintErrors(async () => {
+    try {
+      return await work();
+    } catch (err) {
+      const { code, constraint } = err as { code?: string; constraint?: string };
+      const field = code === '23505' && constraint ? LOGIN_INDEXES[constraint] : undefined;
+      if (field) throw new AppError('CONFLICT', `another account has this ${field}`, { field });
+      throw err;
+    }
+  }, CONFLICT);
+}
 
 const toTarget = (u: UserRecord): Target => ({ id: u.id, role: u.role, vendorId: u.vendor_id, zoneIds: u.zone_ids });
 
@@ -69,17 +86,15 @@ export async function createUser(ctx: Ctx, input: ParsedInputOf<'users:create'>)
     if (input.shop) await assertActiveZones(tx, [input.shop.zoneId]);
     const zones = await shapeFor(tx, input.role, vendorId, input.zoneIds, input.shop?.zoneId ?? null);
     await checkZoneLimit(tx, actor, input.role, vendorId, zones);
-    const [row] = await mapConstraintErrors(
-      () =>
-        tx.query<{ id: string }>('INSERT INTO users (role, name, email, phone, password_hash, vendor_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id', [
-          input.role,
-          input.name,
-          input.email?.toLowerCase() ?? null,
-          input.phone ?? null,
-          hash,
-          vendorId,
-        ]),
-      CONFLICT,
+    const [row] = await writeLogins(() =>
+      tx.query<{ id: string }>('INSERT INTO users (role, name, email, phone, password_hash, vendor_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id', [
+        input.role,
+        input.name,
+        input.email?.toLowerCase() ?? null,
+        input.phone ?? null,
+        hash,
+        vendorId,
+      ]),
     );
     const id = row!.id;
     if (OWN_ZONE_ROLES.includes(input.role)) await setZones(tx, id, input.zoneIds ?? []);
@@ -146,24 +161,22 @@ export async function updateUser(ctx: Ctx, input: ParsedInputOf<'users:update'>)
     await shapeFor(tx, role, vendorId, ownZones ?? input.zoneIds, current.shop_id ? current.zone_ids[0]! : null);
     if (vendorId && vendorId !== current.vendor_id) await assertInZones(tx, actor, 'vendor', vendorId);
 
-    await mapConstraintErrors(
-      () =>
-        tx.query(
-          `UPDATE users SET name = coalesce($2, name), email = CASE WHEN $3 THEN $4 ELSE email END, phone = CASE WHEN $5 THEN $6 ELSE phone END,
+    await writeLogins(() =>
+      tx.query(
+        `UPDATE users SET name = coalesce($2, name), email = CASE WHEN $3 THEN $4 ELSE email END, phone = CASE WHEN $5 THEN $6 ELSE phone END,
                   role = $7, vendor_id = $8, password_hash = coalesce($9, password_hash), updated_at = now() WHERE id = $1`,
-          [
-            input.id,
-            input.name ?? null,
-            input.email !== undefined,
-            input.email?.toLowerCase() ?? null,
-            input.phone !== undefined,
-            input.phone ?? null,
-            role,
-            vendorId,
-            hash,
-          ],
-        ),
-      CONFLICT,
+        [
+          input.id,
+          input.name ?? null,
+          input.email !== undefined,
+          input.email?.toLowerCase() ?? null,
+          input.phone !== undefined,
+          input.phone ?? null,
+          role,
+          vendorId,
+          hash,
+        ],
+      ),
     );
     if (ownZones) await setZones(tx, input.id, ownZones);
     else if (OWN_ZONE_ROLES.includes(current.role)) await setZones(tx, input.id, []);
@@ -208,7 +221,7 @@ export async function unlockUser(ctx: Ctx, { id }: ParsedInputOf<'users:unlock'>
   const actor = actorOf(ctx);
   return ctx.tx(async (tx) => {
     const user = await loadManaged(tx, actor, id);
-    await clearFailures(tx, loginKeysOf(user));
+    await clearFailures(tx, user.id);
     await audit(tx, ctx, 'USER_UNLOCK', { type: 'user', id });
     return { id };
   });
@@ -217,15 +230,13 @@ export async function unlockUser(ctx: Ctx, { id }: ParsedInputOf<'users:unlock'>
 export async function updateMe(ctx: Ctx, input: ParsedInputOf<'me:update'>): Promise<ResultOf<'me:update'>> {
   const actor = actorOf(ctx);
   return ctx.tx(async (tx) => {
-    await mapConstraintErrors(
-      () =>
-        tx.query('UPDATE users SET name = coalesce($2, name), email = coalesce($3, email), phone = coalesce($4, phone), updated_at = now() WHERE id = $1', [
-          actor.userId,
-          input.name ?? null,
-          input.email?.toLowerCase() ?? null,
-          input.phone ?? null,
-        ]),
-      CONFLICT,
+    await writeLogins(() =>
+      tx.query('UPDATE users SET name = coalesce($2, name), email = coalesce($3, email), phone = coalesce($4, phone), updated_at = now() WHERE id = $1', [
+        actor.userId,
+        input.name ?? null,
+        input.email?.toLowerCase() ?? null,
+        input.phone ?? null,
+      ]),
     );
     return (await findUser(tx, actor.userId))!;
   });

@@ -80,6 +80,9 @@ export class Harness {
       PORT: '0',
       LOG_LEVEL: 'info',
       BCRYPT_COST: '4',
+      // Tests sign many clients in at once from one address; the tests of these limits set their own.
+      BCRYPT_PER_ADDRESS: '1000',
+      BCRYPT_QUEUE: '1000',
       JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
       ...(this.dbName ? { DATABASE_URL: dbUrl(this.dbName), SEED: 'never', DB_POOL_SIZE: '10' } : { PGLITE_DIR: 'memory://', SEED: 'auto' }),
       ...(this.options.redis ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: this.redisPrefix } : {}),
