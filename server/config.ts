@@ -61,6 +61,8 @@ const env = z
     RPC_MAX_BYTES: positiveInt.default(64 * 1024),
     RATE_LIMIT_PER_S: positiveInt.default(50),
     RATE_LIMIT_BURST: positiveInt.default(100),
+    RATE_LIMIT_ADDRESS_PER_S: positiveInt.default(20),
+    RATE_LIMIT_ADDRESS_BURST: positiveInt.default(300),
     SHUTDOWN_GRACE_MS: positiveInt.max(9_000).default(8_000),
     DB_POOL_SIZE: positiveInt.default(10),
     STOCK_PUSH_INTERVAL_MS: positiveInt.default(250),
@@ -143,6 +145,9 @@ const env = z
       maxBytes: v.RPC_MAX_BYTES,
       ratePerS: v.RATE_LIMIT_PER_S,
       burst: v.RATE_LIMIT_BURST,
+      /** Before sign-in a client address shares one bucket too, so opening new sockets buys no calls. */
+      addressPerS: v.RATE_LIMIT_ADDRESS_PER_S,
+      addressBurst: v.RATE_LIMIT_ADDRESS_BURST,
       validateResults: v.VALIDATE_RESULTS ?? v.NODE_ENV !== 'production',
     },
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,

@@ -14,7 +14,8 @@ let zoneId: string;
 
 beforeAll(async () => {
   // Admins create hundreds of shop owners here: the per-user rate limit is not under test.
-  h = await startHarness({ env: { RATE_LIMIT_BURST: '100000', RATE_LIMIT_PER_S: '100000' } });
+  // Shops connect from their own addresses, as in the field: one address may hold only MAX_CONNECTIONS_PER_ADDRESS sockets.
+  h = await startHarness({ env: { TRUST_PROXY: '1', RATE_LIMIT_BURST: '100000', RATE_LIMIT_PER_S: '100000' } });
   admin = await h.login('admin@demo.lilium');
   staff = await Promise.all([1, 2, 3].map((i) => h.login(`vendor${i}@demo.lilium`)));
   vendorIds = await Promise.all(staff.map(async (s) => (await call(s.socket, 'me:get', {})).vendorId!));

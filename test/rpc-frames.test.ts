@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
+import { call, RpcError } from '../protocol/client.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /** A Socket.IO client spoken by hand, to send the frames no well-behaved client would. */
@@ -104,4 +105,31 @@ test('frames the parser cannot read close the connection quietly', async () => {
     await raw.closed();
   }
   expect(internalErrors()).toEqual([]);
+});
+
+test('before sign-in a client address shares one bucket: new sockets buy no more calls', async () => {
+  const shared = await startHarness({ env: { TRUST_PROXY: '1', RATE_LIMIT_ADDRESS_PER_S: '1', RATE_LIMIT_ADDRESS_BURST: '6' } });
+  try {
+    // Six sockets from one address, two calls each: the address's burst of six is spent, whoever sends.
+    const sockets = await Promise.all(Array.from({ length: 6 }, () => shared.connect({ address: '198.51.100.77' })));
+    const codes = await Promise.all(
+      sockets.flatMap((s) =>
+        [1, 2].map(() =>
+          call(s, 'zones:list', {}).then(
+            () => 'OK',
+            (e: RpcError) => e.code,
+          ),
+        ),
+      ),
+    );
+    expect(codes.filter((c) => c === 'UNAUTHENTICATED')).toHaveLength(6);
+    expect(codes.filter((c) => c === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(12 - 6 - 1);
+    const refused = await call(sockets[0]!, 'zones:list', {}).catch((e: RpcError) => e);
+    expect(refused).toMatchObject({ code: 'RATE_LIMITED', details: { retryInMs: expect.any(Number) } });
+    // Another address is not held up.
+    const other = await shared.connect({ address: '198.51.100.78' });
+    expect(await call(other, 'zones:list', {}).catch((e: RpcError) => e.code)).toBe('UNAUTHENTICATED');
+  } finally {
+    await shared.close();
+  }
 });

@@ -12,7 +12,7 @@ import { AppError } from '../errors.js';
 import { createCtx } from './context.js';
 import { once } from './idempotency.js';
 import { nulIssues } from './nul.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter, type Take } from './rate-limit.js';
 import type { Registration } from './rpc.js';
 
 type Ack = (response: unknown) => void;
@@ -55,6 +55,13 @@ function byteLength(input: unknown): number {
   }
 }
 
+/** Of two rate-limit answers, the one that makes the caller wait longer. */
+function slower(a: Take, b: Take): Take {
+  if (a.ok) return b;
+  if (b.ok) return a;
+  return a.retryInMs >= b.retryInMs ? a : b;
+}
+
 /** Checks that every protocol event has exactly one handler, then returns the registry. */
 export function registry(registrations: Registration[]): Map<string, Registration> {
   const byEvent = new Map<string, Registration>();
@@ -76,6 +83,7 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
   const handlers = registry(registrations);
   const { config, metrics, log } = deps;
   const limiter = new RateLimiter(config.rpc.ratePerS, config.rpc.burst);
+  const anonymous = new RateLimiter(config.rpc.addressPerS, config.rpc.addressBurst);
 
   /** `args` as Socket.IO hands them over: the event name, the input, then the ack callback if there is one. */
   async function dispatch(socket: IoSocket, args: unknown[]): Promise<void> {
@@ -94,7 +102,8 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
     inflight.enter();
     try {
       // First, so that no malformed or unknown call escapes the limit.
-      const rate = limiter.take(actor?.userId ?? socket.id);
+      const address = clientAddress(socket, config.trustProxy);
+      const rate = actor ? limiter.take(actor.userId) : slower(limiter.take(socket.id), anonymous.take(`address:${address ?? 'unknown'}`));
       quiet = !rate.ok && !rate.first;
       if (!rate.ok) throw fail('RATE_LIMITED', 'too many calls; slow down', { retryInMs: rate.retryInMs });
       if (name === null) throw fail('BAD_REQUEST', 'a call must name its event with a string');
@@ -116,7 +125,7 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
         requestId,
         actor,
         socketId: socket.id,
-        clientAddress: clientAddress(socket, config.trustProxy),
+        clientAddress: address,
         deps,
         log: log.child({ requestId }),
         bindSocket: (s: SocketSession) => bindSession(socket, s, config.jwt.graceS * 1000),
@@ -161,5 +170,8 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
   deps.io.on('connection', (socket) => {
     socket.onAny((...args: unknown[]) => void dispatch(socket, args));
   });
-  return () => limiter.close();
+  return () => {
+    limiter.close();
+    anonymous.close();
+  };
 }

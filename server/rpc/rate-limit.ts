@@ -1,3 +1,5 @@
+export type Take = { ok: true } | { ok: false; retryInMs: number; first: boolean };
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -5,7 +7,7 @@ interface Bucket {
   refused: boolean;
 }
 
-/** A token bucket per key (user id when signed in, socket id before): `ratePerS` refill, `burst` capacity. */
+/** A token bucket per key (user id when signed in; socket id and client address before): `ratePerS` refill, `burst` capacity. */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly sweeper: NodeJS.Timeout;
@@ -20,7 +22,7 @@ export class RateLimiter {
   }
 
   /** Takes one token; answers how long to wait when there is none, and whether this is the first refusal in a row. */
-  take(key: string): { ok: true } | { ok: false; retryInMs: number; first: boolean } {
+  take(key: string): Take {
     const now = this.now();
     const b = this.buckets.get(key) ?? { tokens: this.burst, at: now, refused: false };
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerS);
