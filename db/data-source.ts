@@ -1,19 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
-import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
 import { toSafeInteger } from './columns.js';
-import { entities } from './entities/index.js';
 import { migrations } from './migrations/index.js';
 
 export type DatabaseConfig = { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dir: string };
 
-/** One DataSource for either database; migrations are the only way the schema changes. */
+/**
+ * One DataSource for either database. TypeORM connects, pools and migrates; queries are SQL written
+ * with the `sql` tag (db/sql.ts) against the row types of db/tables.ts. Migrations are the only way the schema changes.
+ */
 export function createDataSource(db: DatabaseConfig): DataSource {
   const common = {
     type: 'postgres' as const,
-    entities: entities as MixedList<EntitySchema>,
     migrations,
     migrationsTransactionMode: 'each' as const,
     synchronize: false,

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { Sql } from './sql.js';
 
 type Hook = () => void | Promise<void>;
 
@@ -6,16 +7,23 @@ type Hook = () => void | Promise<void>;
  * Rows of a query, whatever the statement: TypeORM answers `[rows, count]` for UPDATE and DELETE on
  * pg (so `UPDATE … RETURNING` would look like one row), and plain rows on PGlite.
  */
-export async function queryRows<T>(manager: EntityManager, sql: string, params?: unknown[]): Promise<T[]> {
-  const res: unknown = await manager.query(sql, params);
+export async function queryRows<T>(manager: EntityManager, statement: Sql | string, params?: unknown[]): Promise<T[]> {
+  const { text, values } = statement instanceof Sql ? statement.compile() : { text: statement, values: params };
+  const res: unknown = await manager.query(text, values);
   if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') return res[0] as T[];
   return (res ?? []) as T[];
 }
 
+/** Runs statements: inside a transaction when it is one, else each on its own. */
+export interface Reader {
+  query<T = Record<string, unknown>>(statement: Sql): Promise<T[]>;
+  /** Text with numbered parameters: kept for the statements not yet written with `sql`. */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
 /** A unit of work: the manager of one open transaction and what to do once it has committed. */
-export interface Tx {
+export interface Tx extends Reader {
   readonly manager: EntityManager;
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs after the outermost transaction commits; never for one that rolls back. */
   afterCommit(hook: Hook): void;
 }
@@ -62,7 +70,7 @@ export class Db {
       this.source.transaction((manager) =>
         fn({
           manager,
-          query: (sql, params) => queryRows(manager, sql, params),
+          query: (statement: Sql | string, params?: unknown[]) => queryRows(manager, statement, params),
           afterCommit: (hook) => void hooks.push(hook),
         }),
       ),
@@ -82,8 +90,8 @@ export class Db {
     return this.exclusive(() => fn(this.source.manager));
   }
 
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
-    return this.read((m) => queryRows(m, sql, params));
+  query<T = Record<string, unknown>>(statement: Sql | string, params?: unknown[]): Promise<T[]> {
+    return this.read((m) => queryRows(m, statement, params));
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,4 @@
-import type { Tx } from '../db/tx.js';
-import type { Ctx } from './rpc/context.js';
+import type { TxCtx } from './rpc/context.js';
 
 export type AuditAction =
   | 'LOGIN'
@@ -33,13 +32,12 @@ export type AuditAction =
 
 /** Appends one audit row in the caller's transaction, so it exists exactly when the change does. */
 export async function audit(
-  tx: Pick<Tx, 'query'>,
-  ctx: Pick<Ctx, 'actor' | 'clientAddress'>,
+  ctx: Pick<TxCtx, 'query' | 'actor' | 'clientAddress'>,
   action: AuditAction,
   target: { type: string; id: string } | null,
   details: Record<string, unknown> = {},
 ): Promise<void> {
-  await tx.query('INSERT INTO audit_log (actor_id, action, target_type, target_id, address, details) VALUES ($1, $2, $3, $4, $5, $6)', [
+  await ctx.query('INSERT INTO audit_log (actor_id, action, target_type, target_id, address, details) VALUES ($1, $2, $3, $4, $5, $6)', [
     ctx.actor?.userId ?? null,
     action,
     target?.type ?? null,

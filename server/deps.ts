@@ -6,7 +6,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/ind
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { Actor } from './rpc/context.js';
+import type { Actor } from './auth/actor.js';
 
 export interface SocketSession {
   actor: Actor;

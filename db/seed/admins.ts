@@ -57,7 +57,7 @@ export async function createFirstAdmin(db: Db, input: FirstAdmin, bcryptCost: nu
       email,
       hash,
     ]);
-    await audit(tx, { actor: null, clientAddress: null }, 'USER_CREATE', { type: 'user', id: row!.id }, { role: 'SUPER_ADMIN', firstAdmin: true });
+    await audit({ query: tx.query, actor: null, clientAddress: null }, 'USER_CREATE', { type: 'user', id: row!.id }, { role: 'SUPER_ADMIN', firstAdmin: true });
     return 'created';
   });
 }
@@ -96,7 +96,7 @@ export async function retireDemoLogins(db: Db, passwords: string[], bcryptCost: 
     const ids = users.map((u) => u.id);
     await tx.query(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'demo login retired' WHERE user_id = ANY($1) AND revoked_at IS NULL`, [ids]);
     for (const id of ids)
-      await audit(tx, { actor: null, clientAddress: null }, 'USER_STATUS', { type: 'user', id }, { status: 'DISABLED', demoLoginRetired: true });
+      await audit({ query: tx.query, actor: null, clientAddress: null }, 'USER_STATUS', { type: 'user', id }, { status: 'DISABLED', demoLoginRetired: true });
   });
   return emails;
 }

@@ -1,5 +1,16 @@
-import type { Reader, Actor } from '../rpc/context.js';
+import type { Role } from '../../protocol/common.js';
+import type { Reader } from '../../db/tx.js';
 import { USER_COLUMNS, USER_FROM, type UserRecord } from '../users/users.read.js';
+
+/** Who is calling, as loaded from the database when the socket authenticated. */
+export interface Actor {
+  userId: string;
+  role: Role;
+  sessionId: string;
+  vendorId: string | null;
+  shopId: string | null;
+  zoneIds: string[];
+}
 
 /** Loads who a session belongs to, or null when the user or the session can no longer act. */
 export async function loadActor(r: Reader, userId: string, sessionId: string): Promise<Actor | null> {

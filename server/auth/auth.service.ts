@@ -86,8 +86,8 @@ export async function login(ctx: Ctx, input: ParsedInputOf<'auth:login'>): Promi
   if (!found || !matches || found.status !== 'ACTIVE') {
     await ctx.tx(async (tx) => {
       const target = found ? { type: 'user', id: found.id } : null;
-      await audit(tx, ctx, 'LOGIN_FAILED', target, { login: key, app: input.app });
-      if (attempt.locks) await audit(tx, ctx, 'LOCKOUT', target, { login: key });
+      await audit(tx, 'LOGIN_FAILED', target, { login: key, app: input.app });
+      if (attempt.locks) await audit(tx, 'LOCKOUT', target, { login: key });
     });
     throw new AppError('UNAUTHENTICATED', 'wrong login or password');
   }
@@ -99,7 +99,7 @@ export async function login(ctx: Ctx, input: ParsedInputOf<'auth:login'>): Promi
   return ctx.tx(async (tx) => {
     const [session] = await tx.query<{ id: string }>('INSERT INTO sessions (user_id, app) VALUES ($1, $2) RETURNING id', [found.id, input.app]);
     const pair = await issuePair(ctx, tx, found.id, session!.id);
-    await audit(tx, ctx, 'LOGIN', { type: 'user', id: found.id }, { app: input.app, session: session!.id });
+    await audit(tx, 'LOGIN', { type: 'user', id: found.id }, { app: input.app, session: session!.id });
     return { ...pair, user: (await findUser(tx, found.id))! };
   });
 }
@@ -125,7 +125,7 @@ export async function refresh(ctx: Ctx, input: ParsedInputOf<'auth:refresh'>): P
     if (known?.used && !known.revoked) {
       // A spent token came back: someone holds a copy. End the whole family.
       await tx.query(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'refresh token reuse' WHERE id = $1`, [known.session_id]);
-      await audit(tx, ctx, 'REFRESH_REUSE', { type: 'user', id: known.user_id }, { session: known.session_id });
+      await audit(tx, 'REFRESH_REUSE', { type: 'user', id: known.user_id }, { session: known.session_id });
       tx.afterCommit(() => disconnectRooms(ctx.deps, [rooms.session(known.session_id)]));
       return { ok: false, message: 'this refresh token was already used; the session has been ended' };
     }
@@ -139,7 +139,7 @@ export async function logout(ctx: Ctx): Promise<ResultOf<'auth:logout'>> {
   const actor = actorOf(ctx);
   await ctx.tx(async (tx) => {
     await tx.query(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'logout' WHERE id = $1 AND revoked_at IS NULL`, [actor.sessionId]);
-    await audit(tx, ctx, 'LOGOUT', { type: 'user', id: actor.userId }, { session: actor.sessionId });
+    await audit(tx, 'LOGOUT', { type: 'user', id: actor.userId }, { session: actor.sessionId });
     tx.afterCommit(() => disconnectRooms(ctx.deps, [rooms.session(actor.sessionId)]));
   });
   return {};
@@ -155,7 +155,7 @@ export async function changePassword(ctx: Ctx, input: ParsedInputOf<'auth:passwo
   await ctx.tx(async (tx) => {
     await tx.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [actor.userId, hash]);
     await revokeSessions(ctx, tx, actor.userId, 'password changed', actor.sessionId);
-    await audit(tx, ctx, 'PASSWORD_CHANGE', { type: 'user', id: actor.userId });
+    await audit(tx, 'PASSWORD_CHANGE', { type: 'user', id: actor.userId });
   });
   return {};
 }
@@ -178,7 +178,7 @@ export async function requestPasswordReset(ctx: Ctx, input: ParsedInputOf<'auth:
         { channel: byEmail ? 'email' : 'sms', recipient: (byEmail ? found.email : found.phone)!, template: 'password-reset', payload: { token: token.token } },
         ctx.deps.deliverNotifications,
       );
-      await audit(tx, ctx, 'PASSWORD_RESET_REQUEST', { type: 'user', id: found.id });
+      await audit(tx, 'PASSWORD_RESET_REQUEST', { type: 'user', id: found.id });
     });
   }
   return {};
@@ -199,7 +199,7 @@ export async function confirmPasswordReset(ctx: Ctx, input: ParsedInputOf<'auth:
     await tx.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [reset.user_id, hash]);
     await clearFailures(tx, reset.user_id);
     await revokeSessions(ctx, tx, reset.user_id, 'password reset');
-    await audit(tx, ctx, 'PASSWORD_RESET', { type: 'user', id: reset.user_id });
+    await audit(tx, 'PASSWORD_RESET', { type: 'user', id: reset.user_id });
   });
   return {};
 }

@@ -1,7 +1,8 @@
 import { queryRows } from '../../db/tx.js';
 import type { Deps, IoSocket, SocketSession } from '../deps.js';
 import { AppError } from '../errors.js';
-import type { Actor, Reader } from '../rpc/context.js';
+import type { Actor } from './actor.js';
+import type { Reader } from '../../db/tx.js';
 import { loadActors } from './actor.js';
 import { joinRoomsOf } from './session.js';
 
@@ -38,7 +39,7 @@ export async function checkSessions(deps: Deps): Promise<void> {
   }
   if (bound.length === 0) return;
   const sessionIds = [...new Set(bound.map(([, s]) => s.actor.sessionId))];
-  const actors = await deps.db.read((manager) => loadActors({ manager, query: (sql, p) => queryRows(manager, sql, p) }, sessionIds));
+  const actors = await loadActors(deps.db, sessionIds);
   for (const [socket, session] of bound) {
     if (socket.data.session !== session || socket.disconnected) continue; // re-authenticated or gone meanwhile
     const actor = actors.get(session.actor.sessionId);
@@ -70,7 +71,7 @@ export async function assertSessionLive(ctx: { deps: Deps; socketId: string | nu
 /** For a call that failed unexpectedly: whether its caller's session is gone, which is then the cause to report. */
 export async function sessionEnded(deps: Deps, socketId: string, actor: Actor): Promise<boolean> {
   try {
-    await deps.db.read((manager) => assertSessionLive({ deps, socketId }, { query: (sql, p) => queryRows(manager, sql, p) }, actor));
+    await assertSessionLive({ deps, socketId }, deps.db, actor);
     return false;
   } catch (err) {
     return err instanceof AppError;

@@ -1,6 +1,6 @@
 import { queryRows } from '../../db/tx.js';
 import type { Deps, IoSocket, SocketSession } from '../deps.js';
-import type { Actor } from '../rpc/context.js';
+import type { Actor } from './actor.js';
 import { loadActor, rooms, roomsOf } from './actor.js';
 import { verifyAccessToken } from './tokens.js';
 
@@ -57,7 +57,7 @@ async function rebindLocal(deps: Deps, userId: string): Promise<void> {
     const session = socket?.data.session;
     if (!socket || !session) continue;
     try {
-      const actor = await deps.db.read((manager) => loadActor({ manager, query: (sql, p) => queryRows(manager, sql, p) }, userId, session.actor.sessionId));
+      const actor = await loadActor(deps.db, userId, session.actor.sessionId);
       if (socket.data.session !== session) continue; // re-authenticated meanwhile, with a fresh actor
       if (!actor) {
         socket.disconnect(true);
@@ -75,7 +75,7 @@ async function rebindLocal(deps: Deps, userId: string): Promise<void> {
 export async function sessionFromToken(deps: Deps, token: string): Promise<SocketSession | null> {
   const claims = verifyAccessToken(deps.config, token);
   if (!claims) return null;
-  const actor = await deps.db.read((manager) => loadActor({ manager, query: (sql, p) => queryRows(manager, sql, p) }, claims.sub, claims.sid));
+  const actor = await loadActor(deps.db, claims.sub, claims.sid);
   return actor ? { actor, expiresAt: claims.exp * 1000 } : null;
 }
 

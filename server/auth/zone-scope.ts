@@ -1,5 +1,6 @@
 import { AppError, notFound } from '../errors.js';
-import type { Actor, Reader } from '../rpc/context.js';
+import type { Actor } from './actor.js';
+import type { Reader } from '../../db/tx.js';
 
 /**
  * The one zone rule of an ADMIN given zones (`users.zone_ids`), applied where each kind of object is read or

@@ -3,7 +3,8 @@ import type { Tx } from '../../db/tx.js';
 import { rooms } from '../auth/actor.js';
 import { getProduct } from '../catalog/products.service.js';
 import { AppError, notFound } from '../errors.js';
-import { actorOf, type Ctx, type Reader } from '../rpc/context.js';
+import { actorOf, type Ctx } from '../rpc/context.js';
+import type { Reader } from '../../db/tx.js';
 import { deliveryTarget, priceCart } from './pricing.js';
 
 const MAX_QUANTITY = 100_000;

@@ -3,7 +3,7 @@ import type { Cart, CartProblem } from '../../protocol/ordering.js';
 import { categoryPaths } from '../catalog/categories.service.js';
 import { AppError, notFound } from '../errors.js';
 import { sumMinor, timesMinor } from '../finance/money.js';
-import type { Reader } from '../rpc/context.js';
+import type { Reader } from '../../db/tx.js';
 import { RULE_COLUMNS, bestOf, type PricedLine, type PromotionRule } from '../promotions/rules.js';
 
 interface LineRow {

@@ -5,7 +5,8 @@ import { audit } from '../audit.js';
 import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, notFound } from '../errors.js';
 import { refuseZoneLimited } from '../auth/zone-scope.js';
-import { actorOf, type Ctx, type Reader } from '../rpc/context.js';
+import { actorOf, type Ctx } from '../rpc/context.js';
+import type { Reader } from '../../db/tx.js';
 
 interface CategoryRow {
   id: string;
@@ -175,7 +176,7 @@ export async function deleteCategory(ctx: Ctx, input: ParsedInputOf<'categories:
       moved = counts!;
     }
     await tx.query('DELETE FROM categories WHERE id = $1', [c.id]);
-    await audit(tx, ctx, 'CATEGORY_DELETE', { type: 'category', id: c.id }, { slug: c.slug, reassignTo: input.reassignTo, ...moved });
+    await audit(tx, 'CATEGORY_DELETE', { type: 'category', id: c.id }, { slug: c.slug, reassignTo: input.reassignTo, ...moved });
     return { id: c.id, movedProducts: moved.products, movedChildren: moved.children };
   });
 }

@@ -8,7 +8,8 @@ import { rooms } from '../auth/actor.js';
 import { adminZones, zoneScope } from '../auth/zone-scope.js';
 import { audit } from '../audit.js';
 import { AppError, notFound } from '../errors.js';
-import { actorOf, type Actor, type Ctx } from '../rpc/context.js';
+import { actorOf, type Ctx } from '../rpc/context.js';
+import type { Actor } from '../auth/actor.js';
 import { saveExport } from '../uploads/exports.js';
 import { FOLDERS } from '../uploads/uploads.service.js';
 import { isAdmin } from '../users/scope.js';
@@ -370,10 +371,7 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
     }
     if (result.status === 'RUNNING') {
       await ctx.tx((tx) =>
-        audit(
-          tx,
-          ctx,
-          'PRODUCT_IMPORT',
+        audit(tx, 'PRODUCT_IMPORT',
           { type: 'vendor', id: vendorId },
           { jobId, created: result.created, updated: result.updated, errors: result.errors.length },
         ),

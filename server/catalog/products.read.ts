@@ -1,5 +1,5 @@
 import type { Product } from '../../protocol/catalog.js';
-import type { Reader } from '../rpc/context.js';
+import type { Reader } from '../../db/tx.js';
 
 export interface ProductRecord {
   id: string;

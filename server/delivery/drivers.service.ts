@@ -2,7 +2,8 @@ import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Driver } from '../../protocol/delivery.js';
 import { AppError } from '../errors.js';
 import { loadOrder, type OrderRecord } from '../orders/orders.read.js';
-import { actorOf, type Ctx, type Reader } from '../rpc/context.js';
+import { actorOf, type Ctx } from '../rpc/context.js';
+import type { Reader } from '../../db/tx.js';
 
 interface DriverRow {
   id: string;

@@ -1,5 +1,5 @@
 import type { Tx } from '../../db/tx.js';
-import type { Reader } from '../rpc/context.js';
+import type { Reader } from '../../db/tx.js';
 import { minorOf } from './money.js';
 
 /** Ledger accounts. Debits are positive, credits negative; the whole ledger always sums to zero. */

@@ -6,7 +6,9 @@ import { assertInZones, zoneScope } from '../auth/zone-scope.js';
 import { formatCsv } from '../catalog/csv.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { decodeCursor, page } from '../pagination.js';
-import { actorOf, type Actor, type Ctx, type Reader } from '../rpc/context.js';
+import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
+import type { Actor } from '../auth/actor.js';
+import type { Reader } from '../../db/tx.js';
 import { saveExport } from '../uploads/exports.js';
 import { isAdmin } from '../users/scope.js';
 import { loadVendor } from '../vendors/vendors.service.js';
@@ -116,10 +118,7 @@ export async function createSettlement(ctx: Ctx, input: ParsedInputOf<'settlemen
       orders.map((o) => o.id),
       commissions,
     ]);
-    await audit(
-      tx,
-      ctx,
-      'SETTLEMENT_CREATE',
+    await audit(tx, 'SETTLEMENT_CREATE',
       { type: 'settlement', id },
       { vendorId: input.vendorId, orders: orders.length, net: gross - commission + adjustments },
     );
@@ -127,7 +126,7 @@ export async function createSettlement(ctx: Ctx, input: ParsedInputOf<'settlemen
   });
 }
 
-async function advance(ctx: Ctx, id: string, from: Settlement['status'], work: (tx: Tx, s: SettlementRow, actor: Actor) => Promise<void>): Promise<Settlement> {
+async function advance(ctx: Ctx, id: string, from: Settlement['status'], work: (tx: TxCtx, s: SettlementRow, actor: Actor) => Promise<void>): Promise<Settlement> {
   const actor = actorOf(ctx);
   return ctx.tx(async (tx) => {
     const s = await find(tx, actor, id, true);
@@ -140,7 +139,7 @@ async function advance(ctx: Ctx, id: string, from: Settlement['status'], work: (
 export const verifySettlement = (ctx: Ctx, { id }: ParsedInputOf<'settlements:verify'>): Promise<ResultOf<'settlements:verify'>> =>
   advance(ctx, id, 'CREATED', async (tx, _s, actor) => {
     await tx.query(`UPDATE settlements SET status = 'VERIFIED', verified_by = $2, verified_at = now() WHERE id = $1`, [id, actor.userId]);
-    await audit(tx, ctx, 'SETTLEMENT_VERIFY', { type: 'settlement', id });
+    await audit(tx, 'SETTLEMENT_VERIFY', { type: 'settlement', id });
   });
 
 /** Paying clears the vendor's payable for these orders, the netted till cash, and takes the rest from the platform's cash. */
@@ -152,7 +151,7 @@ export const markSettlementPaid = (ctx: Ctx, { id }: ParsedInputOf<'settlements:
       [account.platformCash, -s.net_minor],
     ]);
     await tx.query(`UPDATE settlements SET status = 'PAID', paid_by = $2, paid_at = now(), ledger_tx = $3 WHERE id = $1`, [id, actor.userId, txId]);
-    await audit(tx, ctx, 'SETTLEMENT_PAID', { type: 'settlement', id }, { net: s.net_minor });
+    await audit(tx, 'SETTLEMENT_PAID', { type: 'settlement', id }, { net: s.net_minor });
   });
 
 export const getSettlement = (ctx: Ctx, { id }: ParsedInputOf<'settlements:get'>): Promise<ResultOf<'settlements:get'>> =>

@@ -2,7 +2,8 @@ import type { Order, OrderStatus } from '../../protocol/ordering.js';
 import { adminRooms, rooms } from '../auth/actor.js';
 import { zoneScope } from '../auth/zone-scope.js';
 import { notFound } from '../errors.js';
-import type { Actor, Reader } from '../rpc/context.js';
+import type { Actor } from '../auth/actor.js';
+import type { Reader } from '../../db/tx.js';
 import { isAdmin } from '../users/scope.js';
 
 export interface OrderRecord {

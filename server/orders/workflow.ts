@@ -3,7 +3,8 @@ import type { Tx } from '../../db/tx.js';
 import { audit, type AuditAction } from '../audit.js';
 import { AppError, forbidden } from '../errors.js';
 import { push } from '../outbox/outbox.js';
-import { actorOf, type Actor, type Ctx } from '../rpc/context.js';
+import { actorOf, type Ctx } from '../rpc/context.js';
+import type { Actor } from '../auth/actor.js';
 import { moveStock } from '../catalog/stock.service.js';
 import { loadOrder, orderRooms, toOrder, type OrderRecord } from './orders.read.js';
 
@@ -71,7 +72,7 @@ export async function transition(
     await tx.query(`UPDATE orders SET status = $2, updated_at = now()${opts.set ? `, ${opts.set}` : ''} WHERE id = $1`, [orderId, to]);
     await recordEvent(tx, orderId, to, actor.userId, opts.reason ?? null);
     if (RESTOCKING.includes(to)) await restock(ctx, tx, order, `ORDER_${to}`, actor.userId);
-    if (opts.audit) await audit(tx, ctx, opts.audit, { type: 'order', id: orderId }, { from: order.status, to, reason: opts.reason ?? null });
+    if (opts.audit) await audit(tx, opts.audit, { type: 'order', id: orderId }, { from: order.status, to, reason: opts.reason ?? null });
     return publishOrder(ctx, tx, actor, orderId);
   });
 }

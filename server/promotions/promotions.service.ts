@@ -4,7 +4,9 @@ import { assertInZones, assertWithinZones, zoneScope } from '../auth/zone-scope.
 import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { decodeCursor, page } from '../pagination.js';
-import { actorOf, type Actor, type Ctx, type Reader } from '../rpc/context.js';
+import { actorOf, type Ctx } from '../rpc/context.js';
+import type { Actor } from '../auth/actor.js';
+import type { Reader } from '../../db/tx.js';
 import { isAdmin } from '../users/scope.js';
 import type { PromotionRule } from './rules.js';
 
@@ -122,7 +124,7 @@ export async function createPromotion(ctx: Ctx, input: ParsedInputOf<'promotions
         ),
       'this coupon code is taken',
     )) as [{ id: string }];
-    await audit(tx, ctx, 'PROMOTION_CREATE', { type: 'promotion', id }, { vendorId, kind: input.kind });
+    await audit(tx, 'PROMOTION_CREATE', { type: 'promotion', id }, { vendorId, kind: input.kind });
     return { promotion: toPromotion(await find(tx, id)), warnings };
   });
 }
@@ -160,7 +162,7 @@ export async function setPromotionActive(ctx: Ctx, { id, active }: ParsedInputOf
   return ctx.tx(async (tx) => {
     await assertReach(tx, actor, await find(tx, id), true);
     await tx.query('UPDATE promotions SET active = $2 WHERE id = $1', [id, active]);
-    await audit(tx, ctx, 'PROMOTION_STATUS', { type: 'promotion', id }, { active });
+    await audit(tx, 'PROMOTION_STATUS', { type: 'promotion', id }, { active });
     return toPromotion(await find(tx, id));
   });
 }

@@ -1,24 +1,17 @@
-import type { Role } from '../../protocol/common.js';
-import { queryRows, type Tx } from '../../db/tx.js';
+import type { Reader, Tx } from '../../db/tx.js';
+import type { Actor } from '../auth/actor.js';
 import { assertSessionLive } from '../auth/session-check.js';
 import type { Deps, SocketSession } from '../deps.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-/** Who is calling, as loaded from the database when the socket authenticated. */
-export interface Actor {
-  userId: string;
-  role: Role;
-  sessionId: string;
-  vendorId: string | null;
-  shopId: string | null;
-  zoneIds: string[];
-}
-
-/** What reads need: a query inside the caller's transaction when there is one. */
-export type Reader = Pick<Tx, 'manager' | 'query'>;
-
-export interface Ctx {
+/**
+ * What a service is called with: who calls, from where, and the way to the database. Statements run
+ * through the context itself (`ctx.query(sql`…`)`): inside its transaction when it is bound to one,
+ * otherwise each on its own. `ctx.tx(async (ctx) => …)` hands back a context bound to a transaction
+ * (the caller's, or a new one), so helpers take a context and nothing else.
+ */
+export interface Ctx extends Reader {
   readonly requestId: string;
   readonly actor: Actor | null;
   readonly socketId: string | null;
@@ -27,25 +20,40 @@ export interface Ctx {
   readonly log: Logger;
   /** Authenticates the calling socket in place (login, refresh); null outside a socket call. */
   readonly bindSocket: ((session: SocketSession) => void) | null;
-  /** Runs `fn` in the caller's transaction, or in a new one. */
-  tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `fn` in the caller's transaction, or in a new one, with a context bound to it. */
+  tx<T>(fn: (ctx: TxCtx) => Promise<T>): Promise<T>;
   /** Runs `fn` inside the caller's transaction when there is one; otherwise outside any. */
   read<T>(fn: (r: Reader) => Promise<T>): Promise<T>;
 }
 
-export function createCtx(base: Omit<Ctx, 'tx' | 'read'>, open?: Tx): Ctx {
+/** A context bound to an open transaction: also a `Tx`, so work can wait for its commit (`afterCommit`). */
+export interface TxCtx extends Ctx, Tx {}
+
+export type CtxBase = Pick<Ctx, 'requestId' | 'actor' | 'socketId' | 'clientAddress' | 'deps' | 'log' | 'bindSocket'>;
+
+export function createCtx(base: CtxBase, open?: Tx): Ctx {
   const { db } = base.deps;
+  if (open) {
+    const bound: TxCtx = {
+      ...base,
+      manager: open.manager,
+      query: open.query,
+      afterCommit: open.afterCommit,
+      tx: (fn) => fn(bound),
+      read: (fn) => fn(bound),
+    };
+    return bound;
+  }
   return {
     ...base,
+    query: (statement: never, params?: unknown[]) => db.query(statement, params),
     tx: (fn) =>
-      open
-        ? fn(open)
-        : db.tx(async (tx) => {
-            // A write is where an ended session could do harm on a node that has not dropped it yet.
-            if (base.actor) await assertSessionLive(base, tx, base.actor);
-            return fn(tx);
-          }),
-    read: (fn) => (open ? fn(open) : db.read((manager) => fn({ manager, query: (sql, params) => queryRows(manager, sql, params) }))),
+      db.tx(async (tx) => {
+        // A write is where an ended session could do harm on a node that has not dropped it yet.
+        if (base.actor) await assertSessionLive(base, tx, base.actor);
+        return fn(createCtx(base, tx) as TxCtx);
+      }),
+    read: (fn) => fn(db),
   };
 }
 

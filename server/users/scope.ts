@@ -2,7 +2,7 @@ import type { Role } from '../../protocol/common.js';
 import { ADMINS } from '../../protocol/users.js';
 import { adminZones, refuseZoneLimited } from '../auth/zone-scope.js';
 import { forbidden } from '../errors.js';
-import type { Actor } from '../rpc/context.js';
+import type { Actor } from '../auth/actor.js';
 
 export { adminZones };
 

@@ -1,5 +1,5 @@
 import type { User } from '../../protocol/users.js';
-import type { Reader } from '../rpc/context.js';
+import type { Reader } from '../../db/tx.js';
 
 export const USER_COLUMNS = `u.id, u.role, u.name, u.email, u.phone, u.status, u.vendor_id, u.created_at,
   s.id AS shop_id,

@@ -11,7 +11,9 @@ import { assertInZones, assertWithinZones, mergeZones, zoneScope } from '../auth
 import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { page, decodeCursor } from '../pagination.js';
-import { actorOf, type Actor, type Ctx, type Reader } from '../rpc/context.js';
+import { actorOf, type Ctx } from '../rpc/context.js';
+import type { Actor } from '../auth/actor.js';
+import type { Reader } from '../../db/tx.js';
 import { assertActiveZones } from '../zones/zones.service.js';
 import { canAssignRole, canManage, manageableSql, type Target } from './scope.js';
 import { USER_COLUMNS, USER_FROM, findUser, toUser, type UserRecord } from './users.read.js';
@@ -99,7 +101,7 @@ export async function createUser(ctx: Ctx, input: ParsedInputOf<'users:create'>)
     const id = row!.id;
     if (OWN_ZONE_ROLES.includes(input.role)) await setZones(tx, id, input.zoneIds ?? []);
     if (input.shop) await tx.query('INSERT INTO shops (owner_id, name, zone_id) VALUES ($1, $2, $3)', [id, input.shop.name, input.shop.zoneId]);
-    await audit(tx, ctx, 'USER_CREATE', { type: 'user', id }, { role: input.role, vendorId });
+    await audit(tx, 'USER_CREATE', { type: 'user', id }, { role: input.role, vendorId });
     return (await findUser(tx, id))!;
   });
 }
@@ -180,8 +182,8 @@ export async function updateUser(ctx: Ctx, input: ParsedInputOf<'users:update'>)
     );
     if (ownZones) await setZones(tx, input.id, ownZones);
     else if (OWN_ZONE_ROLES.includes(current.role)) await setZones(tx, input.id, []);
-    if (role !== current.role) await audit(tx, ctx, 'ROLE_CHANGE', { type: 'user', id: input.id }, { from: current.role, to: role });
-    await audit(tx, ctx, 'USER_UPDATE', { type: 'user', id: input.id }, { fields: Object.keys(input).filter((k) => k !== 'id') });
+    if (role !== current.role) await audit(tx, 'ROLE_CHANGE', { type: 'user', id: input.id }, { from: current.role, to: role });
+    await audit(tx, 'USER_UPDATE', { type: 'user', id: input.id }, { fields: Object.keys(input).filter((k) => k !== 'id') });
     // The role travels with every session, and a password change must end the old ones.
     if (role !== current.role || hash) await revokeSessions(ctx, tx, input.id, role !== current.role ? 'role changed' : 'password set by an admin');
     else tx.afterCommit(() => refreshUserSockets(ctx.deps, input.id));
@@ -200,7 +202,7 @@ export async function setUserStatus(ctx: Ctx, input: ParsedInputOf<'users:set-st
     await loadManaged(tx, actor, input.id);
     await tx.query('UPDATE users SET status = $2, updated_at = now() WHERE id = $1', [input.id, input.status]);
     if (input.status === 'DISABLED') await revokeSessions(ctx, tx, input.id, 'account disabled');
-    await audit(tx, ctx, 'USER_STATUS', { type: 'user', id: input.id }, { status: input.status, reason: input.reason });
+    await audit(tx, 'USER_STATUS', { type: 'user', id: input.id }, { status: input.status, reason: input.reason });
     return (await findUser(tx, input.id))!;
   });
 }
@@ -212,7 +214,7 @@ export async function deleteUser(ctx: Ctx, { id }: ParsedInputOf<'users:delete'>
     await loadManaged(tx, actor, id);
     await tx.query(`UPDATE users SET deleted_at = now(), status = 'DISABLED', updated_at = now() WHERE id = $1`, [id]);
     await revokeSessions(ctx, tx, id, 'account deleted');
-    await audit(tx, ctx, 'USER_DELETE', { type: 'user', id });
+    await audit(tx, 'USER_DELETE', { type: 'user', id });
     return { id };
   });
 }
@@ -222,7 +224,7 @@ export async function unlockUser(ctx: Ctx, { id }: ParsedInputOf<'users:unlock'>
   return ctx.tx(async (tx) => {
     const user = await loadManaged(tx, actor, id);
     await clearFailures(tx, user.id);
-    await audit(tx, ctx, 'USER_UNLOCK', { type: 'user', id });
+    await audit(tx, 'USER_UNLOCK', { type: 'user', id });
     return { id };
   });
 }

@@ -8,7 +8,9 @@ import { AppError, forbidden, notFound } from '../errors.js';
 import { push } from '../outbox/outbox.js';
 import { decodeCursor, page } from '../pagination.js';
 import { TREE_CACHE } from '../catalog/categories.service.js';
-import { actorOf, type Actor, type Ctx, type Reader } from '../rpc/context.js';
+import { actorOf, type Ctx } from '../rpc/context.js';
+import type { Actor } from '../auth/actor.js';
+import type { Reader } from '../../db/tx.js';
 import { isAdmin } from '../users/scope.js';
 import { assertActiveZones } from '../zones/zones.service.js';
 
@@ -93,7 +95,7 @@ export async function createVendor(ctx: Ctx, input: ParsedInputOf<'vendors:creat
     const id = row!.id;
     await tx.query('INSERT INTO vendor_commissions (vendor_id, commission_bps, set_by) VALUES ($1, $2, $3)', [id, input.commissionBps, actor.userId]);
     await setZones(tx, id, input.zones);
-    await audit(tx, ctx, 'VENDOR_CREATE', { type: 'vendor', id }, { name: input.name, commissionBps: input.commissionBps });
+    await audit(tx, 'VENDOR_CREATE', { type: 'vendor', id }, { name: input.name, commissionBps: input.commissionBps });
     return toVendor((await find(tx, id))!);
   });
 }
@@ -136,9 +138,9 @@ export async function updateVendor(ctx: Ctx, input: ParsedInputOf<'vendors:updat
     if (input.commissionBps !== undefined && input.commissionBps !== current.commission_bps) {
       await tx.query('UPDATE vendors SET commission_bps = $2, updated_at = now() WHERE id = $1', [input.id, input.commissionBps]);
       await tx.query('INSERT INTO vendor_commissions (vendor_id, commission_bps, set_by) VALUES ($1, $2, $3)', [input.id, input.commissionBps, actor.userId]);
-      await audit(tx, ctx, 'COMMISSION_CHANGE', { type: 'vendor', id: input.id }, { from: current.commission_bps, to: input.commissionBps });
+      await audit(tx, 'COMMISSION_CHANGE', { type: 'vendor', id: input.id }, { from: current.commission_bps, to: input.commissionBps });
     }
-    await audit(tx, ctx, 'VENDOR_UPDATE', { type: 'vendor', id: input.id }, { fields: Object.keys(input).filter((k) => k !== 'id') });
+    await audit(tx, 'VENDOR_UPDATE', { type: 'vendor', id: input.id }, { fields: Object.keys(input).filter((k) => k !== 'id') });
     return toVendor((await find(tx, input.id))!);
   });
 }
@@ -153,7 +155,7 @@ export async function setVendorStatus(ctx: Ctx, input: ParsedInputOf<'vendors:se
       throw new AppError('INVALID_TRANSITION', `a ${current.status} vendor cannot become ${input.status}`, { from: current.status, to: input.status });
     }
     await tx.query('UPDATE vendors SET status = $2, status_reason = $3, updated_at = now() WHERE id = $1', [input.id, input.status, input.reason]);
-    await audit(tx, ctx, 'VENDOR_STATUS', { type: 'vendor', id: input.id }, { from: current.status, to: input.status, reason: input.reason });
+    await audit(tx, 'VENDOR_STATUS', { type: 'vendor', id: input.id }, { from: current.status, to: input.status, reason: input.reason });
     await push(
       ctx.deps,
       tx,

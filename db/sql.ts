@@ -1,0 +1,44 @@
+/**
+ * SQL composed as values, never as spliced text: `sql\`… WHERE id = ${id}\`` keeps `id` a parameter,
+ * and a fragment interpolated into another keeps its own parameters, renumbered where it lands. So
+ * no statement is built with `replace('$1', …)` or by counting placeholders by hand.
+ */
+export class Sql {
+  /** @internal Use the `sql` tag, `sql.raw` or `sql.join`. */
+  constructor(
+    readonly strings: readonly string[],
+    readonly values: readonly unknown[],
+  ) {}
+
+  /** The statement text with `$1…$n` and its parameters, in order. */
+  compile(): { text: string; values: unknown[] } {
+    const values: unknown[] = [];
+    const text = this.emit(values);
+    return { text, values };
+  }
+
+  private emit(values: unknown[]): string {
+    let text = this.strings[0]!;
+    this.values.forEach((value, i) => {
+      text += value instanceof Sql ? value.emit(values) : `$${values.push(value)}`;
+      text += this.strings[i + 1]!;
+    });
+    return text;
+  }
+}
+
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
+  return new Sql(strings, values);
+}
+
+/** Text taken as it is: only for names and keywords the code chooses, never for input. */
+sql.raw = (text: string): Sql => new Sql([text], []);
+
+/** Fragments joined by a separator (`, ` unless given); nothing when the list is empty. */
+sql.join = (parts: readonly Sql[], separator: string = ', '): Sql =>
+  parts.length === 0 ? sql.empty : new Sql(['', ...parts.slice(1).map(() => separator), ''], parts);
+
+/** Conditions joined by AND, `true` when there are none. */
+sql.and = (conditions: readonly Sql[]): Sql => (conditions.length ? sql.join(conditions, ' AND ') : sql.raw('true'));
+
+sql.empty = new Sql([''], []);
