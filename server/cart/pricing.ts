@@ -4,7 +4,7 @@ import type { Reader } from '../rpc/context.js';
 import { RULE_COLUMNS, type PromotionRule } from '../promotions/rules.js';
 import { price, type LineRow, type PricedCart, type PricingRows } from './price.js';
 
-// Loading only: the queries pricing reads, as plain rows. The arithmetic is in price.ts.
+// The loading step: the queries pricing reads, answered as plain rows. The arithmetic is pure, in price.ts.
 export type { PricedCart, PricedGroup } from './price.js';
 
 /** The zone a cart is priced and delivered for: the chosen address's, else the default address's, else the shop's. */
