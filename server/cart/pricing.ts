@@ -1,41 +1,11 @@
-import { MAX_ORDER_MINOR } from '../../protocol/common.js';
-import type { Cart, CartProblem } from '../../protocol/ordering.js';
 import { categoryPaths } from '../catalog/categories.service.js';
-import { AppError, notFound } from '../errors.js';
-import { sumMinor, timesMinor } from '../finance/money.js';
+import { notFound } from '../errors.js';
 import type { Reader } from '../../db/tx.js';
-import { RULE_COLUMNS, bestOf, type PricedLine, type PromotionRule } from '../promotions/rules.js';
+import { RULE_COLUMNS, type PromotionRule } from '../promotions/rules.js';
+import { price, type LineRow, type PricedCart, type PricingRows } from './price.js';
 
-interface LineRow {
-  product_id: string;
-  quantity: number;
-  added_price_minor: number;
-  name_ar: string;
-  name_en: string;
-  price_minor: number;
-  stock: number;
-  min_order_qty: number;
-  orderable: boolean;
-  category_id: string;
-  vendor_id: string;
-  vendor_name: string;
-  vendor_status: string;
-  delivery_fee_minor: number | null;
-  min_order_minor: number | null;
-  sold_in_zone: boolean;
-}
-
-/** One vendor group as checkout needs it: the cart's view plus the rows and the promotion chosen. */
-export interface PricedGroup {
-  view: Cart['groups'][number];
-  lines: Array<PricedLine & { nameAr: string; nameEn: string; categoryId: string }>;
-  promotion: PromotionRule | null;
-}
-
-export interface PricedCart {
-  cart: Cart;
-  groups: PricedGroup[];
-}
+// The loading step: the queries pricing reads, answered as plain rows. The arithmetic is pure, in price.ts.
+export type { PricedCart, PricedGroup } from './price.js';
 
 /** The zone a cart is priced and delivered for: the chosen address's, else the default address's, else the shop's. */
 export async function deliveryTarget(r: Reader, shopId: string, addressId?: string): Promise<{ zoneId: string; addressId: string | null }> {
@@ -75,23 +45,8 @@ const PROMOTIONS_SQL = `
      AND NOT (id = ANY($4::uuid[]))
    ORDER BY created_at, id`;
 
-const problem = (code: CartProblem['code'], message: string): CartProblem => ({ code, message });
-
-function lineProblems(l: LineRow): CartProblem[] {
-  const out: CartProblem[] = [];
-  if (!l.orderable) out.push(problem('PRODUCT_UNAVAILABLE', 'this product is no longer sold'));
-  if (!l.sold_in_zone) out.push(problem('OUT_OF_ZONE', 'this product is not sold in the delivery zone'));
-  if (l.quantity > l.stock) out.push(problem('OUT_OF_STOCK', l.stock === 0 ? 'out of stock' : `only ${l.stock} left`));
-  if (l.quantity < l.min_order_qty) out.push(problem('BELOW_MIN_QTY', `order at least ${l.min_order_qty}`));
-  if (l.price_minor !== l.added_price_minor) out.push(problem('PRICE_CHANGED', `the price changed from ${l.added_price_minor} to ${l.price_minor}`));
-  return out;
-}
-
-/**
- * Prices a shop's cart as it stands now: current prices, the vendor's terms for the zone, and per vendor group
- * the best single promotion. The minimum order value is measured on the subtotal before discount.
- */
-export async function priceCart(r: Reader, shopId: string, zoneId: string, currency: string, opts: { excludePromotions?: string[] } = {}): Promise<PricedCart> {
+/** Reads what pricing a shop's cart needs: its lines as they stand now, their categories and the promotions live for them. */
+export async function loadPricing(r: Reader, shopId: string, zoneId: string, opts: { excludePromotions?: string[] } = {}): Promise<PricingRows> {
   const [cartRow] = await r.query<{ coupon_code: string | null }>('SELECT coupon_code FROM carts WHERE shop_id = $1', [shopId]);
   const coupon = cartRow?.coupon_code ?? null;
   const rows = await r.query<LineRow>(LINES_SQL, [shopId, zoneId]);
@@ -101,71 +56,10 @@ export async function priceCart(r: Reader, shopId: string, zoneId: string, curre
     rows.map((l) => l.category_id),
   );
   const rules = vendorIds.length ? await r.query<PromotionRule>(PROMOTIONS_SQL, [vendorIds, zoneId, coupon ?? '', opts.excludePromotions ?? []]) : [];
+  return { couponCode: coupon, lines: rows, categoryPaths: paths, rules };
+}
 
-  const groups: PricedGroup[] = [];
-  for (const vendorId of vendorIds) {
-    const vendorRows = rows.filter((l) => l.vendor_id === vendorId);
-    const first = vendorRows[0]!;
-    const lines = vendorRows.map((l) => ({
-      productId: l.product_id,
-      categoryId: l.category_id,
-      categoryPath: paths.get(l.category_id) ?? [],
-      unitPrice: l.price_minor,
-      quantity: l.quantity,
-      nameAr: l.name_ar,
-      nameEn: l.name_en,
-    }));
-    const subtotal = sumMinor(lines.map((l) => timesMinor(l.unitPrice, l.quantity)));
-    const best = bestOf(
-      rules.filter((p) => p.vendor_id === null || p.vendor_id === vendorId),
-      lines,
-    );
-    const discount = best?.discount ?? 0;
-    const deliveryFee = first.delivery_fee_minor ?? 0;
-    const minOrderValue = first.min_order_minor ?? 0;
-    const problems: CartProblem[] = [];
-    if (first.vendor_status !== 'APPROVED') problems.push(problem('VENDOR_UNAVAILABLE', 'this vendor is not taking orders'));
-    if (first.delivery_fee_minor === null) problems.push(problem('OUT_OF_ZONE', 'this vendor does not deliver to the zone'));
-    else if (subtotal < minOrderValue) problems.push(problem('MIN_ORDER_NOT_MET', `the minimum order is ${minOrderValue}`));
-    groups.push({
-      lines,
-      promotion: best?.rule ?? null,
-      view: {
-        vendor: { id: vendorId, name: first.vendor_name },
-        items: vendorRows.map((l) => ({
-          productId: l.product_id,
-          name: { ar: l.name_ar, en: l.name_en },
-          unitPrice: l.price_minor,
-          addedPrice: l.added_price_minor,
-          quantity: l.quantity,
-          lineTotal: timesMinor(l.price_minor, l.quantity),
-          stock: l.stock,
-          minOrderQty: l.min_order_qty,
-          problems: lineProblems(l),
-        })),
-        subtotal,
-        discount,
-        promotion: best ? { id: best.rule.id, name: { ar: best.rule.name_ar, en: best.rule.name_en }, couponCode: best.rule.coupon_code } : null,
-        deliveryFee,
-        total: subtotal - discount + deliveryFee,
-        minOrderValue,
-        problems,
-      },
-    });
-  }
-  const views = groups.map((g) => g.view);
-  const total = sumMinor(views.map((g) => g.total));
-  // Every order, and so every cash amount and ledger line, stays far inside the safe integers.
-  if (total > MAX_ORDER_MINOR) throw new AppError('AMOUNT_OUT_OF_RANGE', `a cart totals at most ${MAX_ORDER_MINOR}`, { maxMinor: MAX_ORDER_MINOR });
-  return {
-    groups,
-    cart: {
-      groups: views,
-      zoneId,
-      couponCode: coupon,
-      total,
-      currency,
-      ready: views.length > 0 && views.every((g) => g.problems.length === 0 && g.items.every((i) => i.problems.length === 0)),
-    },
-  };
+/** Prices a shop's cart as it stands now (see price). */
+export async function priceCart(r: Reader, shopId: string, zoneId: string, currency: string, opts: { excludePromotions?: string[] } = {}): Promise<PricedCart> {
+  return price(await loadPricing(r, shopId, zoneId, opts), { zoneId, currency });
 }

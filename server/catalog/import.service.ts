@@ -371,7 +371,9 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
     }
     if (result.status === 'RUNNING') {
       await ctx.tx((tx) =>
-        audit(tx, 'PRODUCT_IMPORT',
+        audit(
+          tx,
+          'PRODUCT_IMPORT',
           { type: 'vendor', id: vendorId },
           { jobId, created: result.created, updated: result.updated, errors: result.errors.length },
         ),

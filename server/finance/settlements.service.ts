@@ -118,7 +118,9 @@ export async function createSettlement(ctx: Ctx, input: ParsedInputOf<'settlemen
       orders.map((o) => o.id),
       commissions,
     ]);
-    await audit(tx, 'SETTLEMENT_CREATE',
+    await audit(
+      tx,
+      'SETTLEMENT_CREATE',
       { type: 'settlement', id },
       { vendorId: input.vendorId, orders: orders.length, net: gross - commission + adjustments },
     );
@@ -126,7 +128,12 @@ export async function createSettlement(ctx: Ctx, input: ParsedInputOf<'settlemen
   });
 }
 
-async function advance(ctx: Ctx, id: string, from: Settlement['status'], work: (tx: TxCtx, s: SettlementRow, actor: Actor) => Promise<void>): Promise<Settlement> {
+async function advance(
+  ctx: Ctx,
+  id: string,
+  from: Settlement['status'],
+  work: (tx: TxCtx, s: SettlementRow, actor: Actor) => Promise<void>,
+): Promise<Settlement> {
   const actor = actorOf(ctx);
   return ctx.tx(async (tx) => {
     const s = await find(tx, actor, id, true);

@@ -1,6 +1,7 @@
 import type { Order, OrderStatus } from '../../protocol/ordering.js';
 import { adminRooms, rooms } from '../auth/actor.js';
 import { zoneScope } from '../auth/zone-scope.js';
+import { lineView } from '../cart/price.js';
 import { notFound } from '../errors.js';
 import type { Actor } from '../auth/actor.js';
 import type { Reader } from '../../db/tx.js';
@@ -60,14 +61,7 @@ export const toOrder = (o: OrderRecord): Order => ({
   zoneId: o.zone_id,
   addressId: o.address_id,
   status: o.status,
-  items: o.items.map((i) => ({
-    productId: i.productId,
-    name: { ar: i.nameAr, en: i.nameEn },
-    unitPrice: i.unitPrice,
-    quantity: i.quantity,
-    orderedQuantity: i.orderedQuantity,
-    lineTotal: i.unitPrice * i.quantity,
-  })),
+  items: o.items.map((i) => ({ ...lineView(i), orderedQuantity: i.orderedQuantity })),
   subtotal: o.subtotal_minor,
   discount: o.discount_minor,
   promotion: o.promotion_id ? { id: o.promotion_id, name: { ar: o.promotion_name_ar!, en: o.promotion_name_en! }, couponCode: o.coupon_code } : null,

@@ -1,3 +1,5 @@
+import { sumMinor, timesMinor } from '../finance/money.js';
+
 /** A promotion as pricing needs it. */
 export interface PromotionRule {
   id: string;
@@ -34,18 +36,25 @@ export function appliesTo(rule: PromotionRule, line: PricedLine): boolean {
   return rule.product_ids.includes(line.productId) || rule.category_ids.some((c) => line.categoryPath.includes(c));
 }
 
-/** Percentages round down to the minor unit, so a discount never exceeds what the rate gives. */
-const percentOf = (amount: number, bps: number) => Math.floor((amount * bps) / 10_000);
+/**
+ * A percentage (in basis points) of an amount, rounded down to the minor unit, so a discount never exceeds what
+ * the rate gives. Exact in integers, as commissionOf (finance/ledger.ts) is: amount × bps passes 2^53 for large
+ * amounts, where a floating-point product would round before the division. Amounts here are never negative.
+ */
+export function percentOf(amount: number, bps: number): number {
+  return Number((BigInt(amount) * BigInt(bps)) / 10_000n);
+}
 
 /**
  * The discount one promotion gives a vendor group, in minor units: 0 when it does not apply.
  * Eligible lines are those the promotion targets; the minimum purchase counts only them.
  * Buy X get Y is counted per line (every X+Y units of one product, Y are free).
- * The cap applies last, and a discount never exceeds the eligible subtotal.
+ * The cap applies last, and a discount never exceeds the eligible subtotal. Sums are checked: an amount past the
+ * safe integers answers AMOUNT_OUT_OF_RANGE, never a wrong number.
  */
 export function discountOf(rule: PromotionRule, lines: PricedLine[]): number {
   const eligible = lines.filter((l) => appliesTo(rule, l));
-  const subtotal = eligible.reduce((s, l) => s + l.unitPrice * l.quantity, 0);
+  const subtotal = sumMinor(eligible.map((l) => timesMinor(l.unitPrice, l.quantity)));
   if (eligible.length === 0 || subtotal < rule.min_purchase_minor) return 0;
   let discount = 0;
   switch (rule.kind) {
@@ -57,7 +66,7 @@ export function discountOf(rule: PromotionRule, lines: PricedLine[]): number {
       break;
     case 'BUY_X_GET_Y': {
       const bundle = rule.buy_qty! + rule.get_qty!;
-      discount = eligible.reduce((s, l) => s + Math.floor(l.quantity / bundle) * rule.get_qty! * l.unitPrice, 0);
+      discount = sumMinor(eligible.map((l) => timesMinor(Math.floor(l.quantity / bundle) * rule.get_qty!, l.unitPrice)));
       break;
     }
     case 'TIERED': {
