@@ -5,7 +5,8 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import { createDataSource } from '../db/data-source.js';
 import { Db } from '../db/tx.js';
 import { startSessionChecks } from './auth/session-check.js';
-import { handshakeAuth, listenForUserChanges } from './auth/session.js';
+import { assertSessionLive, hasSessionEnded } from './auth/session-check.js';
+import { bindSession, handshakeAuth, listenForUserChanges } from './auth/session.js';
 import type { Config } from './config.js';
 import type { Deps, IoServer } from './deps.js';
 import { mountFiles } from './http/files.js';
@@ -90,6 +91,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     cache: new ReadCache(pub, config.redis?.prefix ?? 'lilium'),
     deliverNotifications: () => void deliverPending(deps, transport).catch((err: unknown) => log.warn({ err }, 'notification delivery failed')),
     sequencer: { kick: () => sequencer.kick() },
+    sessions: {
+      bind: (socket, session) => bindSession(socket, session, config.jwt.graceS * 1000),
+      assertLive: assertSessionLive,
+      ended: (socketId, actor) => hasSessionEnded(deps, socketId, actor),
+    },
   };
   const sequencer = new Sequencer(deps, { stockIntervalMs: config.feed.stockIntervalMs, pollMs: 1000 });
   const inflight = new Inflight();

@@ -6,13 +6,8 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/ind
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { Actor } from './auth/actor.js';
-
-export interface SocketSession {
-  actor: Actor;
-  /** When the access token that authenticated this socket expires (ms since epoch). */
-  expiresAt: number;
-}
+import type { Reader } from '../db/tx.js';
+import type { Actor, SocketSession } from './auth/actor.js';
 
 export interface SocketData {
   session?: SocketSession;
@@ -31,6 +26,16 @@ interface ServerSideEvents {
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketData>;
 export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketData>;
 
+/** What the RPC layer needs from sign-in: provided by auth/, so that rpc/ depends on no domain. */
+export interface Sessions {
+  /** Authenticates a socket in place with a new session (login, refresh). */
+  bind(socket: IoSocket, session: SocketSession): void;
+  /** UNAUTHENTICATED, and the socket marked ended, when the caller's session has ended: checked inside every write. */
+  assertLive(ctx: { deps: Deps; socketId: string | null }, r: Reader, actor: Actor): Promise<void>;
+  /** After an unexpected failure: whether the caller's session had ended, which is then the cause to report. */
+  ended(socketId: string, actor: Actor): Promise<boolean>;
+}
+
 /** What the server is built from; created once in `createApp` and carried by every call's context. */
 export interface Deps {
   config: Config;
@@ -44,4 +49,5 @@ export interface Deps {
   deliverNotifications: () => void;
   /** Numbers and publishes committed pushes; kicked after each commit that wrote one. */
   sequencer: { kick(): void };
+  sessions: Sessions;
 }

@@ -12,5 +12,8 @@ export class AppError extends Error {
   }
 }
 
+/** A caller whose session ended after its socket was bound (logout, revocation, account disabled). */
+export const sessionEnded = () => new AppError('UNAUTHENTICATED', 'this session has ended; sign in again');
+
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
 export const forbidden = (why = 'not allowed') => new AppError('FORBIDDEN', why);

@@ -41,5 +41,6 @@ describe.each(targets)('migrations on %s', (_name, config) => {
     } finally {
       await source.destroy();
     }
-  });
+    // Every migration down and up again on the embedded database takes seconds, more on a busy machine.
+  }, 120_000);
 });

@@ -12,6 +12,13 @@ export interface Actor {
   zoneIds: string[];
 }
 
+/** A socket's authentication: who, and until when. */
+export interface SocketSession {
+  actor: Actor;
+  /** When the access token that authenticated this socket expires (ms since epoch). */
+  expiresAt: number;
+}
+
 /** Loads who a session belongs to, or null when the user or the session can no longer act. */
 export async function loadActor(r: Reader, userId: string, sessionId: string): Promise<Actor | null> {
   const [row] = await r.query<UserRecord>(

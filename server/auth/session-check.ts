@@ -1,7 +1,6 @@
-import { queryRows } from '../../db/tx.js';
-import type { Deps, IoSocket, SocketSession } from '../deps.js';
-import { AppError } from '../errors.js';
-import type { Actor } from './actor.js';
+import type { Deps, IoSocket } from '../deps.js';
+import { AppError, sessionEnded as endedError } from '../errors.js';
+import type { Actor, SocketSession } from './actor.js';
 import type { Reader } from '../../db/tx.js';
 import { loadActors } from './actor.js';
 import { joinRoomsOf } from './session.js';
@@ -13,8 +12,6 @@ import { joinRoomsOf } from './session.js';
  * and every write re-checks its caller's session first, so an ended session neither acts nor keeps
  * listening for longer than that, whatever Redis does.
  */
-
-export const SESSION_ENDED = 'this session has ended; sign in again';
 
 /** Starts this node's periodic check; returns what stops it. */
 export function startSessionChecks(deps: Deps): () => void {
@@ -65,11 +62,11 @@ export async function assertSessionLive(ctx: { deps: Deps; socketId: string | nu
   // Refused from now on; the RPC layer drops the socket once this call is answered.
   const socket = ctx.socketId ? ctx.deps.io.of('/').sockets.get(ctx.socketId) : undefined;
   if (socket) socket.data.ended = true;
-  throw new AppError('UNAUTHENTICATED', SESSION_ENDED);
+  throw endedError();
 }
 
 /** For a call that failed unexpectedly: whether its caller's session is gone, which is then the cause to report. */
-export async function sessionEnded(deps: Deps, socketId: string, actor: Actor): Promise<boolean> {
+export async function hasSessionEnded(deps: Deps, socketId: string, actor: Actor): Promise<boolean> {
   try {
     await assertSessionLive({ deps, socketId }, deps.db, actor);
     return false;

@@ -1,5 +1,6 @@
 import { queryRows } from '../../db/tx.js';
-import type { Deps, IoSocket, SocketSession } from '../deps.js';
+import type { Deps, IoSocket } from '../deps.js';
+import type { SocketSession } from './actor.js';
 import type { Actor } from './actor.js';
 import { loadActor, rooms, roomsOf } from './actor.js';
 import { verifyAccessToken } from './tokens.js';
@@ -99,14 +100,4 @@ export function handshakeAuth(deps: Deps) {
       },
     );
   };
-}
-
-/** The client's address; behind a trusted proxy, the hop the proxy appended to X-Forwarded-For. */
-export function clientAddress(socket: IoSocket, trustProxy: boolean): string | null {
-  if (trustProxy) {
-    const forwarded = socket.handshake.headers['x-forwarded-for'];
-    const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded)?.split(',').pop()?.trim();
-    if (last) return last;
-  }
-  return socket.handshake.address || null;
 }

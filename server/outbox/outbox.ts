@@ -1,8 +1,10 @@
-import type { PushDataOf, PushName, Pushes } from '../../protocol/index.js';
+import { pushes, type PushDataOf, type PushName, type Pushes } from '../../protocol/index.js';
 import type { Tx } from '../../db/tx.js';
 import type { Deps } from '../deps.js';
+import type { TxCtx } from '../rpc/context.js';
 
 type StoredPush = { [P in PushName]: Pushes[P]['stored'] extends true ? P : never }[PushName];
+type LivePush = Exclude<PushName, StoredPush>;
 
 const announced = new WeakSet<Tx>();
 
@@ -29,4 +31,16 @@ export async function markStockChanged(deps: Pick<Deps, 'db' | 'sequencer'>, tx:
   if (productIds.length === 0) return;
   await tx.query('INSERT INTO stock_dirty (product_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING', [productIds]);
   await announce(deps, tx);
+}
+
+/**
+ * The one way a service tells clients. A stored push (a committed change) becomes an outbox row in
+ * the caller's transaction and is published with its seq after commit; a live-only push (progress,
+ * locations, a cart on another device) is emitted once the transaction commits. Either way a
+ * rollback tells nobody, and no service touches `io`.
+ */
+export async function tell<P extends PushName>(ctx: TxCtx, rooms: string[], event: P, data: PushDataOf<P>): Promise<void> {
+  if (rooms.length === 0) return;
+  if (pushes[event].stored) return push(ctx.deps, ctx, rooms, event as StoredPush, data as PushDataOf<StoredPush>);
+  ctx.afterCommit(() => void ctx.deps.io.to(rooms).emit(event as LivePush, ...([data] as never)));
 }

@@ -1,21 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket as EngineSocket } from 'engine.io';
+import { clientAddressOf } from '../client-address.js';
 import type { Config } from '../config.js';
 import type { IoServer, IoSocket } from '../deps.js';
 import type { Metrics } from '../metrics.js';
 
-/**
- * The client's address of an engine request, taken as `clientAddress` (server/auth/session.ts)
- * takes it from a handshake: behind a trusted proxy, the hop the proxy appended to X-Forwarded-For.
- */
-function addressOf(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for'];
-    const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded)?.split(',').pop()?.trim();
-    if (last) return last;
-  }
-  return req.connection?.remoteAddress ?? 'unknown';
-}
+/** The client's address of an engine request, as calls see it. */
+const addressOf = (req: IncomingMessage, trustProxy: boolean): string => clientAddressOf(req.headers, req.connection?.remoteAddress, trustProxy) ?? 'unknown';
 
 /**
  * Bounds what one client can hold open: connections per client address and in all, refused in the

@@ -1,7 +1,6 @@
 import type { Reader, Tx } from '../../db/tx.js';
-import type { Actor } from '../auth/actor.js';
-import { assertSessionLive } from '../auth/session-check.js';
-import type { Deps, SocketSession } from '../deps.js';
+import type { Actor, SocketSession } from '../auth/actor.js';
+import type { Deps } from '../deps.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -50,7 +49,7 @@ export function createCtx(base: CtxBase, open?: Tx): Ctx {
     tx: (fn) =>
       db.tx(async (tx) => {
         // A write is where an ended session could do harm on a node that has not dropped it yet.
-        if (base.actor) await assertSessionLive(base, tx, base.actor);
+        if (base.actor) await base.deps.sessions.assertLive(base, tx, base.actor);
         return fn(createCtx(base, tx) as TxCtx);
       }),
     read: (fn) => fn(db),

@@ -4,11 +4,11 @@ import type { z } from 'zod';
 import { eventNames } from '../../protocol/index.js';
 import type { ErrorCode, WireError } from '../../protocol/errors.js';
 import { allows, isIdempotent } from '../../protocol/spec.js';
-import { SESSION_ENDED, sessionEnded } from '../auth/session-check.js';
-import { bindSession, clientAddress } from '../auth/session.js';
-import type { Deps, IoSocket, SocketSession } from '../deps.js';
+import type { SocketSession } from '../auth/actor.js';
+import { socketAddress } from '../client-address.js';
+import type { Deps, IoSocket } from '../deps.js';
 import { dataError } from '../db-errors.js';
-import { AppError } from '../errors.js';
+import { AppError, sessionEnded } from '../errors.js';
 import { createCtx } from './context.js';
 import { once } from './idempotency.js';
 import { nulIssues } from './nul.js';
@@ -35,13 +35,6 @@ export class Inflight {
     return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
   }
 }
-
-class Failure extends Error {
-  constructor(readonly wire: WireError) {
-    super(wire.message);
-  }
-}
-const fail = (code: ErrorCode, message: string, details?: unknown) => new Failure({ code, message, ...(details === undefined ? {} : { details }) });
 
 function issuesOf(error: z.ZodError) {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), code: i.code, message: i.message }));
@@ -102,24 +95,24 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
     inflight.enter();
     try {
       // First, so that no malformed or unknown call escapes the limit.
-      const address = clientAddress(socket, config.trustProxy);
+      const address = socketAddress(socket, config.trustProxy);
       const rate = actor ? limiter.take(actor.userId) : slower(limiter.take(socket.id), anonymous.take(`address:${address ?? 'unknown'}`));
       quiet = !rate.ok && !rate.first;
-      if (!rate.ok) throw fail('RATE_LIMITED', 'too many calls; slow down', { retryInMs: rate.retryInMs });
-      if (name === null) throw fail('BAD_REQUEST', 'a call must name its event with a string');
-      if (!reg) throw fail('NOT_FOUND', `unknown event ${JSON.stringify(name.slice(0, 80))}`);
-      if (!ack) throw fail('BAD_REQUEST', `${name} must be sent with an ack callback`);
-      if (inflight.draining) throw fail('UNAVAILABLE', 'this node is shutting down; reconnect and retry');
-      if (byteLength(input) > config.rpc.maxBytes) throw fail('PAYLOAD_TOO_LARGE', `input is larger than ${config.rpc.maxBytes} bytes`);
+      if (!rate.ok) throw new AppError('RATE_LIMITED', 'too many calls; slow down', { retryInMs: rate.retryInMs });
+      if (name === null) throw new AppError('BAD_REQUEST', 'a call must name its event with a string');
+      if (!reg) throw new AppError('NOT_FOUND', `unknown event ${JSON.stringify(name.slice(0, 80))}`);
+      if (!ack) throw new AppError('BAD_REQUEST', `${name} must be sent with an ack callback`);
+      if (inflight.draining) throw new AppError('UNAVAILABLE', 'this node is shutting down; reconnect and retry');
+      if (byteLength(input) > config.rpc.maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `input is larger than ${config.rpc.maxBytes} bytes`);
       if (!allows(reg.spec.roles, actor?.role)) {
-        if (socket.data.ended) throw fail('UNAUTHENTICATED', SESSION_ENDED);
-        if (!actor) throw fail('UNAUTHENTICATED', session ? 'the access token has expired; call auth:refresh' : 'sign in first');
-        throw fail('FORBIDDEN', `${actor.role} may not call ${reg.event}`, { reason: 'role' });
+        if (socket.data.ended) throw sessionEnded();
+        if (!actor) throw new AppError('UNAUTHENTICATED', session ? 'the access token has expired; call auth:refresh' : 'sign in first');
+        throw new AppError('FORBIDDEN', `${actor.role} may not call ${reg.event}`, { reason: 'role' });
       }
       const nul = nulIssues(input);
-      if (nul.length) throw fail('BAD_REQUEST', `invalid input for ${name}`, nul);
+      if (nul.length) throw new AppError('BAD_REQUEST', `invalid input for ${name}`, nul);
       const parsed = reg.spec.input.safeParse(input);
-      if (!parsed.success) throw fail('BAD_REQUEST', `invalid input for ${reg.event}`, issuesOf(parsed.error));
+      if (!parsed.success) throw new AppError('BAD_REQUEST', `invalid input for ${reg.event}`, issuesOf(parsed.error));
 
       const base = {
         requestId,
@@ -128,7 +121,7 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
         clientAddress: address,
         deps,
         log: log.child({ requestId }),
-        bindSocket: (s: SocketSession) => bindSession(socket, s, config.jwt.graceS * 1000),
+        bindSocket: (s: SocketSession) => deps.sessions.bind(socket, s),
       };
       const handler = reg.handler as (ctx: ReturnType<typeof createCtx>, input: unknown) => unknown;
       const data =
@@ -143,16 +136,12 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       }
       ack!({ ok: true, data });
     } catch (err) {
-      let wire: WireError;
-      if (err instanceof Failure) wire = err.wire;
-      else if (err instanceof AppError || dataError(err)) {
-        const expected = err instanceof AppError ? err : dataError(err)!;
-        wire = { code: expected.code, message: expected.message, ...(expected.details === undefined ? {} : { details: expected.details }) };
-      } else if (actor && (await sessionEnded(deps, socket.id, actor))) wire = { code: 'UNAUTHENTICATED', message: SESSION_ENDED };
-      else {
-        wire = { code: 'INTERNAL', message: `internal error (request ${requestId})` };
-        log.error({ err, event: name, requestId, userId: actor?.userId }, 'unexpected error');
-      }
+      // The one mapping from a failure to the wire: an AppError as it is, anything else INTERNAL (and logged).
+      const expected = err instanceof AppError ? err : (dataError(err) ?? (actor && (await deps.sessions.ended(socket.id, actor)) ? sessionEnded() : null));
+      const wire: WireError = expected
+        ? { code: expected.code, message: expected.message, ...(expected.details === undefined ? {} : { details: expected.details }) }
+        : { code: 'INTERNAL', message: `internal error (request ${requestId})` };
+      if (!expected) log.error({ err, event: name, requestId, userId: actor?.userId }, 'unexpected error');
       code = wire.code;
       if (ack) ack({ ok: false, error: wire });
       if (!ack || !reg) socket.emit('rpc:error', { event: name?.slice(0, 80) ?? '', requestId, error: wire });
