@@ -1,3 +1,4 @@
+import { sql, type Sql } from '../db/sql.js';
 import { AppError } from './errors.js';
 
 /** Opaque cursors: the sort key of the last item seen, as strings. */
@@ -43,6 +44,20 @@ export function decodeCursor<const K extends readonly CursorPart[]>(cursor: stri
     // fall through to the coded error
   }
   throw new AppError('BAD_REQUEST', 'invalid cursor');
+}
+
+/**
+ * The keyset condition of a page: rows after the cursor in the list's order, `(k1, k2) < (c1, c2)` for a
+ * descending list (`>` ascending), each cursor part bound with its column's type. True without a cursor.
+ */
+export function afterCursor(cursor: string | undefined, keys: ReadonlyArray<readonly [column: Sql, kind: CursorPart]>, order: 'asc' | 'desc' = 'desc'): Sql {
+  if (!cursor) return sql`true`;
+  const parts = decodeCursor(
+    cursor,
+    keys.map(([, kind]) => kind),
+  );
+  const values = parts.map((p, i) => sql`${p}::${sql.raw(keys[i]![1])}`);
+  return sql`(${sql.join(keys.map(([column]) => column))}) ${sql.raw(order === 'desc' ? '<' : '>')} (${sql.join(values)})`;
 }
 
 /** Cuts one extra row fetched to learn whether another page exists. */

@@ -1,5 +1,6 @@
 import { AppError, notFound } from '../errors.js';
 import type { Actor } from './actor.js';
+import { sql, type Sql } from '../../db/sql.js';
 import type { Reader } from '../../db/tx.js';
 
 /**
@@ -20,40 +21,39 @@ export function adminZones(actor: Actor): string[] | null {
 
 export type ZonedKind = 'vendor' | 'product' | 'order' | 'user' | 'driver' | 'settlement' | 'promotion';
 
-/** For each kind: SQL true when the object whose id is the expression `id` touches one of the zones `zones` (a uuid[] expression). */
-const TOUCHES: Record<ZonedKind, (id: string, zones: string) => string> = {
-  vendor: (id, zones) => `EXISTS (SELECT 1 FROM vendor_zones zv WHERE zv.vendor_id = ${id} AND zv.zone_id = ANY(${zones}))`,
+/** For each kind: true when the object whose id is the expression `id` touches one of the zones `zones`. */
+const TOUCHES: Record<ZonedKind, (id: Sql, zones: Sql) => Sql> = {
+  vendor: (id, zones) => sql`EXISTS (SELECT 1 FROM vendor_zones zv WHERE zv.vendor_id = ${id} AND zv.zone_id = ANY(${zones}))`,
   // Where it is sold: its own zones that its vendor still serves.
   product: (id, zones) =>
-    `EXISTS (SELECT 1 FROM products zp JOIN product_zones zpz ON zpz.product_id = zp.id JOIN vendor_zones zvz ON zvz.vendor_id = zp.vendor_id AND zvz.zone_id = zpz.zone_id
+    sql`EXISTS (SELECT 1 FROM products zp JOIN product_zones zpz ON zpz.product_id = zp.id JOIN vendor_zones zvz ON zvz.vendor_id = zp.vendor_id AND zvz.zone_id = zpz.zone_id
               WHERE zp.id = ${id} AND zpz.zone_id = ANY(${zones}))`,
-  order: (id, zones) => `EXISTS (SELECT 1 FROM orders zo WHERE zo.id = ${id} AND zo.zone_id = ANY(${zones}))`,
+  order: (id, zones) => sql`EXISTS (SELECT 1 FROM orders zo WHERE zo.id = ${id} AND zo.zone_id = ANY(${zones}))`,
   // Where an account lives: a shop owner in its shop's zone, staff in their vendor's zones, drivers and admins in their own.
   user: (id, zones) =>
-    `EXISTS (SELECT 1 FROM users zu LEFT JOIN shops zs ON zs.owner_id = zu.id WHERE zu.id = ${id} AND CASE
+    sql`EXISTS (SELECT 1 FROM users zu LEFT JOIN shops zs ON zs.owner_id = zu.id WHERE zu.id = ${id} AND CASE
         WHEN zs.id IS NOT NULL THEN zs.zone_id = ANY(${zones})
-        WHEN zu.role IN ('VENDOR', 'COMPANY_MANAGER') THEN ${TOUCHES.vendor('zu.vendor_id', zones)}
+        WHEN zu.role IN ('VENDOR', 'COMPANY_MANAGER') THEN ${TOUCHES.vendor(sql`zu.vendor_id`, zones)}
         ELSE EXISTS (SELECT 1 FROM user_zones zuz WHERE zuz.user_id = zu.id AND zuz.zone_id = ANY(${zones})) END)`,
-  driver: (id, zones) => `EXISTS (SELECT 1 FROM user_zones zdz WHERE zdz.user_id = ${id} AND zdz.zone_id = ANY(${zones}))`,
+  driver: (id, zones) => sql`EXISTS (SELECT 1 FROM user_zones zdz WHERE zdz.user_id = ${id} AND zdz.zone_id = ANY(${zones}))`,
   // Money follows its vendor.
-  settlement: (id, zones) => `EXISTS (SELECT 1 FROM settlements zst WHERE zst.id = ${id} AND ${TOUCHES.vendor('zst.vendor_id', zones)})`,
+  settlement: (id, zones) => sql`EXISTS (SELECT 1 FROM settlements zst WHERE zst.id = ${id} AND ${TOUCHES.vendor(sql`zst.vendor_id`, zones)})`,
   // Where it applies: the zones it names, or (naming none) wherever its vendor sells; a platform-wide one is in no admin's zones.
   promotion: (id, zones) =>
-    `EXISTS (SELECT 1 FROM promotions zpr WHERE zpr.id = ${id}
-        AND (zpr.zone_ids && ${zones} OR (cardinality(zpr.zone_ids) = 0 AND zpr.vendor_id IS NOT NULL AND ${TOUCHES.vendor('zpr.vendor_id', zones)})))`,
+    sql`EXISTS (SELECT 1 FROM promotions zpr WHERE zpr.id = ${id}
+        AND (zpr.zone_ids && ${zones} OR (cardinality(zpr.zone_ids) = 0 AND zpr.vendor_id IS NOT NULL AND ${TOUCHES.vendor(sql`zpr.vendor_id`, zones)})))`,
 };
 
-/** SQL true for the rows of `kind` (id expression `id`) within the actor's zones; `bind` adds a parameter. */
-export function zoneScope(actor: Actor, kind: ZonedKind, id: string, bind: (value: unknown) => string): string {
+/** True for the rows of `kind` (whose id is the expression `id`, e.g. sql`p.id`) within the actor's zones. */
+export function zoneScope(actor: Actor, kind: ZonedKind, id: Sql): Sql {
   const zones = adminZones(actor);
-  return zones ? TOUCHES[kind](id, `${bind(zones)}::uuid[]`) : 'true';
+  return zones ? TOUCHES[kind](id, sql`${zones}::uuid[]`) : sql`true`;
 }
 
 /** One object of `kind`: NOT_FOUND, as if it did not exist, when it lies outside the actor's zones. */
 export async function assertInZones(r: Reader, actor: Actor, kind: ZonedKind, id: string): Promise<void> {
-  const zones = adminZones(actor);
-  if (!zones) return;
-  const [row] = await r.query<{ inside: boolean }>(`SELECT ${TOUCHES[kind]('$1::uuid', '$2::uuid[]')} AS inside`, [id, zones]);
+  if (!adminZones(actor)) return;
+  const [row] = await r.query<{ inside: boolean }>(sql`SELECT ${zoneScope(actor, kind, sql`${id}::uuid`)} AS inside`);
   if (!row?.inside) throw notFound(kind);
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from '../../db/sql.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -127,7 +128,7 @@ async function check(ctx: Ctx, vendorId: string, records: string[][]): Promise<C
       ? (
           await ctx.read((r) =>
             r.query<{ sku: string }>(
-              `SELECT sku FROM products p WHERE p.vendor_id = $1 AND NOT ${zoneScope(actor, 'product', 'p.id', (v) => `$${params.push(v)}`)}`,
+              `SELECT sku FROM products p WHERE p.vendor_id = $1 AND NOT ${zoneScope(actor, 'product', sql.raw('p.id')).toText((v) => `$${params.push(v)}`)}`,
               params,
             ),
           )
@@ -396,7 +397,7 @@ export async function exportProducts(ctx: Ctx, input: ParsedInputOf<'products:ex
   const actor = actorOf(ctx);
   const vendorId = await vendorFor(ctx, actor, input.vendorId);
   const params: unknown[] = [vendorId];
-  const inZones = zoneScope(actor, 'product', 'p.id', (v) => `$${params.push(v)}`);
+  const inZones = zoneScope(actor, 'product', sql.raw('p.id')).toText((v) => `$${params.push(v)}`);
   const rows = await ctx.read((r) =>
     r.query<Record<(typeof CSV_COLUMNS)[number], unknown>>(
       `SELECT p.sku, p.name_ar, p.name_en, p.description_ar, p.description_en, c.slug AS category, p.unit, p.units_per_pack, p.price_minor AS price,

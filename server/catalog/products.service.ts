@@ -1,4 +1,5 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
+import { sql } from '../../db/sql.js';
 import type { Tx } from '../../db/tx.js';
 import { assertInZones, assertWithinZones, mergeZones, ownZonesOf, zoneScope } from '../auth/zone-scope.js';
 import { mapConstraintErrors } from '../db-errors.js';
@@ -33,7 +34,7 @@ export async function loadCatalogProduct(r: Reader, actor: Actor, id: string, lo
 
 /** What a caller may see: the orderable catalogue, plus its own vendor's drafts; a shop only its zone; an admin its zones. */
 function visibility(actor: Actor, bind: (v: unknown) => string): string {
-  if (isAdmin(actor.role)) return `p.deleted_at IS NULL AND ${zoneScope(actor, 'product', 'p.id', bind)}`;
+  if (isAdmin(actor.role)) return `p.deleted_at IS NULL AND ${zoneScope(actor, 'product', sql.raw('p.id')).toText(bind)}`;
   if (actor.vendorId && (actor.role === 'VENDOR' || actor.role === 'COMPANY_MANAGER')) {
     return `(${PUBLIC} OR (p.deleted_at IS NULL AND p.vendor_id = ${bind(actor.vendorId)}))`;
   }

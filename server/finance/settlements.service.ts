@@ -1,4 +1,5 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
+import { sql } from '../../db/sql.js';
 import type { Settlement } from '../../protocol/finance.js';
 import type { Tx } from '../../db/tx.js';
 import { audit } from '../audit.js';
@@ -169,7 +170,7 @@ function scopeOf(actor: Actor, vendorId: string | undefined, bind: (v: unknown) 
     if (vendorId && vendorId !== actor.vendorId) throw forbidden('you see only your own vendor’s money');
     return [`s.vendor_id = ${bind(actor.vendorId)}`];
   }
-  return [zoneScope(actor, 'settlement', 's.id', bind), ...(vendorId ? [`s.vendor_id = ${bind(vendorId)}`] : [])];
+  return [zoneScope(actor, 'settlement', sql.raw('s.id')).toText(bind), ...(vendorId ? [`s.vendor_id = ${bind(vendorId)}`] : [])];
 }
 
 export async function listSettlements(ctx: Ctx, input: ParsedInputOf<'settlements:list'>): Promise<ResultOf<'settlements:list'>> {

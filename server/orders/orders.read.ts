@@ -1,4 +1,5 @@
 import type { Order, OrderStatus } from '../../protocol/ordering.js';
+import { sql } from '../../db/sql.js';
 import { adminRooms, rooms } from '../auth/actor.js';
 import { zoneScope } from '../auth/zone-scope.js';
 import { lineView } from '../cart/price.js';
@@ -79,7 +80,7 @@ export const toOrder = (o: OrderRecord): Order => ({
 
 /** Which orders a caller reaches: a shop its own, staff their vendor's, a driver those assigned, admins all (or their zones'). */
 export function orderScope(actor: Actor, bind: (v: unknown) => string): string {
-  if (isAdmin(actor.role)) return zoneScope(actor, 'order', 'o.id', bind);
+  if (isAdmin(actor.role)) return zoneScope(actor, 'order', sql.raw('o.id')).toText(bind);
   if (actor.role === 'SHOP_OWNER') return `o.shop_id = ${bind(actor.shopId)}`;
   if (actor.role === 'DRIVER') return `o.driver_id = ${bind(actor.userId)}`;
   return `o.vendor_id = ${bind(actor.vendorId)}`;

@@ -1,4 +1,5 @@
 import type { ParsedInputOf, Promotion, ResultOf } from '../../protocol/index.js';
+import { sql } from '../../db/sql.js';
 import { audit } from '../audit.js';
 import { assertInZones, assertWithinZones, zoneScope } from '../auth/zone-scope.js';
 import { mapConstraintErrors } from '../db-errors.js';
@@ -133,7 +134,9 @@ export async function listPromotions(ctx: Ctx, input: ParsedInputOf<'promotions:
   const actor = actorOf(ctx);
   const params: unknown[] = [];
   const bind = (v: unknown) => `$${params.push(v)}`;
-  const where = isAdmin(actor.role) ? [zoneScope(actor, 'promotion', 'promotions.id', bind)] : [`(vendor_id IS NULL OR vendor_id = ${bind(actor.vendorId)})`];
+  const where = isAdmin(actor.role)
+    ? [zoneScope(actor, 'promotion', sql.raw('promotions.id')).toText(bind)]
+    : [`(vendor_id IS NULL OR vendor_id = ${bind(actor.vendorId)})`];
   if (input.vendorId) where.push(`vendor_id = ${bind(input.vendorId)}`);
   if (input.active !== undefined) where.push(`active = ${bind(input.active)}`);
   if (input.cursor) {

@@ -1,4 +1,5 @@
 import type { Role } from '../../protocol/common.js';
+import { sql } from '../../db/sql.js';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { User } from '../../protocol/users.js';
 import type { Tx } from '../../db/tx.js';
@@ -115,7 +116,7 @@ export async function listUsers(ctx: Ctx, input: ParsedInputOf<'users:list'>): P
   const actor = actorOf(ctx);
   const params: unknown[] = [];
   const bind = (v: unknown) => `$${params.push(v)}`;
-  const where = [`((${manageableSql(actor, bind)} AND ${zoneScope(actor, 'user', 'x.id', bind)}) OR x.id = ${bind(actor.userId)})`];
+  const where = [`((${manageableSql(actor, bind)} AND ${zoneScope(actor, 'user', sql.raw('x.id')).toText(bind)}) OR x.id = ${bind(actor.userId)})`];
   if (input.q) {
     const like = bind(`%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     where.push(`(x.name ILIKE ${like} OR x.email ILIKE ${like} OR x.phone ILIKE ${like})`);

@@ -1,4 +1,5 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
+import { sql } from '../../db/sql.js';
 import type { Vendor, VendorStatus } from '../../protocol/vendors.js';
 import type { Tx } from '../../db/tx.js';
 import { adminRooms, rooms } from '../auth/actor.js';
@@ -104,7 +105,7 @@ export async function listVendors(ctx: Ctx, input: ParsedInputOf<'vendors:list'>
   const actor = actorOf(ctx);
   const params: unknown[] = [];
   const bind = (v: unknown) => `$${params.push(v)}`;
-  const where: string[] = [zoneScope(actor, 'vendor', 'x.id', bind)];
+  const where: string[] = [zoneScope(actor, 'vendor', sql.raw('x.id')).toText(bind)];
   if (input.q) where.push(`x.name ILIKE ${bind(`%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
   if (input.status) where.push(`x.status = ${bind(input.status)}`);
   if (input.zoneId) where.push(`EXISTS (SELECT 1 FROM vendor_zones z WHERE z.vendor_id = x.id AND z.zone_id = ${bind(input.zoneId)})`);
