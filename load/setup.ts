@@ -10,7 +10,6 @@ import { appOf } from './fixtures.js';
 
 const BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export { DEFAULT_DEMO_PASSWORD as DEMO_PASSWORD };
 
 /** Settings that keep the server out of the measurement's way: quiet logs, cheap hashes, no rate limit. */
 export const BENCH_ENV = {
