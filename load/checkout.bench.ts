@@ -47,12 +47,15 @@ for (const [v, s] of dashboards.entries()) {
 }
 
 const password = 'bench-shop-password';
-const shops: Array<{ socket: LiliumSocket; userId: string; shopId: string; zoneId: string }> = [];
+const shops: Array<{ socket: LiliumSocket; userId: string; shopId: string; zoneId: string; sessionId: string }> = [];
 for (let i = 0; i < SHOPS; i++) {
   const zoneId = zones[i % zones.length]!.id;
   const email = `shop-bench-${i}@bench.lilium`;
   const user = await call(adminSocket, 'users:create', { role: 'SHOP_OWNER', name: `Bench ${i}`, email, password, shop: { name: `Bench shop ${i}`, zoneId } });
-  shops.push({ socket: await connect(email, password), userId: user.id, shopId: user.shopId!, zoneId });
+  const socket = await connect(email, password);
+  // The raw run's context carries this sign-in's session: a write checks that its session is live.
+  const [session] = await db.query<{ id: string }>(`SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`, [user.id]);
+  shops.push({ socket, userId: user.id, shopId: user.shopId!, zoneId, sessionId: session!.id });
 }
 
 // A cart with one line from each of two vendors: every checkout makes two orders.
@@ -104,7 +107,7 @@ const direct = async (n: number) =>
       await fill(shop.shopId, picked++);
       const ctx = createCtx({
         requestId: randomUUID(),
-        actor: { userId: shop.userId, role: 'SHOP_OWNER', sessionId: randomUUID(), vendorId: null, shopId: shop.shopId, zoneIds: [shop.zoneId] },
+        actor: { userId: shop.userId, role: 'SHOP_OWNER', sessionId: shop.sessionId, vendorId: null, shopId: shop.shopId, zoneIds: [shop.zoneId] },
         socketId: null,
         clientAddress: null,
         deps: app.deps,
