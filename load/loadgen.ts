@@ -107,7 +107,7 @@ class Flow {
 
   constructor(readonly meter: Meter) {}
 
-  /** Work started by a push or a visit, awaited before the checks; its failure is already counted by the meter. */
+  /** Work started by a push or a visit, awaited before the checks; a failed call in it is counted by the meter. */
   track(p: Promise<unknown>): void {
     const q = p.catch(() => undefined).finally(() => this.inFlight.delete(q));
     this.inFlight.add(q);
