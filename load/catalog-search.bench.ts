@@ -4,12 +4,11 @@
  * Builds its own database `lilium_bench_search` on the local server (BENCH_PG_URL), runs the real
  * server on 127.0.0.1, and stops by itself.
  */
-import { io } from 'socket.io-client';
 import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
-import { call, type LiliumSocket } from '../protocol/client.js';
-import { BENCH_ENV, freshDatabase, machine, writeResult } from './setup.js';
+import { call } from '../protocol/client.js';
+import { BENCH_ENV, freshDatabase, machine, signIn, writeResult } from './setup.js';
 import { runBounded, summary } from './stats.js';
 
 const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 100_000);
@@ -37,12 +36,7 @@ await app.deps.db.query('VACUUM ANALYZE');
 const [{ n }] = (await app.deps.db.query<{ n: number }>('SELECT count(*)::int AS n FROM products')) as [{ n: number }];
 const buildS = (performance.now() - t0) / 1000;
 
-const login = async (email: string): Promise<LiliumSocket> => {
-  const s: LiliumSocket = io(app.url, { transports: ['websocket'] });
-  await call(s, 'auth:login', { app: email.startsWith('shop') ? 'mobile' : 'dashboard', login: email, password: config.demoPassword });
-  return s;
-};
-const shops = await Promise.all([1, 2, 3, 4].map((i) => login(`shop${i}@demo.lilium`)));
+const shops = await Promise.all([1, 2, 3, 4].map(async (i) => (await signIn(app.url, `shop${i}@demo.lilium`, config.demoPassword)).socket));
 
 const queries = [
   'مياة',

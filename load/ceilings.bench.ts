@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { call, type LiliumSocket } from '../protocol/client.js';
-import { BENCH_REDIS_URL, DEMO_PASSWORD, freshDatabase, machine, startNode, startProcess, stopAll, stopProcess, writeResult } from './setup.js';
+import { BENCH_REDIS_URL, freshDatabase, machine, signIn, startNode, startProcess, stopAll, stopProcess, writeResult } from './setup.js';
 import { runBounded, summary } from './stats.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10_000);
@@ -29,12 +29,6 @@ const startLilium = (env: Record<string, string> = {}) =>
     ...env,
   });
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-
-async function login(url: string, email: string): Promise<{ socket: LiliumSocket; token: string }> {
-  const socket: LiliumSocket = io(url, { transports: ['websocket'] });
-  const r = await call(socket, 'auth:login', { app: email.startsWith('shop') ? 'mobile' : 'dashboard', login: email, password: DEMO_PASSWORD });
-  return { socket, token: r.accessToken };
-}
 
 /**
  * A minimal Socket.IO client on a bare WebSocket: it answers pings and watches frames for one text, and decodes
@@ -118,16 +112,16 @@ for (const s of bareSockets) s.close();
 await stopProcess(bare.child);
 
 const single = await startLilium();
-const shop = await login(single.url, 'shop1@demo.lilium');
-const shopSockets = await Promise.all(Array.from({ length: CONCURRENCY }, () => login(single.url, 'shop1@demo.lilium')));
+const shop = await signIn(single.url, 'shop1@demo.lilium');
+const shopSockets = await Promise.all(Array.from({ length: CONCURRENCY }, () => signIn(single.url, 'shop1@demo.lilium')));
 await runBounded(2000, CONCURRENCY, (i) => call(shopSockets[i % CONCURRENCY]!.socket, 'cart:get', {}));
 const cartRun = await runBounded(CALLS, CONCURRENCY, (i) => call(shopSockets[i % CONCURRENCY]!.socket, 'cart:get', {}));
 for (const s of shopSockets) s.socket.close();
 
 // 2. Memory: idle authenticated sockets of shop owners of one zone.
-const staff = await login(single.url, 'vendor1@demo.lilium');
+const staff = await signIn(single.url, 'vendor1@demo.lilium');
 const zoneId = (await call(shop.socket, 'me:get', {})).zoneIds[0]!;
-const adminSession = await login(single.url, 'admin@demo.lilium');
+const adminSession = await signIn(single.url, 'admin@demo.lilium');
 const vendorId = (await call(staff.socket, 'me:get', {})).vendorId!;
 await call(adminSession.socket, 'vendors:update', { id: vendorId, zones: [{ zoneId, deliveryFee: 0, minOrderValue: 0 }] });
 const tree = (await call(staff.socket, 'categories:tree', {})).items;
@@ -156,7 +150,7 @@ await stopProcess(single.child);
 const prefix = `lilium-bench-${randomUUID().slice(0, 8)}`;
 const nodes = [];
 for (let i = 0; i < 3; i++) nodes.push(await startLilium({ REDIS_URL: BENCH_REDIS_URL, REDIS_PREFIX: prefix }));
-const staff3 = await login(nodes[0]!.url, 'vendor1@demo.lilium');
+const staff3 = await signIn(nodes[0]!.url, 'vendor1@demo.lilium');
 const room3 = await connectMany(
   nodes.map((n) => n.url),
   shop.token,

@@ -7,14 +7,14 @@
  * on the local server (BENCH_PG_URL), runs the real server on 127.0.0.1 and stops by itself.
  */
 import { randomUUID } from 'node:crypto';
-import { io } from 'socket.io-client';
 import { call, type LiliumSocket } from '../protocol/client.js';
 import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { checkout } from '../server/orders/checkout.service.js';
 import { createCtx } from '../server/rpc/context.js';
-import { BENCH_ENV, freshDatabase, machine, openVendors, writeResult } from './setup.js';
+import { createProduct } from './fixtures.js';
+import { BENCH_ENV, freshDatabase, machine, openVendors, signIn, writeResult } from './setup.js';
 import { runBounded, summary } from './stats.js';
 
 const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 2000);
@@ -27,11 +27,7 @@ const database = await freshDatabase('lilium_bench_checkout');
 const config = loadConfig({ ...BENCH_ENV, DATABASE_URL: database.url });
 const app = await createApp(config, { log: createLogger('warn') });
 const db = app.deps.db;
-const connect = async (email: string, password = config.demoPassword): Promise<LiliumSocket> => {
-  const s: LiliumSocket = io(app.url, { transports: ['websocket'] });
-  await call(s, 'auth:login', { app: email.startsWith('shop') ? 'mobile' : 'dashboard', login: email, password });
-  return s;
-};
+const connect = async (email: string, password = config.demoPassword): Promise<LiliumSocket> => (await signIn(app.url, email, password)).socket;
 
 // Three vendors open in every zone, each with products that never run out.
 const adminSocket = await connect('admin@demo.lilium');
@@ -44,27 +40,22 @@ const products: string[][] = [];
 for (const [v, s] of dashboards.entries()) {
   const ids: string[] = [];
   for (let i = 0; i < PER_VENDOR; i++) {
-    const p = await call(s, 'products:create', {
-      sku: `BENCH-${v}-${i}`,
-      name: { ar: 'منتج', en: 'Bench product' },
-      categoryId: category!.id,
-      price: 1000,
-      unit: 'PIECE',
-      stock: 10_000_000,
-      zoneIds: zones.map((z) => z.id),
-    });
+    const p = await createProduct(s, { sku: `BENCH-${v}-${i}`, categoryId: category!.id, price: 1000, stock: 10_000_000, zoneIds: zones.map((z) => z.id) });
     ids.push(p.id);
   }
   products.push(ids);
 }
 
 const password = 'bench-shop-password';
-const shops: Array<{ socket: LiliumSocket; userId: string; shopId: string; zoneId: string }> = [];
+const shops: Array<{ socket: LiliumSocket; userId: string; shopId: string; zoneId: string; sessionId: string }> = [];
 for (let i = 0; i < SHOPS; i++) {
   const zoneId = zones[i % zones.length]!.id;
   const email = `shop-bench-${i}@bench.lilium`;
   const user = await call(adminSocket, 'users:create', { role: 'SHOP_OWNER', name: `Bench ${i}`, email, password, shop: { name: `Bench shop ${i}`, zoneId } });
-  shops.push({ socket: await connect(email, password), userId: user.id, shopId: user.shopId!, zoneId });
+  const socket = await connect(email, password);
+  // The raw run's context carries this sign-in's session: a write checks that its session is live.
+  const [session] = await db.query<{ id: string }>(`SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`, [user.id]);
+  shops.push({ socket, userId: user.id, shopId: user.shopId!, zoneId, sessionId: session!.id });
 }
 
 // A cart with one line from each of two vendors: every checkout makes two orders.
@@ -116,7 +107,7 @@ const direct = async (n: number) =>
       await fill(shop.shopId, picked++);
       const ctx = createCtx({
         requestId: randomUUID(),
-        actor: { userId: shop.userId, role: 'SHOP_OWNER', sessionId: randomUUID(), vendorId: null, shopId: shop.shopId, zoneIds: [shop.zoneId] },
+        actor: { userId: shop.userId, role: 'SHOP_OWNER', sessionId: shop.sessionId, vendorId: null, shopId: shop.shopId, zoneIds: [shop.zoneId] },
         socketId: null,
         clientAddress: null,
         deps: app.deps,

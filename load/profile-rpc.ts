@@ -7,9 +7,8 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { io } from 'socket.io-client';
 import { call, type LiliumSocket } from '../protocol/client.js';
-import { BENCH_ENV, DEMO_PASSWORD, freshDatabase, startProcess, stopAll } from './setup.js';
+import { BENCH_ENV, freshDatabase, signIn, startProcess, stopAll } from './setup.js';
 import { runBounded, summary } from './stats.js';
 
 const EVENT = (process.env.BENCH_EVENT ?? 'cart:get') as 'cart:get';
@@ -24,11 +23,7 @@ const { match } = await startProcess(
 );
 const url = match[1]!;
 const sockets: LiliumSocket[] = [];
-for (let i = 0; i < 32; i++) {
-  const s: LiliumSocket = io(url, { transports: ['websocket'] });
-  await call(s, 'auth:login', { app: 'mobile', login: 'shop1@demo.lilium', password: DEMO_PASSWORD });
-  sockets.push(s);
-}
+for (let i = 0; i < 32; i++) sockets.push((await signIn(url, 'shop1@demo.lilium')).socket);
 const r = await runBounded(CALLS, 32, (i) => call(sockets[i % 32]!, EVENT, {}));
 for (const s of sockets) s.close();
 await stopAll();

@@ -1,13 +1,15 @@
-/** What every benchmark needs: a database of its own, server processes, the machine's description, a result file. */
+/** What every benchmark needs: a database of its own, server processes, signed-in clients, the machine's description, a result file. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
+import { io } from 'socket.io-client';
 import { call, type LiliumSocket } from '../protocol/client.js';
+import { DEFAULT_DEMO_PASSWORD } from '../server/config.js';
+import { appOf } from './fixtures.js';
 
 const BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export { DEFAULT_DEMO_PASSWORD as DEMO_PASSWORD } from '../server/config.js';
 
 /** Settings that keep the server out of the measurement's way: quiet logs, cheap hashes, no rate limit. */
 export const BENCH_ENV = {
@@ -87,4 +89,11 @@ export function writeResult(name: string, body: string): string {
 export async function openVendors(admin: LiliumSocket, vendorIds: string[], deliveryFee: number): Promise<void> {
   const zones = (await call(admin, 'zones:list', {})).items;
   for (const id of vendorIds) await call(admin, 'vendors:update', { id, zones: zones.map((z) => ({ zoneId: z.id, deliveryFee, minOrderValue: 0 })) });
+}
+
+/** A new socket to the node at `url`, signed in as `email` with the app its email implies. */
+export async function signIn(url: string, email: string, password = DEFAULT_DEMO_PASSWORD): Promise<{ socket: LiliumSocket; userId: string; token: string }> {
+  const socket: LiliumSocket = io(url, { transports: ['websocket'] });
+  const r = await call(socket, 'auth:login', { app: appOf(email), login: email, password });
+  return { socket, userId: r.user.id, token: r.accessToken };
 }

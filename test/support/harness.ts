@@ -9,6 +9,7 @@ import type { Registration } from '../../server/rpc/rpc.js';
 import { call, type LiliumSocket } from '../../protocol/client.js';
 import type { App as ClientApp } from '../../protocol/common.js';
 import type { PushName, PushPayloadOf } from '../../protocol/index.js';
+import { appOf } from '../../load/fixtures.js';
 import { spawnServer, type Spawned } from './spawn.js';
 import { DEMO_PASSWORD, TEMPLATE_DB, TEST_DB_PREFIX, TEST_PG_URL, TEST_REDIS_URL, dbUrl } from './env.js';
 
@@ -26,11 +27,7 @@ export interface Session {
   refreshToken: string;
 }
 
-export function appOf(email: string): ClientApp {
-  if (email.startsWith('shop')) return 'mobile';
-  if (email.startsWith('driver')) return 'driver';
-  return 'dashboard';
-}
+export { appOf };
 
 async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: TEST_PG_URL });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { call, type LiliumSocket } from '../../protocol/client.js';
-import type { Envelope } from '../../protocol/index.js';
+import type { Envelope, InputOf } from '../../protocol/index.js';
 import type { Product } from '../../protocol/catalog.js';
+import { createProduct } from '../../load/fixtures.js';
 import type { Harness, Session } from './harness.js';
 
 /** Demo vendors made to serve every zone with no minimum order, so tests choose their own terms. */
@@ -10,20 +11,10 @@ export async function openVendors(h: Harness, admin: Session, vendorIds: string[
   for (const id of vendorIds) await call(admin.socket, 'vendors:update', { id, zones: zones.map((z) => ({ zoneId: z.id, ...terms })) });
 }
 
-/** A fresh product of the staff member's vendor, sold in every zone. */
-export async function makeProduct(h: Harness, staff: Session, overrides: Record<string, unknown> = {}): Promise<Product> {
-  const zones = (await call(staff.socket, 'zones:list', {})).items;
+/** A fresh product of the staff member's vendor, in the demo 'sugar' category and sold in every zone unless `overrides` say otherwise. */
+export async function makeProduct(h: Harness, staff: Session, overrides: Partial<InputOf<'products:create'>> = {}): Promise<Product> {
   const [cat] = await h.q<{ id: string }>(`SELECT id FROM categories WHERE slug = 'sugar'`);
-  return call(staff.socket, 'products:create', {
-    sku: `O-${randomUUID().slice(0, 8)}`,
-    name: { ar: 'منتج طلب', en: 'Order test product' },
-    categoryId: cat!.id,
-    price: 10_000,
-    unit: 'PIECE',
-    stock: 100,
-    zoneIds: zones.map((z) => z.id),
-    ...overrides,
-  });
+  return createProduct(staff.socket, { sku: `O-${randomUUID().slice(0, 8)}`, categoryId: cat!.id, ...overrides });
 }
 
 /** Shop owners created for a test, each with its own shop in the zone, signed in. */
