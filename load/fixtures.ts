@@ -21,7 +21,8 @@ type ProductInput = InputOf<'products:create'>;
  * `fields` say otherwise.
  */
 export async function createProduct(staff: LiliumSocket, fields: Pick<ProductInput, 'sku' | 'categoryId'> & Partial<ProductInput>): Promise<Product> {
-  const zoneIds = fields.zoneIds ?? (await call(staff, 'zones:list', {})).items.map((z) => z.id);
+  // `zoneIds: undefined` given on purpose leaves the choice to the server (the vendor's zones).
+  const zoneIds = 'zoneIds' in fields ? fields.zoneIds : (await call(staff, 'zones:list', {})).items.map((z) => z.id);
   return call(staff, 'products:create', {
     name: { ar: 'منتج طلب', en: 'Order test product' },
     price: 10_000,
