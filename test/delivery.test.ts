@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { commissionOf } from '../server/finance/ledger.js';
-import { codeOf } from './support/expect.js';
+import { codeOf, rejection } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { deliver, dispatch, placeOrder } from './support/delivery.js';
 import { key, makeProduct, openVendors } from './support/ordering.js';
@@ -191,11 +191,14 @@ describe('cash and settlements', () => {
     expect(s.adjustments).toBe(-before.cashHeld);
     expect(s.netPayable).toBe(s.gross - s.commission + s.adjustments);
     expect(await codeOf(call(admin.socket, 'settlements:create', { vendorId: vendor1, preset: 'daily', idempotencyKey: key() }))).toBe('CONFLICT');
-    expect(await codeOf(call(admin.socket, 'settlements:mark-paid', { id: s.id }))).toBe('INVALID_TRANSITION');
+    const unverified = await rejection(call(admin.socket, 'settlements:mark-paid', { id: s.id }));
+    expect({ code: unverified.code, details: unverified.details }).toEqual({ code: 'INVALID_TRANSITION', details: { from: 'CREATED', to: 'PAID' } });
     expect(await codeOf(call(staff2.socket, 'settlements:get', { id: s.id }))).toBe('FORBIDDEN');
     await call(admin.socket, 'settlements:verify', { id: s.id });
     const paid = await call(admin.socket, 'settlements:mark-paid', { id: s.id });
     expect(paid.status).toBe('PAID');
+    const again = await rejection(call(admin.socket, 'settlements:verify', { id: s.id }));
+    expect({ code: again.code, details: again.details }).toEqual({ code: 'INVALID_TRANSITION', details: { from: 'PAID', to: 'VERIFIED' } });
     const after = await call(staff1.socket, 'finance:vendor-balance', { vendorId: vendor1 });
     expect(after).toMatchObject({ payable: before.payable - (s.gross - s.commission), cashHeld: 0 });
     expect(await ledgerSum()).toBe(0);

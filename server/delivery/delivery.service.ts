@@ -1,44 +1,54 @@
 import { randomInt } from 'node:crypto';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
+import type { OrderStatus } from '../../protocol/ordering.js';
+import { sql, type Sql } from '../../db/sql.js';
+import type { OrderRow } from '../../db/tables.js';
 import { rooms } from '../auth/actor.js';
 import { AppError, forbidden } from '../errors.js';
 import { loadOrder, toOrder } from '../orders/orders.read.js';
 import { publishOrder, recordEvent, transition } from '../orders/workflow.js';
-import { push } from '../outbox/outbox.js';
+import { tell } from '../outbox/outbox.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
-import { assertCanCarry } from './drivers.service.js';
+import { assertCanCarry, UNDER_WAY } from './drivers.service.js';
 
 type StatusChange = ParsedInputOf<'delivery:status'>;
 
-/** Expected arrival: now plus the zone's average trip over its last 50 deliveries of 30 days, or the configured default. */
-const etaSql = (defaultMin: number) => `now() + coalesce(
+/**
+ * Expected arrival for an order of the zone `zone` (an SQL expression): now plus the zone's average trip over its
+ * last 50 deliveries of 30 days, or `defaultMin` minutes when it has none.
+ */
+const etaAt = (zone: Sql, defaultMin: number) => sql`now() + coalesce(
   (SELECT avg(h.delivered_at - h.on_the_way_at) FROM (
      SELECT past.delivered_at, past.on_the_way_at FROM orders past
-      WHERE past.zone_id = $3 AND past.delivered_at > now() - interval '30 days' AND past.on_the_way_at IS NOT NULL
+      WHERE past.zone_id = ${zone} AND past.delivered_at > now() - interval '30 days' AND past.on_the_way_at IS NOT NULL
       ORDER BY past.delivered_at DESC LIMIT 50) h),
-  make_interval(mins => ${Math.trunc(defaultMin)}))`;
+  make_interval(mins => ${Math.trunc(defaultMin)}::int))`;
 
-const REASSIGNABLE = ['ACCEPTED', 'PREPARING', 'FAILED'];
+/** Statuses in which an order may be given to a driver, or to another one. */
+const ASSIGNABLE: readonly OrderStatus[] = ['ACCEPTED', 'PREPARING', 'FAILED'];
+
+/** Giving a driver is no status change, but only an order not yet (or no longer) on its way can be given. */
+function assertAssignable(order: { status: OrderStatus }): void {
+  if (!ASSIGNABLE.includes(order.status)) throw new AppError('INVALID_TRANSITION', `an order that is ${order.status} cannot be given to a driver`);
+}
 
 export async function assignDriver(ctx: Ctx, input: ParsedInputOf<'delivery:assign'>): Promise<ResultOf<'delivery:assign'>> {
   const actor = actorOf(ctx);
-  return ctx.tx(async (tx) => {
-    const order = await loadOrder(tx, actor, input.orderId, true);
-    if (!REASSIGNABLE.includes(order.status)) throw new AppError('INVALID_TRANSITION', `an order that is ${order.status} cannot be given to a driver`);
+  return ctx.tx(async (ctx) => {
+    const order = await loadOrder(ctx, actor, input.orderId, true);
+    assertAssignable(order);
     if (order.driver_id === input.driverId) throw new AppError('CONFLICT', 'this driver already has this order');
     if (order.driver_id && !input.reason) throw new AppError('BAD_REQUEST', 'changing the driver needs a reason');
-    await assertCanCarry(tx, input.driverId, order);
+    await assertCanCarry(ctx, input.driverId, order);
     const code = order.delivery_code ?? String(randomInt(0, 10_000)).padStart(4, '0');
-    await tx.query(
-      `UPDATE orders SET driver_id = $2, delivery_code = $4, eta_at = ${etaSql(ctx.deps.config.delivery.etaDefaultMin)}, updated_at = now() WHERE id = $1`,
-      [order.id, input.driverId, order.zone_id, code],
-    );
+    const eta = etaAt(sql`${order.zone_id}::uuid`, ctx.deps.config.delivery.etaDefaultMin);
+    await ctx.query(sql`UPDATE orders SET driver_id = ${input.driverId}, delivery_code = ${code}, eta_at = ${eta}, updated_at = now() WHERE id = ${order.id}`);
     const reason = order.driver_id ? `driver changed: ${input.reason}` : (input.reason ?? 'driver assigned');
-    await recordEvent(tx, order.id, order.status, actor.userId, reason);
+    await recordEvent(ctx, order.id, order.status, actor.userId, reason);
     // The driver who lost the order hears of it too; from now on it is out of their reach.
-    if (order.driver_id) await push(ctx.deps, tx, [rooms.driver(order.driver_id)], 'order:updated', toOrder({ ...order, driver_id: input.driverId }));
-    const updated = await publishOrder(ctx, tx, actor, order.id);
-    await push(ctx.deps, tx, [rooms.driver(input.driverId)], 'delivery:assigned', updated);
+    if (order.driver_id) await tell(ctx, [rooms.driver(order.driver_id)], 'order:updated', toOrder({ ...order, driver_id: input.driverId }));
+    const updated = await publishOrder(ctx, ctx, actor, order.id);
+    await tell(ctx, [rooms.driver(input.driverId)], 'delivery:assigned', updated);
     return updated;
   });
 }
@@ -52,12 +62,11 @@ export const MAX_CODE_FAILURES = 5;
  */
 async function checkCode(ctx: Ctx, orderId: string, code: string): Promise<void> {
   const { userId } = actorOf(ctx);
-  const [row] = await ctx.tx((tx) =>
-    tx.query<{ failures: number; wrong: boolean }>(
-      `UPDATE orders SET code_failures = code_failures + (CASE WHEN delivery_code IS DISTINCT FROM $3 AND code_failures < $4 THEN 1 ELSE 0 END)
-        WHERE id = $1 AND driver_id = $2 RETURNING code_failures AS failures, delivery_code IS DISTINCT FROM $3 AS wrong`,
-      [orderId, userId, code, MAX_CODE_FAILURES],
-    ),
+  const wrong = sql`delivery_code IS DISTINCT FROM ${code}`;
+  const [row] = await ctx.tx((ctx) =>
+    ctx.query<{ failures: number; wrong: boolean }>(sql`
+      UPDATE orders SET code_failures = code_failures + (CASE WHEN ${wrong} AND code_failures < ${MAX_CODE_FAILURES} THEN 1 ELSE 0 END)
+       WHERE id = ${orderId} AND driver_id = ${userId} RETURNING code_failures AS failures, ${wrong} AS wrong`),
   );
   if (!row) return; // not this driver's order: the transition answers NOT_FOUND
   if (row.failures >= MAX_CODE_FAILURES) throw forbidden('too many wrong codes for this order: the vendor confirms the delivery');
@@ -67,13 +76,21 @@ async function checkCode(ctx: Ctx, orderId: string, code: string): Promise<void>
 /** One status report of the assigned driver; other drivers do not find the order. */
 async function applyStatus(ctx: Ctx, s: StatusChange) {
   if (s.status === 'DELIVERED') await checkCode(ctx, s.orderId, s.code!);
-  const eta = etaSql(ctx.deps.config.delivery.etaDefaultMin).replace('$3', 'orders.zone_id');
-  return transition(ctx, s.orderId, s.status, {
-    reason: s.reason,
-    set: s.status === 'ON_THE_WAY' ? `on_the_way_at = now(), eta_at = ${eta}` : s.status === 'DELIVERED' ? 'delivered_at = now()' : undefined,
-    guard: (order) => {
-      if (s.status === 'DELIVERED' && order.delivery_code !== s.code) throw forbidden('the confirmation code does not match');
-    },
+  const { userId } = actorOf(ctx);
+  return ctx.tx(async (ctx) => {
+    // Stamped in the transition's own transaction, before it moves the status: the order it pushes carries the
+    // stamps, and a refused step rolls them back.
+    if (s.status === 'ON_THE_WAY') {
+      const eta = etaAt(sql`orders.zone_id`, ctx.deps.config.delivery.etaDefaultMin);
+      await ctx.query(sql`UPDATE orders SET on_the_way_at = now(), eta_at = ${eta} WHERE id = ${s.orderId} AND driver_id = ${userId}`);
+    }
+    return transition(ctx, s.orderId, s.status, {
+      reason: s.reason,
+      set: s.status === 'DELIVERED' ? 'delivered_at = now()' : undefined,
+      guard: (order) => {
+        if (s.status === 'DELIVERED' && order.delivery_code !== s.code) throw forbidden('the confirmation code does not match');
+      },
+    });
   });
 }
 
@@ -96,8 +113,8 @@ export const confirmOverride = (ctx: Ctx, { orderId, reason }: ParsedInputOf<'de
   transition(ctx, orderId, 'DELIVERED', { reason: `confirmed without the code: ${reason}`, set: 'delivered_at = now()', audit: 'DELIVERY_OVERRIDE' });
 
 export async function deliveryCode(ctx: Ctx, { orderId }: ParsedInputOf<'delivery:code'>): Promise<ResultOf<'delivery:code'>> {
-  const order = await ctx.read((r) => loadOrder(r, actorOf(ctx), orderId));
-  if (!order.delivery_code || !['ACCEPTED', 'PREPARING', 'ON_THE_WAY', 'FAILED'].includes(order.status)) {
+  const order = await loadOrder(ctx, actorOf(ctx), orderId);
+  if (!order.delivery_code || !(UNDER_WAY as readonly OrderStatus[]).includes(order.status)) {
     throw new AppError('CONFLICT', 'this order has no delivery under way');
   }
   return { orderId, code: order.delivery_code };
@@ -106,24 +123,21 @@ export async function deliveryCode(ctx: Ctx, { orderId }: ParsedInputOf<'deliver
 /** Stores the position; forwards it only if the last forward is older than the interval, so a chatty app cannot flood shops. */
 export async function reportLocation(ctx: Ctx, { lat, lng }: ParsedInputOf<'delivery:location'>): Promise<ResultOf<'delivery:location'>> {
   const { userId } = actorOf(ctx);
-  const targets = await ctx.tx(async (tx) => {
-    const [due] = await tx.query<{ due: boolean }>(
-      `INSERT INTO driver_locations (user_id, lat, lng, forwarded_at) VALUES ($1, $2, $3, now())
-       ON CONFLICT (user_id) DO UPDATE SET lat = EXCLUDED.lat, lng = EXCLUDED.lng, at = now(),
-         forwarded_at = CASE WHEN driver_locations.forwarded_at IS NULL OR driver_locations.forwarded_at <= now() - make_interval(secs => $4)
-                             THEN now() ELSE driver_locations.forwarded_at END
-       RETURNING forwarded_at = now() AS due`,
-      [userId, lat, lng, ctx.deps.config.delivery.locationIntervalS],
+  const intervalS = ctx.deps.config.delivery.locationIntervalS;
+  return ctx.tx(async (ctx) => {
+    const [due] = await ctx.query<{ due: boolean }>(sql`
+      INSERT INTO driver_locations (user_id, lat, lng, forwarded_at) VALUES (${userId}, ${lat}, ${lng}, now())
+      ON CONFLICT (user_id) DO UPDATE SET lat = EXCLUDED.lat, lng = EXCLUDED.lng, at = now(),
+        forwarded_at = CASE WHEN driver_locations.forwarded_at IS NULL OR driver_locations.forwarded_at <= now() - make_interval(secs => ${intervalS})
+                            THEN now() ELSE driver_locations.forwarded_at END
+      RETURNING forwarded_at = now() AS due`);
+    if (!due?.due) return { forwarded: false };
+    const targets = await ctx.query<Pick<OrderRow, 'id' | 'shop_id' | 'vendor_id'>>(
+      sql`SELECT id, shop_id, vendor_id FROM orders WHERE driver_id = ${userId} AND status = 'ON_THE_WAY'`,
     );
-    if (!due?.due) return null;
-    return tx.query<{ id: string; shop_id: string; vendor_id: string }>(
-      `SELECT id, shop_id, vendor_id FROM orders WHERE driver_id = $1 AND status = 'ON_THE_WAY'`,
-      [userId],
-    );
+    const at = new Date().toISOString();
+    for (const o of targets)
+      await tell(ctx, [rooms.shop(o.shop_id), rooms.vendor(o.vendor_id)], 'driver:location', { orderId: o.id, driverId: userId, lat, lng, at });
+    return { forwarded: true };
   });
-  if (!targets) return { forwarded: false };
-  const at = new Date().toISOString();
-  for (const o of targets)
-    ctx.deps.io.to([rooms.shop(o.shop_id), rooms.vendor(o.vendor_id)]).emit('driver:location', { orderId: o.id, driverId: userId, lat, lng, at });
-  return { forwarded: true };
 }

@@ -1,26 +1,19 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { CashCollection } from '../../protocol/finance.js';
+import type { OrderStatus } from '../../protocol/ordering.js';
+import { sql } from '../../db/sql.js';
+import type { CashCollectionRow, CashHandoverRow, UserRow } from '../../db/tables.js';
 import { adminRooms, rooms } from '../auth/actor.js';
 import { assertInZones, refuseZoneLimited } from '../auth/zone-scope.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { loadOrder } from '../orders/orders.read.js';
-import { push } from '../outbox/outbox.js';
+import { tell } from '../outbox/outbox.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 import { isAdmin } from '../users/scope.js';
 import { account, balances, commissionOf, post } from './ledger.js';
 import { minorOf, sumMinor } from './money.js';
 
-interface CollectionRow {
-  id: string;
-  order_id: string;
-  driver_id: string;
-  expected_minor: number;
-  collected_minor: number;
-  reason: string | null;
-  at: Date;
-}
-
-const toCollection = (c: CollectionRow): CashCollection => ({
+const toCollection = (c: CashCollectionRow): CashCollection => ({
   id: c.id,
   orderId: c.order_id,
   driverId: c.driver_id,
@@ -41,6 +34,11 @@ export function cashRange(expectedMinor: number, bps: number): { expectedMinor: 
   return { expectedMinor, minMinor: Math.max(expectedMinor - slack, 0), maxMinor: expectedMinor + slack };
 }
 
+/** Cash is booked only for a delivered order: before that it is not owed, and a failed or cancelled one owes none. */
+function assertCollectable(order: { status: OrderStatus }): void {
+  if (order.status !== 'DELIVERED') throw new AppError('INVALID_TRANSITION', `cash is collected for a DELIVERED order; this one is ${order.status}`);
+}
+
 /**
  * The driver's cash for a delivered order, posted in one balanced transaction: the cash in the driver's hands,
  * the vendor's share owed to it, the platform's commission (rate snapshotted on the order) and delivery fee,
@@ -48,10 +46,10 @@ export function cashRange(expectedMinor: number, bps: number): { expectedMinor: 
  */
 export async function collectCash(ctx: Ctx, input: ParsedInputOf<'cash:collect'>): Promise<ResultOf<'cash:collect'>> {
   const actor = actorOf(ctx);
-  return ctx.tx(async (tx) => {
-    const order = await loadOrder(tx, actor, input.orderId, true);
-    if (order.status !== 'DELIVERED') throw new AppError('INVALID_TRANSITION', `cash is collected for a DELIVERED order; this one is ${order.status}`);
-    const [done] = await tx.query('SELECT 1 FROM cash_collections WHERE order_id = $1', [order.id]);
+  return ctx.tx(async (ctx) => {
+    const order = await loadOrder(ctx, actor, input.orderId, true);
+    assertCollectable(order);
+    const [done] = await ctx.query(sql`SELECT 1 FROM cash_collections WHERE order_id = ${order.id}`);
     if (done) throw new AppError('CONFLICT', 'the cash for this order is already recorded');
     const range = cashRange(order.total_minor, ctx.deps.config.cashToleranceBps);
     if (input.amount < range.minMinor || input.amount > range.maxMinor)
@@ -61,7 +59,7 @@ export async function collectCash(ctx: Ctx, input: ParsedInputOf<'cash:collect'>
     const goods = order.subtotal_minor - order.discount_minor;
     const commission = commissionOf(goods, order.commission_bps);
     const txId = await post(
-      tx,
+      ctx,
       { kind: 'CASH_COLLECTED', orderId: order.id, actorId: actor.userId, idempotencyKey: input.idempotencyKey, memo: input.reason },
       [
         [account.driverCash(actor.userId), input.amount],
@@ -71,13 +69,11 @@ export async function collectCash(ctx: Ctx, input: ParsedInputOf<'cash:collect'>
         [account.cashDifferences, -difference],
       ],
     );
-    const [row] = await tx.query<CollectionRow>(
-      `INSERT INTO cash_collections (order_id, driver_id, expected_minor, collected_minor, reason, ledger_tx) VALUES ($1, $2, $3, $4, $5, $6)
-       RETURNING id, order_id, driver_id, expected_minor, collected_minor, reason, at`,
-      [order.id, actor.userId, order.total_minor, input.amount, input.reason ?? null, txId],
-    );
+    const [row] = await ctx.query<CashCollectionRow>(sql`
+      INSERT INTO cash_collections (order_id, driver_id, expected_minor, collected_minor, reason, ledger_tx)
+      VALUES (${order.id}, ${actor.userId}, ${order.total_minor}, ${input.amount}, ${input.reason ?? null}, ${txId}) RETURNING *`);
     const collection = toCollection(row!);
-    await push(ctx.deps, tx, [rooms.vendor(order.vendor_id), ...adminRooms([order.zone_id])], 'cash:collected', collection);
+    await tell(ctx, [rooms.vendor(order.vendor_id), ...adminRooms([order.zone_id])], 'cash:collected', collection);
     return collection;
   });
 }
@@ -89,24 +85,22 @@ export async function collectCash(ctx: Ctx, input: ParsedInputOf<'cash:collect'>
 export async function handOver(ctx: Ctx, input: ParsedInputOf<'cash:handover'>): Promise<ResultOf<'cash:handover'>> {
   const actor = actorOf(ctx);
   const vendorId = isAdmin(actor.role) ? null : actor.vendorId;
-  return ctx.tx(async (tx) => {
-    const [driver] = await tx.query<{ vendor_id: string | null }>(
-      `SELECT vendor_id FROM users WHERE id = $1 AND role = 'DRIVER' AND deleted_at IS NULL FOR UPDATE`,
-      [input.driverId],
+  return ctx.tx(async (ctx) => {
+    const [driver] = await ctx.query<Pick<UserRow, 'vendor_id'>>(
+      sql`SELECT vendor_id FROM users WHERE id = ${input.driverId} AND role = 'DRIVER' AND deleted_at IS NULL FOR UPDATE`,
     );
     if (!driver) throw notFound('driver');
-    await assertInZones(tx, actor, 'driver', input.driverId);
+    await assertInZones(ctx, actor, 'driver', input.driverId);
     if (vendorId && driver.vendor_id && driver.vendor_id !== vendorId) throw forbidden('this driver works in another vendor’s fleet');
-    const held = (await balances(tx, [account.driverCash(input.driverId)])).get(account.driverCash(input.driverId))!;
+    const held = (await balances(ctx, [account.driverCash(input.driverId)])).get(account.driverCash(input.driverId))!;
     if (input.amount > held) throw new AppError('CONFLICT', `the driver holds ${held}`, { held });
-    const txId = await post(tx, { kind: 'CASH_HANDOVER', actorId: actor.userId, idempotencyKey: input.idempotencyKey, memo: input.note }, [
+    const txId = await post(ctx, { kind: 'CASH_HANDOVER', actorId: actor.userId, idempotencyKey: input.idempotencyKey, memo: input.note }, [
       [vendorId ? account.vendorCash(vendorId) : account.platformCash, input.amount],
       [account.driverCash(input.driverId), -input.amount],
     ]);
-    const [row] = await tx.query<{ id: string; at: Date }>(
-      'INSERT INTO cash_handovers (driver_id, amount_minor, received_by, vendor_id, note, ledger_tx) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, at',
-      [input.driverId, input.amount, actor.userId, vendorId, input.note ?? null, txId],
-    );
+    const [row] = await ctx.query<Pick<CashHandoverRow, 'id' | 'at'>>(sql`
+      INSERT INTO cash_handovers (driver_id, amount_minor, received_by, vendor_id, note, ledger_tx)
+      VALUES (${input.driverId}, ${input.amount}, ${actor.userId}, ${vendorId}, ${input.note ?? null}, ${txId}) RETURNING id, at`);
     return {
       id: row!.id,
       driverId: input.driverId,
@@ -125,9 +119,8 @@ export async function handOver(ctx: Ctx, input: ParsedInputOf<'cash:handover'>):
  */
 export async function pendingCash(ctx: Ctx): Promise<ResultOf<'finance:pending-cash'>> {
   refuseZoneLimited(actorOf(ctx), 'read the cash every driver holds');
-  const rows = await ctx.read((r) =>
-    r.query<{ driver_id: string; name: string; amount: string; since: Date }>(
-      `WITH held AS (
+  const rows = await ctx.query<{ driver_id: string; name: UserRow['name']; amount: string; since: Date }>(
+    sql`WITH held AS (
          SELECT substr(account, 13)::uuid AS driver_id, sum(amount) AS amount FROM ledger_entries
           WHERE account LIKE 'driver_cash:%' GROUP BY account HAVING sum(amount) > 0),
        handed AS (SELECT driver_id, sum(amount_minor) AS amount FROM cash_handovers WHERE driver_id IN (SELECT driver_id FROM held) GROUP BY driver_id),
@@ -139,7 +132,6 @@ export async function pendingCash(ctx: Ctx): Promise<ResultOf<'finance:pending-c
                        (SELECT max(at) FROM running WHERE running.driver_id = held.driver_id)) AS since
          FROM held JOIN users u ON u.id = held.driver_id LEFT JOIN handed ON handed.driver_id = held.driver_id
         ORDER BY held.amount DESC, held.driver_id`,
-    ),
   );
   const items = rows.map((h) => ({ driverId: h.driver_id, name: h.name, amount: minorOf(h.amount), since: new Date(h.since).toISOString() }));
   return { items, total: sumMinor(items.map((i) => i.amount)) };

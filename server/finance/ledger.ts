@@ -1,5 +1,7 @@
-import type { Tx } from '../../db/tx.js';
+import { sql } from '../../db/sql.js';
+import type { LedgerEntryRow, LedgerTransactionRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
+import type { TxCtx } from '../rpc/context.js';
 import { minorOf } from './money.js';
 
 /** Ledger accounts. Debits are positive, credits negative; the whole ledger always sums to zero. */
@@ -29,28 +31,26 @@ export interface Posting {
  * Posts one balanced, immutable transaction. Zero lines are dropped; an unbalanced set is a bug and fails
  * here, and the database checks the balance again at commit.
  */
-export async function post(tx: Tx, p: Posting, lines: Array<[account: string, amount: number]>): Promise<number> {
+export async function post(ctx: TxCtx, p: Posting, lines: Array<[account: string, amount: number]>): Promise<number> {
   const entries = lines.filter(([, amount]) => amount !== 0);
   if (entries.reduce((s, [, a]) => s + a, 0) !== 0) throw new Error(`unbalanced ledger posting: ${JSON.stringify(lines)}`);
-  const [{ id }] = (await tx.query<{ id: number }>(
-    'INSERT INTO ledger_transactions (kind, order_id, actor_id, idempotency_key, memo) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-    [p.kind, p.orderId ?? null, p.actorId, p.idempotencyKey ?? null, p.memo ?? null],
-  )) as [{ id: number }];
-  await tx.query('INSERT INTO ledger_entries (tx_id, account, amount) SELECT $1, unnest($2::text[]), unnest($3::bigint[])', [
-    id,
-    entries.map(([a]) => a),
-    entries.map(([, amount]) => amount),
-  ]);
+  const [{ id }] = (await ctx.query<Pick<LedgerTransactionRow, 'id'>>(sql`
+    INSERT INTO ledger_transactions (kind, order_id, actor_id, idempotency_key, memo)
+    VALUES (${p.kind}, ${p.orderId ?? null}, ${p.actorId}, ${p.idempotencyKey ?? null}, ${p.memo ?? null}) RETURNING id`)) as [
+    Pick<LedgerTransactionRow, 'id'>,
+  ];
+  const accounts = entries.map(([a]) => a);
+  const amounts = entries.map(([, amount]) => amount);
+  await ctx.query(sql`INSERT INTO ledger_entries (tx_id, account, amount) SELECT ${id}, unnest(${accounts}::text[]), unnest(${amounts}::bigint[])`);
   return id;
 }
 
 /** Balances of accounts (0 for one never posted to), optionally only transactions in [from, to). */
 export async function balances(r: Reader, accounts: string[], range?: { from: string; to: string }): Promise<Map<string, number>> {
-  const rows = await r.query<{ account: string; balance: string }>(
-    `SELECT e.account, sum(e.amount)::text AS balance FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
-      WHERE e.account = ANY($1::text[]) AND ($2::timestamptz IS NULL OR t.at >= $2) AND ($3::timestamptz IS NULL OR t.at < $3) GROUP BY e.account`,
-    [accounts, range?.from ?? null, range?.to ?? null],
-  );
+  const within = range ? sql`t.at >= ${range.from}::timestamptz AND t.at < ${range.to}::timestamptz` : sql`true`;
+  const rows = await r.query<Pick<LedgerEntryRow, 'account'> & { balance: string }>(sql`
+    SELECT e.account, sum(e.amount)::text AS balance FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
+     WHERE e.account = ANY(${accounts}::text[]) AND ${within} GROUP BY e.account`);
   const out = new Map(accounts.map((a) => [a, 0]));
   for (const row of rows) out.set(row.account, minorOf(row.balance));
   return out;
