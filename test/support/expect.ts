@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import { RpcError } from '../../protocol/client.js';
+import type { ErrorCode } from '../../protocol/errors.js';
 
 /** The RpcError a call rejects with; fails when it resolves or rejects with anything else. */
 export async function rejection(p: Promise<unknown>): Promise<RpcError> {
@@ -20,3 +22,14 @@ export const codeOf = (p: Promise<unknown>): Promise<string> =>
       throw e;
     },
   );
+
+/**
+ * Expects a call to fail with `code` and, when `details` is given, details that match it
+ * (`toMatchObject`: objects may carry more keys, arrays must have exactly these items).
+ * Returns the error for further checks.
+ */
+export async function fails(p: Promise<unknown>, code: ErrorCode, details?: unknown): Promise<RpcError> {
+  const err = await rejection(p);
+  expect({ code: err.code, details: err.details }).toMatchObject(details === undefined ? { code } : { code, details });
+  return err;
+}
