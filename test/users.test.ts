@@ -199,7 +199,9 @@ describe('zones', () => {
     const zone = await call(admin.socket, 'zones:create', { code: 'KADHIMIYA', name: { ar: 'الكاظمية', en: 'Kadhimiya' } });
     expect(zone).toMatchObject({ code: 'KADHIMIYA', active: true });
     expect(await codeOf(call(admin.socket, 'zones:create', { code: 'KADHIMIYA', name: { ar: 'x', en: 'x' } }))).toBe('CONFLICT');
-    await fails(call(admin.socket, 'zones:create', { code: 'bad code', name: { ar: 'x', en: 'x' } }), 'BAD_REQUEST', [{ path: 'code', code: 'invalid_format' }]);
+    await fails(call(admin.socket, 'zones:create', { code: 'bad code', name: { ar: 'x', en: 'x' } }), 'BAD_REQUEST', [
+      { path: 'code', code: 'invalid_format' },
+    ]);
     const off = await call(admin.socket, 'zones:update', { id: zone.id, active: false });
     expect(off.active).toBe(false);
     await fails(
