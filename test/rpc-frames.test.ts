@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { call, RpcError } from '../protocol/client.js';
 import type { WireError } from '../protocol/errors.js';
-import { expectRateLimited } from './support/expect.js';
+import { expectRateLimited, rejection } from './support/expect.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /** A Socket.IO client spoken by hand, to send the frames no well-behaved client would. */
@@ -128,8 +128,7 @@ test('before sign-in a client address shares one bucket: new sockets buy no more
     );
     expect(codes.filter((c) => c === 'UNAUTHENTICATED')).toHaveLength(6);
     expect(codes.filter((c) => c === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(12 - 6 - 1);
-    const refused = await call(sockets[0]!, 'zones:list', {}).catch((e: RpcError) => e);
-    expectRateLimited(refused, 1, 1000);
+    expectRateLimited(await rejection(call(sockets[0]!, 'zones:list', {})), 1, 1000);
     // Another address is not held up.
     const other = await shared.connect({ address: '198.51.100.78' });
     expect(await call(other, 'zones:list', {}).catch((e: RpcError) => e.code)).toBe('UNAUTHENTICATED');
