@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
-import { codeOf } from './support/expect.js';
+import { codeOf, fails } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 
 let h: Harness;
@@ -35,7 +35,9 @@ test('the first address becomes the default; a new default replaces the old; del
 });
 
 test('addresses need an active zone', async () => {
-  expect(await codeOf(call(shop.socket, 'addresses:create', { label: 'x', line: 'y', zoneId: '00000000-0000-4000-8000-000000000000' }))).toBe('NOT_FOUND');
+  await fails(call(shop.socket, 'addresses:create', { label: 'x', line: 'y', zoneId: '00000000-0000-4000-8000-000000000000' }), 'NOT_FOUND', {
+    zoneIds: ['00000000-0000-4000-8000-000000000000'],
+  });
 });
 
 test("another shop's address is not found for this one", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { commissionOf } from '../server/finance/ledger.js';
-import { codeOf, rejection } from './support/expect.js';
+import { codeOf, fails } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { deliver, dispatch, placeOrder } from './support/delivery.js';
 import { key, makeProduct, openVendors } from './support/ordering.js';
@@ -37,10 +37,16 @@ describe('delivery', () => {
 
     expect(await codeOf(call(staff2.socket, 'delivery:assign', { orderId: order.id, driverId: driver2.userId }))).toBe('NOT_FOUND');
     expect(await codeOf(call(staff1.socket, 'delivery:assign', { orderId: order.id, driverId: driver3.userId }))).toBe('CONFLICT');
+    // One delivery in the zone at least, and every trip there made to take 20 minutes: the ETA is 20 minutes away.
+    const earlier = await placeOrder(shop, p.id);
+    await deliver(staff1, driver2, shop, earlier.id);
+    await h.q(`UPDATE orders SET on_the_way_at = delivered_at - interval '20 minutes' WHERE zone_id = $1 AND delivered_at IS NOT NULL`, [order.zoneId]);
     const told = h.next(driver2.socket, 'delivery:assigned', (p) => p.data.id === order.id);
+    const since = Date.now();
     const assigned = await call(staff1.socket, 'delivery:assign', { orderId: order.id, driverId: driver2.userId });
     expect(assigned.driverId).toBe(driver2.userId);
-    expect(assigned.eta).not.toBeNull();
+    expect(Date.parse(assigned.eta!)).toBeGreaterThanOrEqual(since + 20 * 60_000 - 1000);
+    expect(Date.parse(assigned.eta!)).toBeLessThanOrEqual(Date.now() + 20 * 60_000 + 1000);
     expect((await told).data.id).toBe(order.id);
   });
 
@@ -53,10 +59,14 @@ describe('delivery', () => {
     const { code } = await call(shop.socket, 'delivery:code', { orderId: order.id });
     const wrong = code === '0000' ? '0001' : '0000';
     expect(await codeOf(call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code: wrong }))).toBe('FORBIDDEN');
-    expect(await codeOf(call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED' } as never))).toBe('BAD_REQUEST');
+    await fails(call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED' } as never), 'BAD_REQUEST', [
+      { path: 'code', code: 'custom' },
+    ]);
+    const since = Date.now();
     const done = await call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code });
     expect(done.status).toBe('DELIVERED');
-    expect(done.deliveredAt).not.toBeNull();
+    expect(Date.parse(done.deliveredAt!)).toBeGreaterThanOrEqual(since - 1000);
+    expect(Date.parse(done.deliveredAt!)).toBeLessThanOrEqual(Date.now() + 1000);
 
     const other = await placeOrder(shop, p.id);
     await dispatch(staff1, driver2, other.id);
@@ -82,7 +92,7 @@ describe('delivery', () => {
     const p = await makeProduct(h, staff1, { stock: 10 });
     const order = await placeOrder(shop, p.id, 4);
     await dispatch(staff1, driver2, order.id);
-    expect(await codeOf(call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'FAILED' } as never))).toBe('BAD_REQUEST');
+    await fails(call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'FAILED' } as never), 'BAD_REQUEST', [{ path: 'reason', code: 'custom' }]);
     await call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'FAILED', reason: 'shop closed' });
     expect(await codeOf(call(staff1.socket, 'delivery:assign', { orderId: order.id, driverId: driver4.userId }))).toBe('BAD_REQUEST');
     const lost = h.next(driver2.socket, 'order:updated', (p) => p.data.id === order.id && p.data.driverId !== driver2.userId);
@@ -170,7 +180,7 @@ describe('cash and settlements', () => {
     await call(driver4.socket, 'cash:collect', { orderId: order.id, amount: 10_500, idempotencyKey: key() });
     const pending = await call(admin.socket, 'finance:pending-cash', {});
     expect(pending.items.find((i) => i.driverId === driver4.userId)?.amount).toBe(10_500);
-    expect(await codeOf(call(staff1.socket, 'cash:handover', { driverId: driver4.userId, amount: 10_501, idempotencyKey: key() }))).toBe('CONFLICT');
+    await fails(call(staff1.socket, 'cash:handover', { driverId: driver4.userId, amount: 10_501, idempotencyKey: key() }), 'CONFLICT', { held: 10_500 });
     const k = key();
     const a = await call(staff1.socket, 'cash:handover', { driverId: driver4.userId, amount: 4_000, idempotencyKey: k });
     const b = await call(staff1.socket, 'cash:handover', { driverId: driver4.userId, amount: 4_000, idempotencyKey: k });
@@ -179,40 +189,63 @@ describe('cash and settlements', () => {
     const toPlatform = await call(admin.socket, 'cash:handover', { driverId: driver4.userId, amount: 6_500, idempotencyKey: key() });
     expect(toPlatform).toMatchObject({ remaining: 0, vendorId: null });
     expect((await call(admin.socket, 'finance:pending-cash', {})).items.map((i) => i.driverId)).not.toContain(driver4.userId);
-    expect(await codeOf(call(staff2.socket, 'cash:handover', { driverId: driver3.userId, amount: 1, idempotencyKey: key() }))).toBe('CONFLICT');
+    await fails(call(staff2.socket, 'cash:handover', { driverId: driver3.userId, amount: 1, idempotencyKey: key() }), 'CONFLICT', { held: 0 });
   });
 
   test('a settlement takes each collected order once, nets the vendor’s till, and pays through the ledger', async () => {
-    const before = await call(staff1.socket, 'finance:vendor-balance', { vendorId: vendor1 });
+    // Vendor 2's orders, made here, so the settlement holds exactly these whatever ran before.
+    const vendor2 = (await call(staff2.socket, 'me:get', {})).vendorId!;
+    const [{ commission_bps: rate }] = (await h.q<{ commission_bps: number }>('SELECT commission_bps FROM vendors WHERE id = $1', [vendor2])) as [
+      { commission_bps: number },
+    ];
+    const range = { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 3600_000).toISOString() };
+    const [earningsBefore, flowBefore] = [await call(admin.socket, 'finance:platform-earnings', range), await call(admin.socket, 'finance:cash-flow', range)];
+    const p = await makeProduct(h, staff2, { price: 2_000 });
+    const orders = [await placeOrder(shop, p.id, 1), await placeOrder(shop, p.id, 2)];
+    for (const o of orders) {
+      await deliver(staff2, driver3, shop, o.id);
+      await call(driver3.socket, 'cash:collect', { orderId: o.id, amount: o.total, idempotencyKey: key() });
+    }
+    await call(staff2.socket, 'cash:handover', { driverId: driver3.userId, amount: 3_000, idempotencyKey: key() });
+    await call(admin.socket, 'cash:handover', { driverId: driver3.userId, amount: 2_500 + 4_500 - 3_000, idempotencyKey: key() });
+    const before = await call(staff2.socket, 'finance:vendor-balance', { vendorId: vendor2 });
+    expect(before.cashHeld).toBe(3_000);
+
     const k = key();
-    const s = await call(admin.socket, 'settlements:create', { vendorId: vendor1, preset: 'daily', idempotencyKey: k });
-    expect(await call(admin.socket, 'settlements:create', { vendorId: vendor1, preset: 'daily', idempotencyKey: k })).toEqual(s);
-    expect(s.orderIds.length).toBeGreaterThanOrEqual(2);
-    expect(s.adjustments).toBe(-before.cashHeld);
-    expect(s.netPayable).toBe(s.gross - s.commission + s.adjustments);
-    expect(await codeOf(call(admin.socket, 'settlements:create', { vendorId: vendor1, preset: 'daily', idempotencyKey: key() }))).toBe('CONFLICT');
-    const unverified = await rejection(call(admin.socket, 'settlements:mark-paid', { id: s.id }));
-    expect({ code: unverified.code, details: unverified.details }).toEqual({ code: 'INVALID_TRANSITION', details: { from: 'CREATED', to: 'PAID' } });
-    expect(await codeOf(call(staff2.socket, 'settlements:get', { id: s.id }))).toBe('FORBIDDEN');
+    const s = await call(admin.socket, 'settlements:create', { vendorId: vendor2, preset: 'daily', idempotencyKey: k });
+    expect(await call(admin.socket, 'settlements:create', { vendorId: vendor2, preset: 'daily', idempotencyKey: k })).toEqual(s);
+    const commission = commissionOf(2_000, rate) + commissionOf(4_000, rate);
+    expect([...s.orderIds].sort()).toEqual(orders.map((o) => o.id).sort());
+    expect(s).toMatchObject({ gross: 6_000, commission, deliveryFees: 1_000, adjustments: -3_000, netPayable: 6_000 - commission - 3_000 });
+    expect(await codeOf(call(admin.socket, 'settlements:create', { vendorId: vendor2, preset: 'daily', idempotencyKey: key() }))).toBe('CONFLICT');
+    await fails(call(admin.socket, 'settlements:mark-paid', { id: s.id }), 'INVALID_TRANSITION', { from: 'CREATED', to: 'PAID' });
+    expect(await codeOf(call(staff1.socket, 'settlements:get', { id: s.id }))).toBe('FORBIDDEN');
     await call(admin.socket, 'settlements:verify', { id: s.id });
     const paid = await call(admin.socket, 'settlements:mark-paid', { id: s.id });
     expect(paid.status).toBe('PAID');
-    const again = await rejection(call(admin.socket, 'settlements:verify', { id: s.id }));
-    expect({ code: again.code, details: again.details }).toEqual({ code: 'INVALID_TRANSITION', details: { from: 'PAID', to: 'VERIFIED' } });
-    const after = await call(staff1.socket, 'finance:vendor-balance', { vendorId: vendor1 });
+    await fails(call(admin.socket, 'settlements:verify', { id: s.id }), 'INVALID_TRANSITION', { from: 'PAID', to: 'VERIFIED' });
+    const after = await call(staff2.socket, 'finance:vendor-balance', { vendorId: vendor2 });
     expect(after).toMatchObject({ payable: before.payable - (s.gross - s.commission), cashHeld: 0 });
     expect(await ledgerSum()).toBe(0);
     expect((await h.audit('SETTLEMENT_PAID', s.id)).length).toBe(1);
 
-    const range = { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 3600_000).toISOString() };
     const earnings = await call(admin.socket, 'finance:platform-earnings', range);
-    expect(earnings.total).toBe(earnings.commission + earnings.deliveryFees + earnings.cashDifferences);
-    expect(earnings.cashDifferences).toBe(-99 + 0);
+    expect({
+      commission: earnings.commission - earningsBefore.commission,
+      deliveryFees: earnings.deliveryFees - earningsBefore.deliveryFees,
+      cashDifferences: earnings.cashDifferences - earningsBefore.cashDifferences,
+      total: earnings.total - earningsBefore.total,
+    }).toEqual({ commission, deliveryFees: 1_000, cashDifferences: 0, total: commission + 1_000 });
     const flow = await call(admin.socket, 'finance:cash-flow', range);
-    expect(flow).toMatchObject({ collected: 1400 + 10_500, toVendors: 4_000, toPlatform: 6_500, paidToVendors: s.netPayable });
-    const list = await call(staff1.socket, 'settlements:list', {});
+    expect({
+      collected: flow.collected - flowBefore.collected,
+      toVendors: flow.toVendors - flowBefore.toVendors,
+      toPlatform: flow.toPlatform - flowBefore.toPlatform,
+      paidToVendors: flow.paidToVendors - flowBefore.paidToVendors,
+    }).toEqual({ collected: 7_000, toVendors: 3_000, toPlatform: 4_000, paidToVendors: s.netPayable });
+    const list = await call(staff2.socket, 'settlements:list', {});
     expect(list.items.map((x) => x.id)).toContain(s.id);
-    const csv = await call(staff1.socket, 'settlements:export', {});
+    const csv = await call(staff2.socket, 'settlements:export', {});
     const body = await (await fetch(`${h.url}${csv.url}`)).text();
     expect(body.split('\n')[0]).toMatch(/^id,vendor_id,period_start/);
     expect(body).toContain(s.id);

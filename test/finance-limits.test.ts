@@ -37,8 +37,7 @@ describe('cash amounts', () => {
     const huge = await rejection(
       call(driver.socket, 'cash:collect', { orderId: order.id, amount: 9_007_199_254_740_991, reason: 'tip', idempotencyKey: key() }),
     );
-    expect(huge.code).toBe('BAD_REQUEST');
-    expect((huge.details as Array<{ path: string }>).map((i) => i.path)).toEqual(['amount']);
+    expect(huge).toMatchObject({ code: 'BAD_REQUEST', details: [{ path: 'amount', code: 'too_big' }] });
 
     // The default tolerance is 10% of the total either way.
     for (const amount of [0, 9_449, 11_551]) {
@@ -96,14 +95,14 @@ describe('price and quantity bounds', () => {
   test('prices, fees and discounts are bounded in the protocol', async () => {
     expect(MAX_PRICE_MINOR).toBe(10_000_000_000);
     const tooDear = await rejection(makeProduct(h, staff1, { price: MAX_PRICE_MINOR + 1 }));
-    expect({ code: tooDear.code, paths: (tooDear.details as Array<{ path: string }>).map((i) => i.path) }).toEqual({ code: 'BAD_REQUEST', paths: ['price'] });
+    expect(tooDear).toMatchObject({ code: 'BAD_REQUEST', details: [{ path: 'price', code: 'too_big' }] });
     const compare = await rejection(makeProduct(h, staff1, { compareAtPrice: MAX_PRICE_MINOR + 1 }));
-    expect((compare.details as Array<{ path: string }>).map((i) => i.path)).toEqual(['compareAtPrice']);
+    expect(compare).toMatchObject({ code: 'BAD_REQUEST', details: [{ path: 'compareAtPrice', code: 'too_big' }] });
     const zones = (await call(admin.socket, 'zones:list', {})).items;
     const fee = await rejection(
       call(admin.socket, 'vendors:update', { id: vendor1, zones: [{ zoneId: zones[0]!.id, deliveryFee: MAX_PRICE_MINOR + 1, minOrderValue: 0 }] }),
     );
-    expect(fee.code).toBe('BAD_REQUEST');
+    expect(fee).toMatchObject({ code: 'BAD_REQUEST', details: [{ path: 'zones.0.deliveryFee', code: 'too_big' }] });
   });
 
   test('a cart whose total would pass the order limit is refused with a code, not INTERNAL', async () => {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
-import { eventNames, pushes } from '../protocol/index.js';
+import { eventNames, events, pushes } from '../protocol/index.js';
 import { loadNativeUws } from '../server/http/uws.js';
 import { startHarness, type Harness } from './support/harness.js';
 
@@ -53,7 +53,7 @@ test('/asyncapi.json documents every event and push from protocol/', async () =>
   expect(doc.asyncapi).toBe('3.0.0');
   for (const e of eventNames) {
     expect(doc.operations[e]?.action).toBe('receive');
-    expect(doc.operations[e]?.['x-roles']).toBeDefined();
+    expect(doc.operations[e]?.['x-roles'], e).toEqual(events[e].roles);
     expect(doc.channels[e]?.messages.request?.payload).toBeTypeOf('object');
   }
   for (const p of Object.keys(pushes)) expect(doc.operations[`push ${p}`]?.action).toBe('send');

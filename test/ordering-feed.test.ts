@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import type { Order } from '../protocol/index.js';
+import { fails } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { key, makeProduct, makeShops, openVendors, syncAll } from './support/ordering.js';
 
@@ -69,7 +70,9 @@ test('a checkout that rolls back pushes nothing', async () => {
   for (const s of [a!, b!]) await call(s.socket, 'cart:add', { productId: p.id, quantity: 1 });
   await call(a!.socket, 'cart:checkout', { idempotencyKey: key() });
   const before = (await h.q<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE event = 'order:new'`))[0]!.n;
-  await expect(call(b!.socket, 'cart:checkout', { idempotencyKey: key() })).rejects.toMatchObject({ code: 'INSUFFICIENT_STOCK' });
+  await fails(call(b!.socket, 'cart:checkout', { idempotencyKey: key() }), 'INSUFFICIENT_STOCK', {
+    problems: [{ vendorId, productId: p.id, code: 'OUT_OF_STOCK' }],
+  });
   const after = (await h.q<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE event = 'order:new'`))[0]!.n;
   expect(after).toBe(before);
 });

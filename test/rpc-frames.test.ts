@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { call, RpcError } from '../protocol/client.js';
+import type { WireError } from '../protocol/errors.js';
+import { expectRateLimited, rejection } from './support/expect.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /** A Socket.IO client spoken by hand, to send the frames no well-behaved client would. */
@@ -89,6 +91,8 @@ test('malformed and unknown calls take from the rate limit before anything else'
   // Burst 5, one more a second: however slow the machine, most of the twelve are refused.
   expect(limited.length).toBeGreaterThanOrEqual(12 - 5 - 3);
   expect(limited[0]).toEqual({ code: 'RATE_LIMITED', message: 'too many calls; slow down', details: { retryInMs: expect.any(Number) } });
+  // One token a second: the next comes within a second.
+  for (const a of limited) expectRateLimited(new RpcError(a as WireError), 1, 1000);
   expect(answers.filter((a) => a.code !== 'RATE_LIMITED').every((a) => a.code === 'BAD_REQUEST' || a.code === 'NOT_FOUND')).toBe(true);
   expect(internalErrors()).toEqual([]);
   // Each run of refusals is logged once, not once a frame.
@@ -124,8 +128,7 @@ test('before sign-in a client address shares one bucket: new sockets buy no more
     );
     expect(codes.filter((c) => c === 'UNAUTHENTICATED')).toHaveLength(6);
     expect(codes.filter((c) => c === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(12 - 6 - 1);
-    const refused = await call(sockets[0]!, 'zones:list', {}).catch((e: RpcError) => e);
-    expect(refused).toMatchObject({ code: 'RATE_LIMITED', details: { retryInMs: expect.any(Number) } });
+    expectRateLimited(await rejection(call(sockets[0]!, 'zones:list', {})), 1, 1000);
     // Another address is not held up.
     const other = await shared.connect({ address: '198.51.100.78' });
     expect(await call(other, 'zones:list', {}).catch((e: RpcError) => e.code)).toBe('UNAUTHENTICATED');
