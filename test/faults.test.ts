@@ -1,38 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import type { Order } from '../protocol/index.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { placeOrder } from './support/delivery.js';
+import { RedisServer } from './support/redis-server.js';
 import { until } from './support/until.js';
 import { key, makeProduct, makeShops, openVendors, syncAll } from './support/ordering.js';
 
-/** A Redis of this test's own on a free port, so stopping it disturbs nothing else on the machine. */
-const port = 30_000 + Math.floor(Math.random() * 20_000);
-let redis: ChildProcess | null = null;
-
-async function startRedis(): Promise<void> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  redis = child;
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', () => reject(new Error(`redis-server exited: ${out}`)));
-  });
-}
-
-async function stopRedis(): Promise<void> {
-  const child = redis!;
-  redis = null;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await gone;
-}
+/** A Redis of this test's own, so stopping it disturbs nothing else on the machine. */
+const redis = new RedisServer();
 
 const ready = async (url: string) => (await fetch(`${url}/ready`)).json() as Promise<{ status: string; redis: string }>;
 
@@ -42,8 +18,8 @@ let admin: Session;
 let vendorId: string;
 
 beforeAll(async () => {
-  await startRedis();
-  h = await startHarness({ redis: true, env: { REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMIT_BURST: '100000', RATE_LIMIT_PER_S: '100000' } });
+  await redis.start();
+  h = await startHarness({ redis: true, env: { REDIS_URL: redis.url, RATE_LIMIT_BURST: '100000', RATE_LIMIT_PER_S: '100000' } });
   nodeB = (await h.spawnNode()).url;
   admin = await h.login('admin@demo.lilium');
   vendorId = (await call(admin.socket, 'vendors:list', { status: 'APPROVED' })).items[0]!.id;
@@ -51,7 +27,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await h.close();
-  if (redis) await stopRedis();
+  await redis.stop();
 });
 
 test('Redis stops and returns: nodes keep serving, /ready says degraded, cross-node pushes resume, feed:sync recovers what was missed', async () => {
@@ -67,7 +43,7 @@ test('Redis stops and returns: nodes keep serving, /ready says degraded, cross-n
   const before = await placeOrder(shop, product.id);
   expect((await first).data.id).toBe(before.id);
 
-  await stopRedis();
+  await redis.stop();
   await until(async () => (await ready(h.url)).status === 'degraded');
   expect((await fetch(`${h.url}/health`)).status).toBe(200);
   expect((await fetch(`${h.url}/ready`)).status).toBe(503);
@@ -78,7 +54,7 @@ test('Redis stops and returns: nodes keep serving, /ready says degraded, cross-n
   const failures = async () => Number(/^lilium_redis_publish_failures (\d+)$/m.exec(await (await fetch(`${h.url}/metrics`)).text())?.[1] ?? 0);
   await until(async () => (await failures()) > 0);
 
-  await startRedis();
+  await redis.start();
   await until(async () => (await ready(h.url)).status === 'ready' && (await ready(nodeB)).status === 'ready');
   // Cross-node pushes flow again (the subscriber may take a moment to resubscribe: retry with fresh orders).
   let resumed = false;

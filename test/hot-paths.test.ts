@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import { call } from '../protocol/client.js';
+import { statementsOf } from './support/statements.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { deliver, placeOrder } from './support/delivery.js';
 import { key, makeProduct, openVendors } from './support/ordering.js';
@@ -38,22 +38,6 @@ test('the category tree is served from Redis and a change on another node invali
   const counted = (await call(shop.socket, 'categories:tree', {})).items.find((c) => c.id === made.id)!;
   expect(counted.productCount).toBe(1);
 });
-
-/** Every statement the in-process node sends while `work` runs. */
-async function statementsOf(work: () => Promise<unknown>): Promise<Array<{ sql: string; params: unknown[] }>> {
-  const seen: Array<{ sql: string; params: unknown[] }> = [];
-  const original = PostgresQueryRunner.prototype.query;
-  PostgresQueryRunner.prototype.query = function (this: PostgresQueryRunner, sql: string, params?: unknown[], ...rest: unknown[]) {
-    seen.push({ sql, params: params ?? [] });
-    return (original as (...a: unknown[]) => Promise<unknown>).call(this, sql, params, ...rest);
-  } as typeof original;
-  try {
-    await work();
-  } finally {
-    PostgresQueryRunner.prototype.query = original;
-  }
-  return seen;
-}
 
 const BIG = ['products', 'orders', 'order_items', 'outbox', 'stock_history', 'ledger_entries', 'cart_items', 'product_zones', 'order_events'];
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import { call } from '../protocol/client.js';
 import { checkSessions } from '../server/auth/session-check.js';
+import { statementsOf } from './support/statements.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { rejection } from './support/expect.js';
 import { makeProduct, openVendors } from './support/ordering.js';
@@ -176,19 +176,3 @@ describe('a node that has not yet heard of an ended session', () => {
     expect([...sessions.slice(1).map((s) => s.socket), ...extra.slice(1).flat()].every((s) => s.connected)).toBe(true);
   });
 });
-
-/** Every statement the in-process node sends while `work` runs. */
-async function statementsOf(work: () => Promise<unknown>): Promise<Array<{ sql: string; params: unknown[] }>> {
-  const seen: Array<{ sql: string; params: unknown[] }> = [];
-  const original = PostgresQueryRunner.prototype.query;
-  PostgresQueryRunner.prototype.query = function (this: PostgresQueryRunner, sql: string, params?: unknown[], ...rest: unknown[]) {
-    seen.push({ sql, params: params ?? [] });
-    return (original as (...a: unknown[]) => Promise<unknown>).call(this, sql, params, ...rest);
-  } as typeof original;
-  try {
-    await work();
-  } finally {
-    PostgresQueryRunner.prototype.query = original;
-  }
-  return seen;
-}
