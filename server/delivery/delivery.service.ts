@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
+import { sql } from '../../db/sql.js';
 import { rooms } from '../auth/actor.js';
 import { AppError, forbidden } from '../errors.js';
 import { loadOrder, toOrder } from '../orders/orders.read.js';
@@ -37,7 +38,7 @@ export async function assignDriver(ctx: Ctx, input: ParsedInputOf<'delivery:assi
     await recordEvent(tx, order.id, order.status, actor.userId, reason);
     // The driver who lost the order hears of it too; from now on it is out of their reach.
     if (order.driver_id) await push(ctx.deps, tx, [rooms.driver(order.driver_id)], 'order:updated', toOrder({ ...order, driver_id: input.driverId }));
-    const updated = await publishOrder(ctx, tx, actor, order.id);
+    const updated = await publishOrder(tx, order.id);
     await push(ctx.deps, tx, [rooms.driver(input.driverId)], 'delivery:assigned', updated);
     return updated;
   });
@@ -70,7 +71,7 @@ async function applyStatus(ctx: Ctx, s: StatusChange) {
   const eta = etaSql(ctx.deps.config.delivery.etaDefaultMin).replace('$3', 'orders.zone_id');
   return transition(ctx, s.orderId, s.status, {
     reason: s.reason,
-    set: s.status === 'ON_THE_WAY' ? `on_the_way_at = now(), eta_at = ${eta}` : s.status === 'DELIVERED' ? 'delivered_at = now()' : undefined,
+    set: s.status === 'ON_THE_WAY' ? sql`on_the_way_at = now(), eta_at = ${sql.raw(eta)}` : s.status === 'DELIVERED' ? sql`delivered_at = now()` : undefined,
     guard: (order) => {
       if (s.status === 'DELIVERED' && order.delivery_code !== s.code) throw forbidden('the confirmation code does not match');
     },
@@ -93,7 +94,7 @@ export async function bulkStatus(ctx: Ctx, { items }: ParsedInputOf<'delivery:bu
 }
 
 export const confirmOverride = (ctx: Ctx, { orderId, reason }: ParsedInputOf<'delivery:confirm-override'>): Promise<ResultOf<'delivery:confirm-override'>> =>
-  transition(ctx, orderId, 'DELIVERED', { reason: `confirmed without the code: ${reason}`, set: 'delivered_at = now()', audit: 'DELIVERY_OVERRIDE' });
+  transition(ctx, orderId, 'DELIVERED', { reason: `confirmed without the code: ${reason}`, set: sql`delivered_at = now()`, audit: 'DELIVERY_OVERRIDE' });
 
 export async function deliveryCode(ctx: Ctx, { orderId }: ParsedInputOf<'delivery:code'>): Promise<ResultOf<'delivery:code'>> {
   const order = await ctx.read((r) => loadOrder(r, actorOf(ctx), orderId));

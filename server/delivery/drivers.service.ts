@@ -1,7 +1,7 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Driver } from '../../protocol/delivery.js';
 import { AppError } from '../errors.js';
-import { loadOrder, type OrderRecord } from '../orders/orders.read.js';
+import { loadOrder, type LoadedOrder } from '../orders/orders.read.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 import type { Reader } from '../../db/tx.js';
 
@@ -56,7 +56,7 @@ export async function availableDrivers(ctx: Ctx, { orderId }: ParsedInputOf<'dri
   });
 }
 
-export async function assertCanCarry(r: Reader, driverId: string, order: OrderRecord): Promise<void> {
+export async function assertCanCarry(r: Reader, driverId: string, order: LoadedOrder): Promise<void> {
   const [row] = await r.query(`${DRIVERS} ${FOR_ORDER} AND u.id = $3`, [order.zone_id, order.vendor_id, driverId]);
   if (!row) throw new AppError('CONFLICT', 'this driver cannot take this order: not available, not working in its zone, or in another fleet');
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { MAX_ORDER_MINOR } from '../../protocol/common.js';
 import { price, lineView, type LineRow, type PricingRows } from '../../server/cart/price.js';
 import { AppError } from '../../server/errors.js';
-import { toOrder, type OrderRecord } from '../../server/orders/orders.read.js';
+import { toOrder, type LoadedOrder } from '../../server/orders/orders.read.js';
 import type { PromotionRule } from '../../server/promotions/rules.js';
 
 // Cart pricing from plain rows, without a database.
@@ -330,7 +330,7 @@ describe('lineView', () => {
       delivered_at: null,
       timeline: [],
       items: [item, { ...item, productId: 'b', quantity: 3, orderedQuantity: 3 }],
-    } as unknown as OrderRecord);
+    } as unknown as LoadedOrder);
     expect(order.items).toEqual([
       { productId: 'a', name: { ar: 'أ', en: 'A' }, unitPrice: 250, quantity: 0, orderedQuantity: 4, lineTotal: 0 },
       { productId: 'b', name: { ar: 'أ', en: 'A' }, unitPrice: 250, quantity: 3, orderedQuantity: 3, lineTotal: 750 },
