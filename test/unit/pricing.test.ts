@@ -4,6 +4,7 @@ import { price, lineView, type LineRow, type PricingRows } from '../../server/ca
 import { AppError } from '../../server/errors.js';
 import { toOrder, type LoadedOrder } from '../../server/orders/orders.read.js';
 import type { PromotionRule } from '../../server/promotions/rules.js';
+import { rule } from '../support/rules.js';
 
 // Cart pricing from plain rows, without a database.
 
@@ -25,25 +26,6 @@ const row = (r: Partial<LineRow> & Pick<LineRow, 'product_id'>): LineRow => ({
   delivery_fee_minor: 500,
   min_order_minor: 0,
   sold_in_zone: true,
-  ...r,
-});
-
-const rule = (r: Partial<PromotionRule> & Pick<PromotionRule, 'id'>): PromotionRule => ({
-  vendor_id: null,
-  name_ar: `ar ${r.id}`,
-  name_en: `en ${r.id}`,
-  kind: 'PERCENT',
-  percent_bps: null,
-  amount_minor: null,
-  buy_qty: null,
-  get_qty: null,
-  tiers: null,
-  min_purchase_minor: 0,
-  max_discount_minor: null,
-  zone_ids: [],
-  product_ids: [],
-  category_ids: [],
-  coupon_code: null,
   ...r,
 });
 
