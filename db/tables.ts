@@ -294,7 +294,7 @@ export const promotions = table('promotions', {
   amount_minor: col.bigint.null(),
   buy_qty: col.int.null(),
   get_qty: col.int.null(),
-  tiers: col.jsonb().null(),
+  tiers: col.jsonb<Array<{ minQty: number; percentBps: number }>>().null(),
   min_purchase_minor: col.bigint,
   max_discount_minor: col.bigint.null(),
   starts_at: col.timestamptz,

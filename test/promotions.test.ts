@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call, type LiliumSocket } from '../protocol/client.js';
 import type { InputOf } from '../protocol/index.js';
-import { discountOf, type PromotionRule } from '../server/promotions/rules.js';
+import { discountOf } from '../server/promotions/rules.js';
 import { codeOf, fails } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { key, makeProduct, makeShops, openVendors } from './support/ordering.js';
+import { line, rule } from './support/rules.js';
 
 let h: Harness;
 let admin: Session, manager: Session, staff: Session, shop: Session;
@@ -42,27 +43,6 @@ async function cartWith(lines: Array<[string, number]>, owner = shop) {
 }
 
 describe('discount rules', () => {
-  const rule = (r: Partial<PromotionRule>): PromotionRule => ({
-    id: 'r',
-    vendor_id: null,
-    name_ar: '',
-    name_en: '',
-    kind: 'PERCENT',
-    percent_bps: null,
-    amount_minor: null,
-    buy_qty: null,
-    get_qty: null,
-    tiers: null,
-    min_purchase_minor: 0,
-    max_discount_minor: null,
-    zone_ids: [],
-    product_ids: [],
-    category_ids: [],
-    coupon_code: null,
-    ...r,
-  });
-  const line = (unitPrice: number, quantity: number, productId = 'p', categoryPath = ['c']) => ({ productId, unitPrice, quantity, categoryPath });
-
   test('percentages round down to the minor unit; caps and minimum purchase apply', () => {
     expect(discountOf(rule({ percent_bps: 1250 }), [line(999, 1)])).toBe(124); // 124.875 → 124
     expect(discountOf(rule({ percent_bps: 5000, max_discount_minor: 300 }), [line(1000, 1)])).toBe(300);

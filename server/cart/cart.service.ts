@@ -1,10 +1,11 @@
 import type { Cart, ParsedInputOf, ResultOf } from '../../protocol/index.js';
-import type { Tx } from '../../db/tx.js';
+import { sql } from '../../db/sql.js';
+import type { CartItemRow } from '../../db/tables.js';
 import { rooms } from '../auth/actor.js';
 import { getProduct } from '../catalog/products.service.js';
 import { AppError, notFound } from '../errors.js';
-import { actorOf, type Ctx } from '../rpc/context.js';
-import type { Reader } from '../../db/tx.js';
+import { tell } from '../outbox/outbox.js';
+import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { deliveryTarget, priceCart } from './pricing.js';
 
 const MAX_QUANTITY = 100_000;
@@ -15,75 +16,81 @@ export function shopOf(ctx: Ctx): string {
   return shopId;
 }
 
-export async function currentCart(ctx: Ctx, r: Reader, shopId: string, addressId?: string): Promise<Cart> {
-  const { zoneId } = await deliveryTarget(r, shopId, addressId);
-  return (await priceCart(r, shopId, zoneId, ctx.deps.config.currency)).cart;
+/** The caller's cart as it stands now, priced for the given address (else the default one). */
+export async function currentCart(ctx: Ctx, addressId?: string): Promise<Cart> {
+  const shopId = shopOf(ctx);
+  const { zoneId } = await deliveryTarget(ctx, shopId, addressId);
+  return (await priceCart(ctx, shopId, zoneId)).cart;
+}
+
+/** Locks the shop's cart row (making it if needed): changes and checkouts of one cart from two devices run one after the other. */
+export async function lockCart(ctx: TxCtx, shopId: string): Promise<void> {
+  await ctx.query(sql`INSERT INTO carts (shop_id) VALUES (${shopId}) ON CONFLICT (shop_id) DO UPDATE SET updated_at = now()`);
+}
+
+/** Shows the cart on the owner's other devices once the transaction commits; the calling socket has it in its answer. */
+export async function tellCart(ctx: TxCtx, cart: Cart, opts: { exceptCaller: boolean }): Promise<void> {
+  await tell(ctx, [rooms.user(actorOf(ctx).userId)], 'cart:updated', cart, { except: opts.exceptCaller ? ctx.socketId : null });
 }
 
 /** Applies a change to the cart in one transaction, answers the new cart and shows it on the owner's other devices. */
-export async function changeCart(ctx: Ctx, change: (tx: Tx, shopId: string) => Promise<void>): Promise<Cart> {
+export async function changeCart(ctx: Ctx, change: (ctx: TxCtx, shopId: string) => Promise<void>): Promise<Cart> {
   const shopId = shopOf(ctx);
-  const cart = await ctx.tx(async (tx) => {
-    // One row per shop, locked: concurrent changes from two devices apply one after the other.
-    await tx.query('INSERT INTO carts (shop_id) VALUES ($1) ON CONFLICT (shop_id) DO UPDATE SET updated_at = now()', [shopId]);
-    await change(tx, shopId);
-    return currentCart(ctx, tx, shopId);
+  return ctx.tx(async (ctx) => {
+    await lockCart(ctx, shopId);
+    await change(ctx, shopId);
+    const cart = await currentCart(ctx);
+    await tellCart(ctx, cart, { exceptCaller: true });
+    return cart;
   });
-  const others = ctx.deps.io.to(rooms.user(actorOf(ctx).userId));
-  (ctx.socketId ? others.except(ctx.socketId) : others).emit('cart:updated', cart);
-  return cart;
 }
 
 /** Puts units of a product into the cart at the given (current) price. */
-export async function addLine(tx: Tx, shopId: string, productId: string, quantity: number, price: number): Promise<void> {
-  const [row] = await tx.query<{ quantity: number }>(
-    `INSERT INTO cart_items (shop_id, product_id, quantity, added_price_minor) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (shop_id, product_id) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, added_price_minor = EXCLUDED.added_price_minor
-     RETURNING quantity`,
-    [shopId, productId, quantity, price],
+export async function addLine(ctx: TxCtx, shopId: string, productId: string, quantity: number, price: number): Promise<void> {
+  const [row] = await ctx.query<Pick<CartItemRow, 'quantity'>>(
+    sql`INSERT INTO cart_items (shop_id, product_id, quantity, added_price_minor) VALUES (${shopId}, ${productId}, ${quantity}, ${price})
+        ON CONFLICT (shop_id, product_id) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, added_price_minor = EXCLUDED.added_price_minor
+        RETURNING quantity`,
   );
   if (row!.quantity > MAX_QUANTITY) throw new AppError('BAD_REQUEST', `at most ${MAX_QUANTITY} units of one product`);
 }
 
-export const getCart = (ctx: Ctx, input: ParsedInputOf<'cart:get'>): Promise<ResultOf<'cart:get'>> =>
-  ctx.read((r) => currentCart(ctx, r, shopOf(ctx), input.addressId));
+export const getCart = (ctx: Ctx, input: ParsedInputOf<'cart:get'>): Promise<ResultOf<'cart:get'>> => currentCart(ctx, input.addressId);
 
 /** Only a product the shop can see (orderable, sold in its zone) goes in. */
 export async function addToCart(ctx: Ctx, input: ParsedInputOf<'cart:add'>): Promise<ResultOf<'cart:add'>> {
   const product = await getProduct(ctx, { id: input.productId });
-  return changeCart(ctx, (tx, shopId) => addLine(tx, shopId, input.productId, input.quantity, product.price));
+  return changeCart(ctx, (ctx, shopId) => addLine(ctx, shopId, input.productId, input.quantity, product.price));
 }
 
 export const updateCartLine = (ctx: Ctx, input: ParsedInputOf<'cart:update'>): Promise<ResultOf<'cart:update'>> =>
-  changeCart(ctx, async (tx, shopId) => {
-    const [row] = await tx.query(
-      `UPDATE cart_items ci SET quantity = $3, added_price_minor = p.price_minor FROM products p
-        WHERE ci.shop_id = $1 AND ci.product_id = $2 AND p.id = ci.product_id RETURNING ci.product_id`,
-      [shopId, input.productId, input.quantity],
+  changeCart(ctx, async (ctx, shopId) => {
+    const [row] = await ctx.query(
+      sql`UPDATE cart_items ci SET quantity = ${input.quantity}, added_price_minor = p.price_minor FROM products p
+           WHERE ci.shop_id = ${shopId} AND ci.product_id = ${input.productId} AND p.id = ci.product_id RETURNING ci.product_id`,
     );
     if (!row) throw notFound('cart line');
   });
 
 /** Removing a line that is not there is not an error: a retry after a lost answer must succeed. */
 export const removeCartLine = (ctx: Ctx, input: ParsedInputOf<'cart:remove'>): Promise<ResultOf<'cart:remove'>> =>
-  changeCart(ctx, async (tx, shopId) => {
-    await tx.query('DELETE FROM cart_items WHERE shop_id = $1 AND product_id = $2', [shopId, input.productId]);
+  changeCart(ctx, async (ctx, shopId) => {
+    await ctx.query(sql`DELETE FROM cart_items WHERE shop_id = ${shopId} AND product_id = ${input.productId}`);
   });
 
 export const clearCart = (ctx: Ctx): Promise<ResultOf<'cart:clear'>> =>
-  changeCart(ctx, async (tx, shopId) => {
-    await tx.query('DELETE FROM cart_items WHERE shop_id = $1', [shopId]);
-    await tx.query('UPDATE carts SET coupon_code = NULL WHERE shop_id = $1', [shopId]);
+  changeCart(ctx, async (ctx, shopId) => {
+    await ctx.query(sql`DELETE FROM cart_items WHERE shop_id = ${shopId}`);
+    await ctx.query(sql`UPDATE carts SET coupon_code = NULL WHERE shop_id = ${shopId}`);
   });
 
 export const setCoupon = (ctx: Ctx, { code }: ParsedInputOf<'cart:coupon'>): Promise<ResultOf<'cart:coupon'>> =>
-  changeCart(ctx, async (tx, shopId) => {
+  changeCart(ctx, async (ctx, shopId) => {
     if (code !== null) {
-      const [promo] = await tx.query(
-        'SELECT 1 FROM promotions WHERE lower(coupon_code) = lower($1) AND active AND ends_at > now() AND (usage_limit IS NULL OR used_count < usage_limit)',
-        [code],
+      const [promo] = await ctx.query(
+        sql`SELECT 1 FROM promotions WHERE lower(coupon_code) = lower(${code}) AND active AND ends_at > now() AND (usage_limit IS NULL OR used_count < usage_limit)`,
       );
       if (!promo) throw notFound('coupon');
     }
-    await tx.query('UPDATE carts SET coupon_code = $2 WHERE shop_id = $1', [shopId, code]);
+    await ctx.query(sql`UPDATE carts SET coupon_code = ${code} WHERE shop_id = ${shopId}`);
   });

@@ -1,31 +1,24 @@
 import { MAX_ORDER_MINOR } from '../../protocol/common.js';
 import type { Cart, CartProblem } from '../../protocol/ordering.js';
+import type { CartItemRow, ProductRow, VendorRow, VendorZoneRow } from '../../db/tables.js';
 import { AppError } from '../errors.js';
 import { sumMinor, timesMinor } from '../finance/money.js';
 import { bestOf, type PricedLine, type PromotionRule } from '../promotions/rules.js';
 
 // Pricing as arithmetic on loaded rows: no database, no clock, so every rule here is unit-tested on its own.
 
-/** One cart line with its product and the vendor's terms for the zone, as the lines query returns it. */
-export interface LineRow {
-  product_id: string;
-  quantity: number;
-  added_price_minor: number;
-  name_ar: string;
-  name_en: string;
-  price_minor: number;
-  stock: number;
-  min_order_qty: number;
-  orderable: boolean;
-  category_id: string;
-  vendor_id: string;
-  vendor_name: string;
-  vendor_status: string;
-  /** Null when the vendor does not deliver to the zone. */
-  delivery_fee_minor: number | null;
-  min_order_minor: number | null;
-  sold_in_zone: boolean;
-}
+/** One cart line with its product and the vendor's terms for the zone, as the lines query (pricing.ts) returns it. */
+export type LineRow = Pick<CartItemRow, 'product_id' | 'quantity' | 'added_price_minor'> &
+  Pick<ProductRow, 'name_ar' | 'name_en' | 'price_minor' | 'stock' | 'min_order_qty' | 'category_id'> & {
+    orderable: boolean;
+    vendor_id: VendorRow['id'];
+    vendor_name: VendorRow['name'];
+    vendor_status: VendorRow['status'];
+    /** Null when the vendor does not deliver to the zone. */
+    delivery_fee_minor: VendorZoneRow['delivery_fee_minor'] | null;
+    min_order_minor: VendorZoneRow['min_order_minor'] | null;
+    sold_in_zone: boolean;
+  };
 
 /** Everything pricing reads. */
 export interface PricingRows {

@@ -47,7 +47,7 @@ export async function assignDriver(ctx: Ctx, input: ParsedInputOf<'delivery:assi
     await recordEvent(ctx, order.id, order.status, actor.userId, reason);
     // The driver who lost the order hears of it too; from now on it is out of their reach.
     if (order.driver_id) await tell(ctx, [rooms.driver(order.driver_id)], 'order:updated', toOrder({ ...order, driver_id: input.driverId }));
-    const updated = await publishOrder(ctx, ctx, actor, order.id);
+    const updated = await publishOrder(ctx, order.id);
     await tell(ctx, [rooms.driver(input.driverId)], 'delivery:assigned', updated);
     return updated;
   });
@@ -76,21 +76,13 @@ async function checkCode(ctx: Ctx, orderId: string, code: string): Promise<void>
 /** One status report of the assigned driver; other drivers do not find the order. */
 async function applyStatus(ctx: Ctx, s: StatusChange) {
   if (s.status === 'DELIVERED') await checkCode(ctx, s.orderId, s.code!);
-  const { userId } = actorOf(ctx);
-  return ctx.tx(async (ctx) => {
-    // Stamped in the transition's own transaction, before it moves the status: the order it pushes carries the
-    // stamps, and a refused step rolls them back.
-    if (s.status === 'ON_THE_WAY') {
-      const eta = etaAt(sql`orders.zone_id`, ctx.deps.config.delivery.etaDefaultMin);
-      await ctx.query(sql`UPDATE orders SET on_the_way_at = now(), eta_at = ${eta} WHERE id = ${s.orderId} AND driver_id = ${userId}`);
-    }
-    return transition(ctx, s.orderId, s.status, {
-      reason: s.reason,
-      set: s.status === 'DELIVERED' ? 'delivered_at = now()' : undefined,
-      guard: (order) => {
-        if (s.status === 'DELIVERED' && order.delivery_code !== s.code) throw forbidden('the confirmation code does not match');
-      },
-    });
+  const eta = etaAt(sql`orders.zone_id`, ctx.deps.config.delivery.etaDefaultMin);
+  return transition(ctx, s.orderId, s.status, {
+    reason: s.reason,
+    set: s.status === 'ON_THE_WAY' ? sql`on_the_way_at = now(), eta_at = ${eta}` : s.status === 'DELIVERED' ? sql`delivered_at = now()` : undefined,
+    guard: (order) => {
+      if (s.status === 'DELIVERED' && order.delivery_code !== s.code) throw forbidden('the confirmation code does not match');
+    },
   });
 }
 
@@ -110,7 +102,7 @@ export async function bulkStatus(ctx: Ctx, { items }: ParsedInputOf<'delivery:bu
 }
 
 export const confirmOverride = (ctx: Ctx, { orderId, reason }: ParsedInputOf<'delivery:confirm-override'>): Promise<ResultOf<'delivery:confirm-override'>> =>
-  transition(ctx, orderId, 'DELIVERED', { reason: `confirmed without the code: ${reason}`, set: 'delivered_at = now()', audit: 'DELIVERY_OVERRIDE' });
+  transition(ctx, orderId, 'DELIVERED', { reason: `confirmed without the code: ${reason}`, set: sql`delivered_at = now()`, audit: 'DELIVERY_OVERRIDE' });
 
 export async function deliveryCode(ctx: Ctx, { orderId }: ParsedInputOf<'delivery:code'>): Promise<ResultOf<'delivery:code'>> {
   const order = await loadOrder(ctx, actorOf(ctx), orderId);

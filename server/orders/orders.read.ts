@@ -1,5 +1,6 @@
 import type { Order, OrderStatus } from '../../protocol/ordering.js';
-import { sql } from '../../db/sql.js';
+import { sql, type Sql } from '../../db/sql.js';
+import type { OrderItemRow, OrderRow, PromotionRow, VendorRow } from '../../db/tables.js';
 import { adminRooms, rooms } from '../auth/actor.js';
 import { zoneScope } from '../auth/zone-scope.js';
 import { lineView } from '../cart/price.js';
@@ -8,39 +9,28 @@ import type { Actor } from '../auth/actor.js';
 import type { Reader } from '../../db/tx.js';
 import { isAdmin } from '../users/scope.js';
 
-export interface OrderRecord {
-  id: string;
-  number: number;
-  checkout_id: string;
-  shop_id: string;
-  vendor_id: string;
-  vendor_name: string;
-  zone_id: string;
-  address_id: string | null;
+/** An order as ORDER_SELECT reads it: its row, its vendor's and promotion's names, its items and its timeline. */
+export type LoadedOrder = Omit<OrderRow, 'status' | 'updated_at' | 'accepted_at' | 'code_failures' | 'on_the_way_at'> & {
   status: OrderStatus;
-  subtotal_minor: number;
-  discount_minor: number;
-  delivery_fee_minor: number;
-  total_minor: number;
-  currency: string;
-  commission_bps: number;
-  promotion_id: string | null;
-  promotion_name_ar: string | null;
-  promotion_name_en: string | null;
-  coupon_code: string | null;
-  note: string | null;
-  driver_id: string | null;
-  delivery_code: string | null;
-  eta_at: Date | null;
-  delivered_at: Date | null;
-  created_at: Date;
+  vendor_name: VendorRow['name'];
+  promotion_name_ar: PromotionRow['name_ar'] | null;
+  promotion_name_en: PromotionRow['name_en'] | null;
+  coupon_code: PromotionRow['coupon_code'];
   /** created_at at full precision, for cursors. */
   created_key: string;
-  items: Array<{ productId: string; nameAr: string; nameEn: string; categoryId: string; unitPrice: number; quantity: number; orderedQuantity: number }>;
+  items: Array<{
+    productId: OrderItemRow['product_id'];
+    nameAr: OrderItemRow['name_ar'];
+    nameEn: OrderItemRow['name_en'];
+    categoryId: OrderItemRow['category_id'];
+    unitPrice: OrderItemRow['unit_price_minor'];
+    quantity: OrderItemRow['quantity'];
+    orderedQuantity: OrderItemRow['ordered_quantity'];
+  }>;
   timeline: Array<{ status: OrderStatus; at: string; by: string | null; reason: string | null }>;
-}
+};
 
-export const ORDER_SELECT = `
+export const ORDER_SELECT = sql`
   SELECT o.id, o.number, o.checkout_id, o.shop_id, o.vendor_id, v.name AS vendor_name, o.zone_id, o.address_id, o.status,
          o.subtotal_minor, o.discount_minor, o.delivery_fee_minor, o.total_minor, o.currency, o.commission_bps, o.promotion_id,
          pr.name_ar AS promotion_name_ar, pr.name_en AS promotion_name_en, pr.coupon_code, o.note, o.driver_id, o.delivery_code, o.eta_at, o.delivered_at, o.created_at,
@@ -52,7 +42,7 @@ export const ORDER_SELECT = `
                      FROM order_events e WHERE e.order_id = o.id), '[]') AS timeline
     FROM orders o JOIN vendors v ON v.id = o.vendor_id LEFT JOIN promotions pr ON pr.id = o.promotion_id`;
 
-export const toOrder = (o: OrderRecord): Order => ({
+export const toOrder = (o: LoadedOrder): Order => ({
   id: o.id,
   number: o.number,
   checkoutId: o.checkout_id,
@@ -79,24 +69,22 @@ export const toOrder = (o: OrderRecord): Order => ({
 });
 
 /** Which orders a caller reaches: a shop its own, staff their vendor's, a driver those assigned, admins all (or their zones'). */
-export function orderScope(actor: Actor, bind: (v: unknown) => string): string {
-  if (isAdmin(actor.role)) return zoneScope(actor, 'order', sql.raw('o.id')).toText(bind);
-  if (actor.role === 'SHOP_OWNER') return `o.shop_id = ${bind(actor.shopId)}`;
-  if (actor.role === 'DRIVER') return `o.driver_id = ${bind(actor.userId)}`;
-  return `o.vendor_id = ${bind(actor.vendorId)}`;
+export function orderScope(actor: Actor): Sql {
+  if (isAdmin(actor.role)) return zoneScope(actor, 'order', sql`o.id`);
+  if (actor.role === 'SHOP_OWNER') return sql`o.shop_id = ${actor.shopId}`;
+  if (actor.role === 'DRIVER') return sql`o.driver_id = ${actor.userId}`;
+  return sql`o.vendor_id = ${actor.vendorId}`;
 }
 
 /** One order the caller reaches; another's is simply not found. `lock` holds its row until the transaction ends. */
-export async function loadOrder(r: Reader, actor: Actor, id: string, lock = false): Promise<OrderRecord> {
-  if (lock) await r.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [id]);
-  const params: unknown[] = [id];
-  const bind = (v: unknown) => `$${params.push(v)}`;
-  const [row] = await r.query<OrderRecord>(`${ORDER_SELECT} WHERE o.id = $1 AND ${orderScope(actor, bind)}`, params);
+export async function loadOrder(r: Reader, actor: Actor, id: string, lock = false): Promise<LoadedOrder> {
+  if (lock) await r.query(sql`SELECT 1 FROM orders WHERE id = ${id} FOR UPDATE`);
+  const [row] = await r.query<LoadedOrder>(sql`${ORDER_SELECT} WHERE o.id = ${id} AND ${orderScope(actor)}`);
   if (!row) throw notFound('order');
   return row;
 }
 
-export const orderRooms = (o: Pick<OrderRecord, 'shop_id' | 'vendor_id' | 'driver_id' | 'zone_id'>): string[] => [
+export const orderRooms = (o: Pick<LoadedOrder, 'shop_id' | 'vendor_id' | 'driver_id' | 'zone_id'>): string[] => [
   rooms.shop(o.shop_id),
   rooms.vendor(o.vendor_id),
   ...adminRooms([o.zone_id]),

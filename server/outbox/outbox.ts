@@ -37,10 +37,18 @@ export async function markStockChanged(deps: Pick<Deps, 'db' | 'sequencer'>, tx:
  * The one way a service tells clients. A stored push (a committed change) becomes an outbox row in
  * the caller's transaction and is published with its seq after commit; a live-only push (progress,
  * locations, a cart on another device) is emitted once the transaction commits. Either way a
- * rollback tells nobody, and no service touches `io`.
+ * rollback tells nobody, and no service touches `io`. A live-only push may leave out one socket (`except`): the
+ * one whose own call made the change and has it in its answer.
  */
-export async function tell<P extends PushName>(ctx: TxCtx, rooms: string[], event: P, data: PushDataOf<P>): Promise<void> {
+export async function tell<P extends PushName>(
+  ctx: TxCtx,
+  rooms: string[],
+  event: P,
+  data: PushDataOf<P>,
+  opts: { except?: string | null } = {},
+): Promise<void> {
   if (rooms.length === 0) return;
   if (pushes[event].stored) return push(ctx.deps, ctx, rooms, event as StoredPush, data as PushDataOf<StoredPush>);
-  ctx.afterCommit(() => void ctx.deps.io.to(rooms).emit(event as LivePush, ...([data] as never)));
+  const to = opts.except ? ctx.deps.io.to(rooms).except(opts.except) : ctx.deps.io.to(rooms);
+  ctx.afterCommit(() => void to.emit(event as LivePush, ...([data] as never)));
 }

@@ -1,27 +1,30 @@
+import type { Promotion } from '../../protocol/promotions.js';
+import type { PromotionRow } from '../../db/tables.js';
 import { sumMinor, timesMinor } from '../finance/money.js';
 
-/** A promotion as pricing needs it. */
-export interface PromotionRule {
-  id: string;
-  vendor_id: string | null;
-  name_ar: string;
-  name_en: string;
-  kind: 'PERCENT' | 'FIXED' | 'BUY_X_GET_Y' | 'TIERED';
-  percent_bps: number | null;
-  amount_minor: number | null;
-  buy_qty: number | null;
-  get_qty: number | null;
-  tiers: Array<{ minQty: number; percentBps: number }> | null;
-  min_purchase_minor: number;
-  max_discount_minor: number | null;
-  zone_ids: string[];
-  product_ids: string[];
-  category_ids: string[];
-  coupon_code: string | null;
-}
+/** A promotions row, its kind as the contract names it (the column is text). */
+export type PromotionOf = Omit<PromotionRow, 'kind'> & { kind: Promotion['kind'] };
 
-export const RULE_COLUMNS = `id, vendor_id, name_ar, name_en, kind, percent_bps, amount_minor, buy_qty, get_qty, tiers, min_purchase_minor,
-  max_discount_minor, zone_ids, product_ids, category_ids, coupon_code`;
+/** A promotion as pricing needs it. */
+export type PromotionRule = Pick<
+  PromotionOf,
+  | 'id'
+  | 'vendor_id'
+  | 'name_ar'
+  | 'name_en'
+  | 'kind'
+  | 'percent_bps'
+  | 'amount_minor'
+  | 'buy_qty'
+  | 'get_qty'
+  | 'tiers'
+  | 'min_purchase_minor'
+  | 'max_discount_minor'
+  | 'zone_ids'
+  | 'product_ids'
+  | 'category_ids'
+  | 'coupon_code'
+>;
 
 export interface PricedLine {
   productId: string;

@@ -2,8 +2,9 @@ import { describe, expect, test } from 'vitest';
 import { MAX_ORDER_MINOR } from '../../protocol/common.js';
 import { price, lineView, type LineRow, type PricingRows } from '../../server/cart/price.js';
 import { AppError } from '../../server/errors.js';
-import { toOrder, type OrderRecord } from '../../server/orders/orders.read.js';
+import { toOrder, type LoadedOrder } from '../../server/orders/orders.read.js';
 import type { PromotionRule } from '../../server/promotions/rules.js';
+import { rule } from '../support/rules.js';
 
 // Cart pricing from plain rows, without a database.
 
@@ -25,25 +26,6 @@ const row = (r: Partial<LineRow> & Pick<LineRow, 'product_id'>): LineRow => ({
   delivery_fee_minor: 500,
   min_order_minor: 0,
   sold_in_zone: true,
-  ...r,
-});
-
-const rule = (r: Partial<PromotionRule> & Pick<PromotionRule, 'id'>): PromotionRule => ({
-  vendor_id: null,
-  name_ar: `ar ${r.id}`,
-  name_en: `en ${r.id}`,
-  kind: 'PERCENT',
-  percent_bps: null,
-  amount_minor: null,
-  buy_qty: null,
-  get_qty: null,
-  tiers: null,
-  min_purchase_minor: 0,
-  max_discount_minor: null,
-  zone_ids: [],
-  product_ids: [],
-  category_ids: [],
-  coupon_code: null,
   ...r,
 });
 
@@ -330,7 +312,7 @@ describe('lineView', () => {
       delivered_at: null,
       timeline: [],
       items: [item, { ...item, productId: 'b', quantity: 3, orderedQuantity: 3 }],
-    } as unknown as OrderRecord);
+    } as unknown as LoadedOrder);
     expect(order.items).toEqual([
       { productId: 'a', name: { ar: 'أ', en: 'A' }, unitPrice: 250, quantity: 0, orderedQuantity: 4, lineTotal: 0 },
       { productId: 'b', name: { ar: 'أ', en: 'A' }, unitPrice: 250, quantity: 3, orderedQuantity: 3, lineTotal: 750 },

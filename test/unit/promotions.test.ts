@@ -1,30 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { AppError } from '../../server/errors.js';
 import { commissionOf } from '../../server/finance/ledger.js';
-import { bestOf, discountOf, percentOf, type PricedLine, type PromotionRule } from '../../server/promotions/rules.js';
+import { bestOf, discountOf, percentOf } from '../../server/promotions/rules.js';
+import { line, rule } from '../support/rules.js';
 
 // Promotion and commission arithmetic, without a database.
-
-const rule = (r: Partial<PromotionRule>): PromotionRule => ({
-  id: 'r',
-  vendor_id: null,
-  name_ar: '',
-  name_en: '',
-  kind: 'PERCENT',
-  percent_bps: null,
-  amount_minor: null,
-  buy_qty: null,
-  get_qty: null,
-  tiers: null,
-  min_purchase_minor: 0,
-  max_discount_minor: null,
-  zone_ids: [],
-  product_ids: [],
-  category_ids: [],
-  coupon_code: null,
-  ...r,
-});
-const line = (unitPrice: number, quantity: number, productId = 'p', categoryPath = ['c']): PricedLine => ({ productId, unitPrice, quantity, categoryPath });
 
 /** What a call throws, so a test checks the whole error. */
 function thrown(f: () => unknown): AppError {
