@@ -141,7 +141,7 @@ export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>):
     }
     // Last, because the product rows stay locked until commit and popular products are shared by every checkout.
     // Conditional decrements: of concurrent checkouts for the last units, exactly the stock there is gets sold.
-    await moveStock(ctx.deps, tx, moves);
+    await moveStock(tx, moves);
     await tx.query('UPDATE products p SET sold_count = p.sold_count + l.quantity FROM unnest($1::uuid[], $2::int[]) AS l(id, quantity) WHERE p.id = l.id', [
       ordered,
       moves.map((m) => -m.delta),

@@ -61,7 +61,7 @@ export async function reduceOrder(ctx: Ctx, input: ParsedInputOf<'order:reduce'>
       .filter((i) => next.get(i.productId)! < i.quantity)
       .map((i) => ({ productId: i.productId, delta: i.quantity - next.get(i.productId)!, reason: 'ORDER_REDUCED', actorId: actor.userId, ref: order.id }));
     if (moves.length === 0) throw new AppError('BAD_REQUEST', 'no quantity changes');
-    await moveStock(ctx.deps, tx, moves);
+    await moveStock(tx, moves);
     for (const [productId, quantity] of next) {
       await tx.query('UPDATE order_items SET quantity = $3 WHERE order_id = $1 AND product_id = $2', [order.id, productId, quantity]);
     }

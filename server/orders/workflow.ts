@@ -3,7 +3,7 @@ import type { Tx } from '../../db/tx.js';
 import { audit, type AuditAction } from '../audit.js';
 import { AppError, forbidden } from '../errors.js';
 import { push } from '../outbox/outbox.js';
-import { actorOf, type Ctx } from '../rpc/context.js';
+import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import type { Actor } from '../auth/actor.js';
 import { moveStock } from '../catalog/stock.service.js';
 import { loadOrder, orderRooms, toOrder, type OrderRecord } from './orders.read.js';
@@ -41,9 +41,9 @@ export async function recordEvent(tx: Tx, orderId: string, status: OrderStatus, 
 }
 
 /** Gives back the stock of every unit still on the order and the promotion use it took. */
-export async function restock(ctx: Ctx, tx: Tx, order: OrderRecord, reason: string, actorId: string): Promise<void> {
+export async function restock(ctx: Ctx, tx: TxCtx, order: OrderRecord, reason: string, actorId: string): Promise<void> {
   const moves = order.items.filter((i) => i.quantity > 0).map((i) => ({ productId: i.productId, delta: i.quantity, reason, actorId, ref: order.id }));
-  await moveStock(ctx.deps, tx, moves);
+  await moveStock(tx, moves);
   await tx.query('UPDATE products p SET sold_count = greatest(p.sold_count - i.quantity, 0) FROM order_items i WHERE i.order_id = $1 AND p.id = i.product_id', [
     order.id,
   ]);

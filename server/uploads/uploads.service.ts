@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Tx } from '../../db/tx.js';
+import { sql } from '../../db/sql.js';
+import type { UploadRow } from '../../db/tables.js';
 import type { Deps } from '../deps.js';
+import type { TxCtx } from '../rpc/context.js';
 import type { Sniffed } from './sniff.js';
 
 export const FILES_PREFIX = '/files/';
@@ -76,15 +78,9 @@ export async function storeUpload(deps: Pick<Deps, 'config' | 'db'>, ownerId: st
       await mkdir(join(root, FOLDERS.thumb), { recursive: true });
       await writeFile(join(root, thumb), thumbnail, { flag: 'wx' });
     }
-    await deps.db.query('INSERT INTO uploads (id, owner_id, kind, path, mime, bytes, thumb_path) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-      id,
-      ownerId,
-      type.kind,
-      path,
-      type.mime,
-      body.length,
-      thumb,
-    ]);
+    await deps.db.query(
+      sql`INSERT INTO uploads (id, owner_id, kind, path, mime, bytes, thumb_path) VALUES (${id}, ${ownerId}, ${type.kind}, ${path}, ${type.mime}, ${body.length}, ${thumb})`,
+    );
   } catch (err) {
     await Promise.all([path, thumb].map((p) => p && rm(join(root, p), { force: true })));
     throw err;
@@ -93,15 +89,15 @@ export async function storeUpload(deps: Pick<Deps, 'config' | 'db'>, ownerId: st
 }
 
 /** Marks uploads as in use (by their served URLs), so the orphan sweep keeps them. */
-export async function attachUploads(tx: Pick<Tx, 'query'>, urls: string[]): Promise<void> {
+export async function attachUploads(ctx: TxCtx, urls: string[]): Promise<void> {
   const paths = urls.filter((u) => u.startsWith(FILES_PREFIX)).map((u) => u.slice(FILES_PREFIX.length));
-  if (paths.length) await tx.query('UPDATE uploads SET attached_at = now() WHERE path = ANY($1) AND attached_at IS NULL', [paths]);
+  if (paths.length) await ctx.query(sql`UPDATE uploads SET attached_at = now() WHERE path = ANY(${paths}::text[]) AND attached_at IS NULL`);
 }
 
 /** Removes uploads nobody attached within a day, files and rows. */
 export async function sweepOrphans(deps: Pick<Deps, 'config' | 'db'>): Promise<number> {
-  const gone = await deps.db.query<{ path: string; thumb_path: string | null }>(
-    `DELETE FROM uploads WHERE attached_at IS NULL AND created_at < now() - interval '1 day'
+  const gone = await deps.db.query<Pick<UploadRow, 'path' | 'thumb_path'>>(
+    sql`DELETE FROM uploads WHERE attached_at IS NULL AND created_at < now() - interval '1 day'
        AND NOT EXISTS (SELECT 1 FROM import_jobs j WHERE j.upload_id = uploads.id) RETURNING path, thumb_path`,
   );
   for (const g of gone) {
