@@ -204,7 +204,7 @@ async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows'], on
     // A zone-limited admin's row replaces only its own zones of the product.
     const zones = adminZones(actor);
     await ctx.query(sql`DELETE FROM product_zones WHERE product_id = ANY(${ids}::uuid[]) AND ${zones ? sql`zone_id = ANY(${zones}::uuid[])` : sql`true`}`);
-    await setZones(
+    await addProductZones(
       ctx,
       batch.flatMap((b) => b.zoneIds.map((z) => [idOf.get(b.row.sku)!, z] as const)),
     );
@@ -230,8 +230,8 @@ async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows'], on
   });
 }
 
-/** Adds (product, zone) pairs. */
-async function setZones(ctx: TxCtx, pairs: ReadonlyArray<readonly [productId: string, zoneId: string]>): Promise<void> {
+/** Adds (product, zone) pairs, in one statement however many. */
+async function addProductZones(ctx: TxCtx, pairs: ReadonlyArray<readonly [productId: string, zoneId: string]>): Promise<void> {
   await ctx.query(
     sql`INSERT INTO product_zones (product_id, zone_id) SELECT unnest(${pairs.map((p) => p[0])}::uuid[]), unnest(${pairs.map((p) => p[1])}::uuid[])`,
   );
@@ -254,7 +254,7 @@ async function undo(ctx: Ctx, done: Written[]): Promise<void> {
                 FROM jsonb_populate_recordset(NULL::products, ${JSON.stringify(w.updated.map((u) => u.before))}::jsonb) s WHERE p.id = s.id`,
         );
         await ctx.query(sql`DELETE FROM product_zones WHERE product_id = ANY(${w.updated.map((u) => u.id)}::uuid[])`);
-        await setZones(
+        await addProductZones(
           ctx,
           w.updated.flatMap((u) => u.zoneIds.map((z) => [u.id, z] as const)),
         );
@@ -341,8 +341,8 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
     try {
       for (let i = 0; i < checked.rows.length; i += BATCH) {
         await breathe();
-        const so = result;
-        const w = await writeBatch(ctx, vendorId, checked.rows.slice(i, i + BATCH), (ctx, w) => progress(ctx, after(so, w)));
+        const sofar = result;
+        const w = await writeBatch(ctx, vendorId, checked.rows.slice(i, i + BATCH), (ctx, w) => progress(ctx, after(sofar, w)));
         done.push(w);
         result = after(result, w);
       }
