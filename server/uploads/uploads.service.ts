@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { sql } from '../../db/sql.js';
 import type { UploadRow } from '../../db/tables.js';
 import type { Deps } from '../deps.js';
+import { AppError } from '../errors.js';
 import type { TxCtx } from '../rpc/context.js';
 import type { Sniffed } from './sniff.js';
 
@@ -22,17 +23,19 @@ export interface Stored {
 
 const urlOf = (path: string) => `${FILES_PREFIX}${path}`;
 
-/** A file refused for what it is: answered with a 4xx status and a reason code, and nothing of it kept. */
-export class UploadRefused extends Error {
-  override name = 'UploadRefused';
-  constructor(
-    readonly status: 413 | 415 | 422,
-    readonly reason: 'NOT_AN_IMAGE' | 'NOT_TEXT' | 'UNREADABLE_IMAGE' | 'IMAGE_TOO_LARGE',
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
+/** The HTTP status each refusal of a file for what it is answers with. */
+const REFUSED_STATUS = { NOT_AN_IMAGE: 415, NOT_TEXT: 415, UNREADABLE_IMAGE: 415, IMAGE_TOO_LARGE: 422 } as const;
+
+/** A file refused for what it is: BAD_REQUEST { reason, … }, and nothing of it kept. */
+export const refused = (reason: keyof typeof REFUSED_STATUS, message: string, details: Record<string, unknown> = {}) =>
+  new AppError('BAD_REQUEST', message, { reason, ...details });
+
+/** The refusal (and its HTTP status) that `err` is, or null when it is some other failure. */
+export function refusalOf(err: unknown): { status: number; error: AppError & { details: Record<string, unknown> } } | null {
+  const reason = err instanceof AppError ? (err.details as { reason?: unknown } | undefined)?.reason : undefined;
+  return typeof reason === 'string' && reason in REFUSED_STATUS
+    ? { status: REFUSED_STATUS[reason as keyof typeof REFUSED_STATUS], error: err as AppError & { details: Record<string, unknown> } }
+    : null;
 }
 
 /**
@@ -41,14 +44,14 @@ export class UploadRefused extends Error {
  * small file claiming huge dimensions (a pixel flood) is refused without being expanded.
  */
 async function thumbnailOf(body: Buffer, maxPixels: number): Promise<Buffer> {
-  const unreadable = () => new UploadRefused(415, 'UNREADABLE_IMAGE', 'the image could not be read');
+  const unreadable = () => refused('UNREADABLE_IMAGE', 'the image could not be read');
   // The header alone: metadata decodes no pixels, so it may read dimensions beyond the limit to report them.
   const meta = await sharp(body, { limitInputPixels: false })
     .metadata()
     .catch(() => null);
   if (!meta?.width || !meta.height) throw unreadable();
   if (meta.width * meta.height > maxPixels)
-    throw new UploadRefused(422, 'IMAGE_TOO_LARGE', `images are limited to ${maxPixels} pixels`, { width: meta.width, height: meta.height, maxPixels });
+    throw refused('IMAGE_TOO_LARGE', `images are limited to ${maxPixels} pixels`, { width: meta.width, height: meta.height, maxPixels });
   try {
     return await sharp(body, { limitInputPixels: maxPixels })
       .rotate()
