@@ -1,26 +1,17 @@
 import type { CategoryNode } from '../../protocol/catalog.js';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
-import type { Tx } from '../../db/tx.js';
+import { sql } from '../../db/sql.js';
+import type { CategoryRow } from '../../db/tables.js';
+import type { Reader } from '../../db/tx.js';
 import { audit } from '../audit.js';
 import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, notFound } from '../errors.js';
 import { refuseZoneLimited } from '../auth/zone-scope.js';
-import { actorOf, type Ctx } from '../rpc/context.js';
-import type { Reader } from '../../db/tx.js';
+import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 
-interface CategoryRow {
-  id: string;
-  parent_id: string | null;
-  name_ar: string;
-  name_en: string;
-  slug: string;
-  position: number;
-  image_url: string | null;
-}
-
-const COLUMNS = 'id, parent_id, name_ar, name_en, slug, position, image_url';
 /** Moves and deletes that re-parent take this lock, so two of them cannot build a cycle together. */
 const TREE_LOCK = 7462003;
+const SLUG_TAKEN = 'a category with this slug exists';
 
 const toCategory = (c: CategoryRow) => ({
   id: c.id,
@@ -31,17 +22,25 @@ const toCategory = (c: CategoryRow) => ({
   imageUrl: c.image_url,
 });
 
-/** A category and every category below it. */
-export const DESCENDANTS_SQL = `WITH RECURSIVE d AS (SELECT id FROM categories WHERE id = $1 UNION ALL SELECT c.id FROM categories c JOIN d ON c.parent_id = d.id) SELECT id FROM d`;
+/** The ids of a category and of every category below it, as a subquery. */
+export const descendantsOf = (id: string) =>
+  sql`WITH RECURSIVE d AS (SELECT id FROM categories WHERE id = ${id} UNION ALL SELECT c.id FROM categories c JOIN d ON c.parent_id = d.id) SELECT id FROM d`;
 
 async function load(r: Reader, id: string): Promise<CategoryRow> {
-  const [row] = await r.query<CategoryRow>(`SELECT ${COLUMNS} FROM categories WHERE id = $1`, [id]);
+  const [row] = await r.query<CategoryRow>(sql`SELECT * FROM categories WHERE id = ${id}`);
   if (!row) throw notFound('category');
   return row;
 }
 
-async function descendants(r: Reader, id: string): Promise<string[]> {
-  return (await r.query<{ id: string }>(DESCENDANTS_SQL, [id])).map((x) => x.id);
+async function isBelow(r: Reader, id: string, ancestorId: string): Promise<boolean> {
+  return (await r.query(sql`SELECT 1 FROM (${descendantsOf(ancestorId)}) d WHERE d.id = ${id}`)).length > 0;
+}
+
+async function nextPosition(r: Reader, parentId: string | null): Promise<number> {
+  const [pos] = await r.query<{ next: number }>(
+    sql`SELECT coalesce(max(position) + 1, 0)::int AS next FROM categories WHERE parent_id IS NOT DISTINCT FROM ${parentId}::uuid`,
+  );
+  return pos!.next;
 }
 
 const slugify = (text: string) =>
@@ -50,8 +49,10 @@ const slugify = (text: string) =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '') || 'category';
 
-async function freeSlug(tx: Tx, base: string): Promise<string> {
-  const taken = new Set((await tx.query<{ slug: string }>(`SELECT slug FROM categories WHERE slug = $1 OR slug LIKE $1 || '-%'`, [base])).map((r) => r.slug));
+async function freeSlug(r: Reader, base: string): Promise<string> {
+  const taken = new Set(
+    (await r.query<Pick<CategoryRow, 'slug'>>(sql`SELECT slug FROM categories WHERE slug = ${base} OR slug LIKE ${base}::text || '-%'`)).map((r) => r.slug),
+  );
   let slug = base;
   for (let i = 2; taken.has(slug); i++) slug = `${base}-${i}`;
   return slug;
@@ -63,12 +64,10 @@ export const TREE_CACHE = 'categories:tree';
 export const categoryTree = (ctx: Ctx): Promise<ResultOf<'categories:tree'>> => ctx.deps.cache.get(TREE_CACHE, () => loadTree(ctx));
 
 async function loadTree(ctx: Ctx): Promise<ResultOf<'categories:tree'>> {
-  const rows = await ctx.read((r) =>
-    r.query<CategoryRow & { direct: number }>(
-      `SELECT ${COLUMNS}, (SELECT count(*)::int FROM products p JOIN vendors v ON v.id = p.vendor_id
-                            WHERE p.category_id = c.id AND p.deleted_at IS NULL AND p.status = 'ACTIVE' AND v.status = 'APPROVED') AS direct
-         FROM categories c ORDER BY position, name_en`,
-    ),
+  const rows = await ctx.query<CategoryRow & { direct: number }>(
+    sql`SELECT c.*, (SELECT count(*)::int FROM products p JOIN vendors v ON v.id = p.vendor_id
+                      WHERE p.category_id = c.id AND p.deleted_at IS NULL AND p.status = 'ACTIVE' AND v.status = 'APPROVED') AS direct
+          FROM categories c ORDER BY position, name_en`,
   );
   const nodes = new Map<string, CategoryNode & { direct: number }>(
     rows.map((r) => [r.id, { ...toCategory(r), productCount: 0, children: [], direct: r.direct }]),
@@ -84,114 +83,114 @@ async function loadTree(ctx: Ctx): Promise<ResultOf<'categories:tree'>> {
   return { items: roots.map(strip) };
 }
 
-export async function createCategory(ctx: Ctx, input: ParsedInputOf<'categories:create'>): Promise<ResultOf<'categories:create'>> {
+/**
+ * Every change to the tree: only by an admin not limited to zones, in a transaction whose commit drops the cached
+ * tree, under the tree lock when it re-parents; `id` names the category changed, loaded (NOT_FOUND) and handed on.
+ */
+function changeTree<T>(ctx: Ctx, fn: (ctx: TxCtx) => Promise<T>, opts: { reparents?: boolean } = {}): Promise<T> {
   refuseZoneLimited(actorOf(ctx), 'change the category tree every zone shares');
-  return ctx.tx(async (tx) => {
-    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
+  return ctx.tx(async (ctx) => {
+    ctx.deps.cache.invalidateAfter(ctx, TREE_CACHE);
+    if (opts.reparents) await ctx.query(sql`SELECT pg_advisory_xact_lock(${TREE_LOCK})`);
+    return fn(ctx);
+  });
+}
+
+const changeCategory = <T>(ctx: Ctx, id: string, fn: (ctx: TxCtx, c: CategoryRow) => Promise<T>, opts: { reparents?: boolean } = {}): Promise<T> =>
+  changeTree(ctx, async (ctx) => fn(ctx, await load(ctx, id)), opts);
+
+export async function createCategory(ctx: Ctx, input: ParsedInputOf<'categories:create'>): Promise<ResultOf<'categories:create'>> {
+  return changeTree(ctx, async (ctx) => {
     const parentId = input.parentId ?? null;
-    if (parentId) await load(tx, parentId);
-    const slug = input.slug ?? (await freeSlug(tx, slugify(input.name.en)));
-    const [pos] = await tx.query<{ next: number }>(
-      'SELECT coalesce(max(position) + 1, 0)::int AS next FROM categories WHERE parent_id IS NOT DISTINCT FROM $1',
-      [parentId],
-    );
+    if (parentId) await load(ctx, parentId);
+    const slug = input.slug ?? (await freeSlug(ctx, slugify(input.name.en)));
+    const position = input.position ?? (await nextPosition(ctx, parentId));
     const [row] = await mapConstraintErrors(
       () =>
-        tx.query<CategoryRow>(
-          `INSERT INTO categories (parent_id, name_ar, name_en, slug, position, image_url) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-          [parentId, input.name.ar, input.name.en, slug, input.position ?? pos!.next, input.imageUrl ?? null],
+        ctx.query<CategoryRow>(
+          sql`INSERT INTO categories (parent_id, name_ar, name_en, slug, position, image_url)
+              VALUES (${parentId}::uuid, ${input.name.ar}, ${input.name.en}, ${slug}, ${position}, ${input.imageUrl ?? null}) RETURNING *`,
         ),
-      'a category with this slug exists',
+      SLUG_TAKEN,
     );
     return toCategory(row!);
   });
 }
 
 export async function updateCategory(ctx: Ctx, input: ParsedInputOf<'categories:update'>): Promise<ResultOf<'categories:update'>> {
-  refuseZoneLimited(actorOf(ctx), 'change the category tree every zone shares');
-  return ctx.tx(async (tx) => {
-    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
-    const c = await load(tx, input.id);
+  return changeCategory(ctx, input.id, async (ctx, c) => {
     const [row] = await mapConstraintErrors(
       () =>
-        tx.query<CategoryRow>(`UPDATE categories SET name_ar = $2, name_en = $3, slug = $4, position = $5, image_url = $6 WHERE id = $1 RETURNING ${COLUMNS}`, [
-          c.id,
-          input.name?.ar ?? c.name_ar,
-          input.name?.en ?? c.name_en,
-          input.slug ?? c.slug,
-          input.position ?? c.position,
-          input.imageUrl === undefined ? c.image_url : input.imageUrl,
-        ]),
-      'a category with this slug exists',
+        ctx.query<CategoryRow>(
+          sql`UPDATE categories SET name_ar = ${input.name?.ar ?? c.name_ar}, name_en = ${input.name?.en ?? c.name_en}, slug = ${input.slug ?? c.slug},
+                     position = ${input.position ?? c.position}, image_url = ${input.imageUrl === undefined ? c.image_url : input.imageUrl}
+               WHERE id = ${c.id} RETURNING *`,
+        ),
+      SLUG_TAKEN,
     );
     return toCategory(row!);
   });
 }
 
 export async function moveCategory(ctx: Ctx, input: ParsedInputOf<'categories:move'>): Promise<ResultOf<'categories:move'>> {
-  refuseZoneLimited(actorOf(ctx), 'change the category tree every zone shares');
-  return ctx.tx(async (tx) => {
-    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [TREE_LOCK]);
-    const c = await load(tx, input.id);
-    if (input.parentId) {
-      await load(tx, input.parentId);
-      if ((await descendants(tx, c.id)).includes(input.parentId)) {
-        throw new AppError('CONFLICT', 'a category cannot move under itself or one of its descendants', { id: c.id, parentId: input.parentId });
+  return changeCategory(
+    ctx,
+    input.id,
+    async (ctx, c) => {
+      if (input.parentId) {
+        await load(ctx, input.parentId);
+        if (await isBelow(ctx, input.parentId, c.id)) {
+          throw new AppError('CONFLICT', 'a category cannot move under itself or one of its descendants', { id: c.id, parentId: input.parentId });
+        }
       }
-    }
-    const [pos] = await tx.query<{ next: number }>(
-      'SELECT coalesce(max(position) + 1, 0)::int AS next FROM categories WHERE parent_id IS NOT DISTINCT FROM $1',
-      [input.parentId],
-    );
-    const [row] = await tx.query<CategoryRow>(`UPDATE categories SET parent_id = $2, position = $3 WHERE id = $1 RETURNING ${COLUMNS}`, [
-      c.id,
-      input.parentId,
-      input.position ?? pos!.next,
-    ]);
-    return toCategory(row!);
-  });
+      const position = input.position ?? (await nextPosition(ctx, input.parentId));
+      const [row] = await ctx.query<CategoryRow>(
+        sql`UPDATE categories SET parent_id = ${input.parentId}::uuid, position = ${position} WHERE id = ${c.id} RETURNING *`,
+      );
+      return toCategory(row!);
+    },
+    { reparents: true },
+  );
 }
 
 export async function deleteCategory(ctx: Ctx, input: ParsedInputOf<'categories:delete'>): Promise<ResultOf<'categories:delete'>> {
-  refuseZoneLimited(actorOf(ctx), 'change the category tree every zone shares');
-  return ctx.tx(async (tx) => {
-    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [TREE_LOCK]);
-    const c = await load(tx, input.id);
-    const [counts] = await tx.query<{ products: number; children: number }>(
-      'SELECT (SELECT count(*)::int FROM products WHERE category_id = $1) AS products, (SELECT count(*)::int FROM categories WHERE parent_id = $1) AS children',
-      [c.id],
-    );
-    let moved = { products: 0, children: 0 };
-    if (counts!.products + counts!.children > 0) {
-      if (!input.reassignTo) {
-        throw new AppError('CONFLICT', 'the category still has products or children; name reassignTo to move them', counts);
+  return changeCategory(
+    ctx,
+    input.id,
+    async (ctx, c) => {
+      const [counts] = await ctx.query<{ products: number; children: number }>(
+        sql`SELECT (SELECT count(*)::int FROM products WHERE category_id = ${c.id}) AS products,
+                   (SELECT count(*)::int FROM categories WHERE parent_id = ${c.id}) AS children`,
+      );
+      let moved = { products: 0, children: 0 };
+      if (counts!.products + counts!.children > 0) {
+        if (!input.reassignTo) {
+          throw new AppError('CONFLICT', 'the category still has products or children; name reassignTo to move them', counts);
+        }
+        await load(ctx, input.reassignTo);
+        if (await isBelow(ctx, input.reassignTo, c.id)) throw new AppError('CONFLICT', 'cannot reassign into the category being deleted or below it');
+        await ctx.query(sql`UPDATE products SET category_id = ${input.reassignTo}, updated_at = now() WHERE category_id = ${c.id}`);
+        await ctx.query(sql`UPDATE categories SET parent_id = ${input.reassignTo} WHERE parent_id = ${c.id}`);
+        moved = counts!;
       }
-      await load(tx, input.reassignTo);
-      if ((await descendants(tx, c.id)).includes(input.reassignTo))
-        throw new AppError('CONFLICT', 'cannot reassign into the category being deleted or below it');
-      await tx.query('UPDATE products SET category_id = $2, updated_at = now() WHERE category_id = $1', [c.id, input.reassignTo]);
-      await tx.query('UPDATE categories SET parent_id = $2 WHERE parent_id = $1', [c.id, input.reassignTo]);
-      moved = counts!;
-    }
-    await tx.query('DELETE FROM categories WHERE id = $1', [c.id]);
-    await audit(tx, 'CATEGORY_DELETE', { type: 'category', id: c.id }, { slug: c.slug, reassignTo: input.reassignTo, ...moved });
-    return { id: c.id, movedProducts: moved.products, movedChildren: moved.children };
-  });
+      await ctx.query(sql`DELETE FROM categories WHERE id = ${c.id}`);
+      await audit(ctx, 'CATEGORY_DELETE', { type: 'category', id: c.id }, { slug: c.slug, reassignTo: input.reassignTo, ...moved });
+      return { id: c.id, movedProducts: moved.products, movedChildren: moved.children };
+    },
+    { reparents: true },
+  );
 }
 
 /** For each category, itself and every category above it: what a promotion on a parent category reaches. */
 export async function categoryPaths(r: Reader, ids: string[]): Promise<Map<string, string[]>> {
   if (ids.length === 0) return new Map();
   const rows = await r.query<{ leaf: string; path: string[] }>(
-    `WITH RECURSIVE up AS (
-       SELECT id AS leaf, id, parent_id FROM categories WHERE id = ANY($1::uuid[])
-       UNION ALL
-       SELECT up.leaf, c.id, c.parent_id FROM up JOIN categories c ON c.id = up.parent_id
-     )
-     SELECT leaf, array_agg(id) AS path FROM up GROUP BY leaf`,
-    [[...new Set(ids)]],
+    sql`WITH RECURSIVE up AS (
+          SELECT id AS leaf, id, parent_id FROM categories WHERE id = ANY(${[...new Set(ids)]}::uuid[])
+          UNION ALL
+          SELECT up.leaf, c.id, c.parent_id FROM up JOIN categories c ON c.id = up.parent_id
+        )
+        SELECT leaf, array_agg(id) AS path FROM up GROUP BY leaf`,
   );
   return new Map(rows.map((r) => [r.leaf, r.path]));
 }

@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from '../../db/sql.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import { MAX_PRICE_MINOR, MAX_QUANTITY } from '../../protocol/common.js';
+import { sql } from '../../db/sql.js';
+import type { CategoryRow, ProductRow, UploadRow, ZoneRow } from '../../db/tables.js';
 import { rooms } from '../auth/actor.js';
 import { adminZones, zoneScope } from '../auth/zone-scope.js';
 import { audit } from '../audit.js';
 import { AppError, notFound } from '../errors.js';
-import { actorOf, type Ctx } from '../rpc/context.js';
-import type { Actor } from '../auth/actor.js';
+import { tell } from '../outbox/outbox.js';
+import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { saveExport } from '../uploads/exports.js';
 import { FOLDERS } from '../uploads/uploads.service.js';
 import { isAdmin } from '../users/scope.js';
 import { formatCsv, parseCsv, unneutralise } from './csv.js';
-import { TREE_CACHE } from './categories.service.js';
-import { assertCatalogReach } from './products.service.js';
+import { assertCatalogReach, changeCatalog } from './products.service.js';
 import { moveStock } from './stock.service.js';
 import { markStockChanged } from '../outbox/outbox.js';
 
@@ -82,10 +82,11 @@ const Row = z.object({
 });
 type Row = z.output<typeof Row>;
 
-async function vendorFor(ctx: Ctx, actor: Actor, requested: string | undefined): Promise<string> {
+async function vendorFor(ctx: Ctx, requested: string | undefined): Promise<string> {
+  const actor = actorOf(ctx);
   const vendorId = isAdmin(actor.role) ? requested : (requested ?? actor.vendorId);
   if (!vendorId) throw new AppError('BAD_REQUEST', 'name the vendorId');
-  await ctx.read((r) => assertCatalogReach(r, actor, vendorId));
+  await assertCatalogReach(ctx, vendorId);
   return vendorId;
 }
 
@@ -114,23 +115,17 @@ async function check(ctx: Ctx, vendorId: string, records: string[][]): Promise<C
   const missing = CSV_COLUMNS.filter((c) => !header?.map((h) => h.trim()).includes(c));
   if (!header || missing.length) return { rows: [], errors: [{ row: 1, field: null, message: `missing columns: ${missing.join(', ')}` }], total: lines.length };
   const index = Object.fromEntries(header.map((h, i) => [h.trim(), i]));
-  const [categoryRows, zoneRows] = await ctx.read(async (r) => [
-    await r.query<{ slug: string; id: string }>('SELECT slug, id FROM categories'),
-    await r.query<{ code: string; id: string }>('SELECT z.code, z.id FROM vendor_zones vz JOIN zones z ON z.id = vz.zone_id WHERE vz.vendor_id = $1', [
-      vendorId,
-    ]),
-  ]);
+  const categoryRows = await ctx.query<Pick<CategoryRow, 'slug' | 'id'>>(sql`SELECT slug, id FROM categories`);
+  const zoneRows = await ctx.query<Pick<ZoneRow, 'code' | 'id'>>(
+    sql`SELECT z.code, z.id FROM vendor_zones vz JOIN zones z ON z.id = vz.zone_id WHERE vz.vendor_id = ${vendorId}`,
+  );
   const categories = new Map(categoryRows.map((c) => [c.slug, c.id]));
   const zones = new Map(zoneRows.map((z) => [z.code, z.id]));
-  const params: unknown[] = [vendorId];
   const foreign = new Set(
     limit
       ? (
-          await ctx.read((r) =>
-            r.query<{ sku: string }>(
-              `SELECT sku FROM products p WHERE p.vendor_id = $1 AND NOT ${zoneScope(actor, 'product', sql.raw('p.id')).toText((v) => `$${params.push(v)}`)}`,
-              params,
-            ),
+          await ctx.query<Pick<ProductRow, 'sku'>>(
+            sql`SELECT sku FROM products p WHERE p.vendor_id = ${vendorId} AND NOT ${zoneScope(actor, 'product', sql`p.id`)}`,
           )
         ).map((p) => p.sku)
       : [],
@@ -174,83 +169,72 @@ interface Written {
   updated: Array<{ id: string; before: Record<string, unknown>; zoneIds: string[]; stockDelta: number }>;
 }
 
-const PRODUCT_FIELDS = `name_ar, name_en, description_ar, description_en, category_id, unit, units_per_pack, price_minor, compare_at_minor, min_order_qty,
+const PRODUCT_FIELDS = sql`name_ar, name_en, description_ar, description_en, category_id, unit, units_per_pack, price_minor, compare_at_minor, min_order_qty,
   low_stock_threshold, featured, status`;
 
 /** One batch, set-based: snapshot and lock the rows it updates, upsert them all, replace their zones, record stock moves. */
-async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows']): Promise<Written> {
+async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows'], onWritten: (ctx: TxCtx, w: Written) => Promise<void>): Promise<Written> {
   const actor = actorOf(ctx);
-  return ctx.tx(async (tx) => {
-    ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
+  return changeCatalog(ctx, async (ctx) => {
     const skus = batch.map((b) => b.row.sku);
-    const before = await tx.query<{ id: string; sku: string; stock: number; row: Record<string, unknown>; zone_ids: string[] }>(
-      `SELECT p.id, p.sku, p.stock, to_jsonb(p) - 'search_text' - 'search_tsv' AS row,
-              coalesce((SELECT array_agg(pz.zone_id) FROM product_zones pz WHERE pz.product_id = p.id), '{}') AS zone_ids
-         FROM products p WHERE p.vendor_id = $1 AND p.sku = ANY($2::text[]) ORDER BY p.id FOR UPDATE`,
-      [vendorId, skus],
+    const before = await ctx.query<Pick<ProductRow, 'id' | 'sku' | 'stock'> & { row: Record<string, unknown>; zone_ids: string[] }>(
+      sql`SELECT p.id, p.sku, p.stock, to_jsonb(p) - 'search_text' - 'search_tsv' AS row,
+                 coalesce((SELECT array_agg(pz.zone_id) FROM product_zones pz WHERE pz.product_id = p.id), '{}') AS zone_ids
+            FROM products p WHERE p.vendor_id = ${vendorId} AND p.sku = ANY(${skus}::text[]) ORDER BY p.id FOR UPDATE`,
     );
     const col = <T>(f: (r: Row, b: Checked['rows'][number]) => T) => batch.map((b) => f(b.row, b));
-    const written = await tx.query<{ id: string; sku: string }>(
-      `INSERT INTO products (vendor_id, sku, ${PRODUCT_FIELDS}, stock)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::int[], $10::bigint[], $11::bigint[],
-                                $12::int[], $13::int[], $14::bool[], $15::text[], $16::int[])
-       ON CONFLICT (vendor_id, sku) DO UPDATE SET (${PRODUCT_FIELDS}, stock, deleted_at, updated_at) =
-         (EXCLUDED.name_ar, EXCLUDED.name_en, EXCLUDED.description_ar, EXCLUDED.description_en, EXCLUDED.category_id, EXCLUDED.unit, EXCLUDED.units_per_pack,
-          EXCLUDED.price_minor, EXCLUDED.compare_at_minor, EXCLUDED.min_order_qty, EXCLUDED.low_stock_threshold, EXCLUDED.featured, EXCLUDED.status,
-          EXCLUDED.stock, NULL, now())
-       RETURNING id, sku`,
-      [
-        vendorId,
-        skus,
-        col((r) => r.name_ar),
-        col((r) => r.name_en),
-        col((r) => r.description_ar),
-        col((r) => r.description_en),
-        col((_, b) => b.categoryId),
-        col((r) => r.unit),
-        col((r) => r.units_per_pack),
-        col((r) => r.price),
-        col((r) => r.compare_at_price),
-        col((r) => r.min_order_qty),
-        col((r) => r.low_stock_threshold),
-        col((r) => r.featured),
-        col((r) => r.status),
-        col((r) => r.stock ?? 0),
-      ],
+    const written = await ctx.query<Pick<ProductRow, 'id' | 'sku'>>(
+      sql`INSERT INTO products (vendor_id, sku, ${PRODUCT_FIELDS}, stock)
+          SELECT ${vendorId}, * FROM unnest(${skus}::text[], ${col((r) => r.name_ar)}::text[], ${col((r) => r.name_en)}::text[],
+                                           ${col((r) => r.description_ar)}::text[], ${col((r) => r.description_en)}::text[],
+                                           ${col((_, b) => b.categoryId)}::uuid[], ${col((r) => r.unit)}::text[], ${col((r) => r.units_per_pack)}::int[],
+                                           ${col((r) => r.price)}::bigint[], ${col((r) => r.compare_at_price)}::bigint[], ${col((r) => r.min_order_qty)}::int[],
+                                           ${col((r) => r.low_stock_threshold)}::int[], ${col((r) => r.featured)}::bool[], ${col((r) => r.status)}::text[],
+                                           ${col((r) => r.stock ?? 0)}::int[])
+          ON CONFLICT (vendor_id, sku) DO UPDATE SET (${PRODUCT_FIELDS}, stock, deleted_at, updated_at) =
+            (EXCLUDED.name_ar, EXCLUDED.name_en, EXCLUDED.description_ar, EXCLUDED.description_en, EXCLUDED.category_id, EXCLUDED.unit, EXCLUDED.units_per_pack,
+             EXCLUDED.price_minor, EXCLUDED.compare_at_minor, EXCLUDED.min_order_qty, EXCLUDED.low_stock_threshold, EXCLUDED.featured, EXCLUDED.status,
+             EXCLUDED.stock, NULL, now())
+          RETURNING id, sku`,
     );
     const idOf = new Map(written.map((w) => [w.sku, w.id]));
     const old = new Map(before.map((b) => [b.sku, b]));
     const existed = new Set(before.map((b) => b.id));
     const ids = batch.map((b) => idOf.get(b.row.sku)!);
     // A zone-limited admin's row replaces only its own zones of the product.
-    await tx.query('DELETE FROM product_zones WHERE product_id = ANY($1::uuid[]) AND ($2::uuid[] IS NULL OR zone_id = ANY($2::uuid[]))', [
-      ids,
-      adminZones(actor),
-    ]);
-    const pairs = batch.flatMap((b) => b.zoneIds.map((z) => [idOf.get(b.row.sku)!, z] as const));
-    await tx.query('INSERT INTO product_zones (product_id, zone_id) SELECT unnest($1::uuid[]), unnest($2::uuid[])', [
-      pairs.map((p) => p[0]),
-      pairs.map((p) => p[1]),
-    ]);
+    const zones = adminZones(actor);
+    await ctx.query(sql`DELETE FROM product_zones WHERE product_id = ANY(${ids}::uuid[]) AND ${zones ? sql`zone_id = ANY(${zones}::uuid[])` : sql`true`}`);
+    await addProductZones(
+      ctx,
+      batch.flatMap((b) => b.zoneIds.map((z) => [idOf.get(b.row.sku)!, z] as const)),
+    );
     const moves = batch
       .map((b) => ({ id: idOf.get(b.row.sku)!, after: b.row.stock ?? 0, delta: (b.row.stock ?? 0) - (old.get(b.row.sku)?.stock ?? 0) }))
       .filter((m) => m.delta !== 0);
-    await tx.query(
-      `INSERT INTO stock_history (product_id, delta, stock_after, reason, actor_id) SELECT unnest($1::uuid[]), unnest($2::int[]), unnest($3::int[]), 'import', $4`,
-      [moves.map((m) => m.id), moves.map((m) => m.delta), moves.map((m) => m.after), actor.userId],
+    await ctx.query(
+      sql`INSERT INTO stock_history (product_id, delta, stock_after, reason, actor_id)
+          SELECT unnest(${moves.map((m) => m.id)}::uuid[]), unnest(${moves.map((m) => m.delta)}::int[]), unnest(${moves.map((m) => m.after)}::int[]), 'import', ${actor.userId}`,
     );
     // Shops see stock changes of products they could already order; a new product has no watchers yet.
     await markStockChanged(
-      ctx.deps,
-      tx,
+      ctx,
       moves.filter((m) => existed.has(m.id)).map((m) => m.id),
     );
     const delta = new Map(moves.map((m) => [m.id, m.delta]));
-    return {
+    const w: Written = {
       created: ids.filter((id) => !existed.has(id)),
       updated: before.map((b) => ({ id: b.id, before: b.row, zoneIds: b.zone_ids, stockDelta: delta.get(b.id) ?? 0 })),
     };
+    await onWritten(ctx, w);
+    return w;
   });
+}
+
+/** Adds (product, zone) pairs, in one statement however many. */
+async function addProductZones(ctx: TxCtx, pairs: ReadonlyArray<readonly [productId: string, zoneId: string]>): Promise<void> {
+  await ctx.query(
+    sql`INSERT INTO product_zones (product_id, zone_id) SELECT unnest(${pairs.map((p) => p[0])}::uuid[]), unnest(${pairs.map((p) => p[1])}::uuid[])`,
+  );
 }
 
 /**
@@ -261,82 +245,88 @@ async function undo(ctx: Ctx, done: Written[]): Promise<void> {
   const actor = actorOf(ctx);
   for (const w of [...done].reverse()) {
     await breathe();
-    await ctx.tx(async (tx) => {
-      ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
+    await changeCatalog(ctx, async (ctx) => {
       if (w.updated.length) {
-        await tx.query(
-          `UPDATE products p SET (${PRODUCT_FIELDS}, deleted_at, updated_at) =
-             (s.name_ar, s.name_en, s.description_ar, s.description_en, s.category_id, s.unit, s.units_per_pack, s.price_minor, s.compare_at_minor,
-              s.min_order_qty, s.low_stock_threshold, s.featured, s.status, s.deleted_at, now())
-             FROM jsonb_populate_recordset(NULL::products, $1::jsonb) s WHERE p.id = s.id`,
-          [JSON.stringify(w.updated.map((u) => u.before))],
+        await ctx.query(
+          sql`UPDATE products p SET (${PRODUCT_FIELDS}, deleted_at, updated_at) =
+                (s.name_ar, s.name_en, s.description_ar, s.description_en, s.category_id, s.unit, s.units_per_pack, s.price_minor, s.compare_at_minor,
+                 s.min_order_qty, s.low_stock_threshold, s.featured, s.status, s.deleted_at, now())
+                FROM jsonb_populate_recordset(NULL::products, ${JSON.stringify(w.updated.map((u) => u.before))}::jsonb) s WHERE p.id = s.id`,
         );
-        const ids = w.updated.map((u) => u.id);
-        await tx.query('DELETE FROM product_zones WHERE product_id = ANY($1::uuid[])', [ids]);
-        const pairs = w.updated.flatMap((u) => u.zoneIds.map((z) => [u.id, z] as const));
-        await tx.query('INSERT INTO product_zones (product_id, zone_id) SELECT unnest($1::uuid[]), unnest($2::uuid[])', [
-          pairs.map((p) => p[0]),
-          pairs.map((p) => p[1]),
-        ]);
+        await ctx.query(sql`DELETE FROM product_zones WHERE product_id = ANY(${w.updated.map((u) => u.id)}::uuid[])`);
+        await addProductZones(
+          ctx,
+          w.updated.flatMap((u) => u.zoneIds.map((z) => [u.id, z] as const)),
+        );
         const moved = w.updated.filter((u) => u.stockDelta !== 0);
         if (moved.length)
           await moveStock(
-            ctx.deps,
-            tx,
+            ctx,
             moved.map((u) => ({ productId: u.id, delta: -u.stockDelta, reason: 'import undone', actorId: actor.userId })),
           );
       }
     });
     if (!w.created.length) continue;
-    const gone = await ctx
-      .tx(async (tx) => {
-        ctx.deps.cache.invalidateAfter(tx, TREE_CACHE);
-        await tx.query('DELETE FROM stock_history WHERE product_id = ANY($1::uuid[])', [w.created]);
-        await tx.query('DELETE FROM products WHERE id = ANY($1::uuid[])', [w.created]);
-        return true;
-      })
-      .catch(() => false);
-    if (!gone) await ctx.tx((tx) => tx.query('UPDATE products SET deleted_at = now(), updated_at = now() WHERE id = ANY($1::uuid[])', [w.created]));
+    const gone = await changeCatalog(ctx, async (ctx) => {
+      await ctx.query(sql`DELETE FROM stock_history WHERE product_id = ANY(${w.created}::uuid[])`);
+      await ctx.query(sql`DELETE FROM products WHERE id = ANY(${w.created}::uuid[])`);
+      return true;
+    }).catch(() => false);
+    if (!gone)
+      await changeCatalog(ctx, (ctx) => ctx.query(sql`UPDATE products SET deleted_at = now(), updated_at = now() WHERE id = ANY(${w.created}::uuid[])`));
   }
 }
 
 /** Starts an import; the work goes on after the answer, reported by import:progress pushes and kept in import_jobs. */
 export async function startImport(ctx: Ctx, input: ParsedInputOf<'products:import'>): Promise<ResultOf<'products:import'>> {
   const actor = actorOf(ctx);
-  const vendorId = await vendorFor(ctx, actor, input.vendorId);
-  const [upload] = await ctx.read((r) =>
-    r.query<{ path: string }>(`SELECT path FROM uploads WHERE id = $1 AND owner_id = $2 AND kind = 'csv' AND path LIKE $3`, [
-      input.uploadId,
-      actor.userId,
-      `${FOLDERS.csv}/%`,
-    ]),
+  const vendorId = await vendorFor(ctx, input.vendorId);
+  const [upload] = await ctx.query<Pick<UploadRow, 'path'>>(
+    sql`SELECT path FROM uploads WHERE id = ${input.uploadId} AND owner_id = ${actor.userId} AND kind = 'csv' AND path LIKE ${`${FOLDERS.csv}/%`}`,
   );
   if (!upload) throw notFound('CSV upload');
   // A file that is not well-formed CSV is refused now, naming its line, before any job starts.
   const records = parseCsv(await readFile(join(ctx.deps.config.uploadDir, upload.path), 'utf8'));
   const jobId = randomUUID();
-  await ctx.tx(async (tx) => {
-    await tx.query(`INSERT INTO import_jobs (id, vendor_id, upload_id, actor_id, mode, status) VALUES ($1, $2, $3, $4, $5, 'RUNNING')`, [
-      jobId,
-      vendorId,
-      input.uploadId,
-      actor.userId,
-      input.mode,
-    ]);
-    await tx.query('UPDATE uploads SET attached_at = now() WHERE id = $1', [input.uploadId]);
+  await ctx.tx(async (ctx) => {
+    await ctx.query(
+      sql`INSERT INTO import_jobs (id, vendor_id, upload_id, actor_id, mode, status) VALUES (${jobId}, ${vendorId}, ${input.uploadId}, ${actor.userId}, ${input.mode}, 'RUNNING')`,
+    );
+    await ctx.query(sql`UPDATE uploads SET attached_at = now() WHERE id = ${input.uploadId}`);
   });
   const started: Report = { jobId, status: 'RUNNING', total: 0, processed: 0, created: 0, updated: 0, errors: [] };
   setImmediate(() => {
     runImport(ctx, jobId, vendorId, input.mode, records).catch(async (err: unknown) => {
       ctx.log.error({ jobId, cause: err instanceof Error ? err.message : String(err) }, 'import failed');
-      await ctx.deps.db.query(`UPDATE import_jobs SET status = 'FAILED', finished_at = now() WHERE id = $1`, [jobId]).catch(() => undefined);
-      report(ctx, { ...started, status: 'FAILED', errors: [{ row: 0, field: null, message: 'the import failed; nothing was imported' }] });
+      await finish(ctx, { ...started, status: 'FAILED', errors: [{ row: 0, field: null, message: 'the import failed; nothing was imported' }] }).catch(
+        () => undefined,
+      );
     });
   });
   return started;
 }
 
-const report = (ctx: Ctx, r: Report) => ctx.deps.io.to(rooms.user(actorOf(ctx).userId)).emit('import:progress', r);
+/** Tells the import's author how far it got, once the transaction that got it there commits. */
+const progress = (ctx: TxCtx, r: Report) => tell(ctx, [rooms.user(actorOf(ctx).userId)], 'import:progress', r);
+
+/** The report once a batch has been written. */
+const after = (r: Report, w: Written): Report => {
+  const processed = r.processed + w.created.length + w.updated.length;
+  const created = r.created + w.created.length;
+  return { ...r, processed, created, updated: processed - created };
+};
+
+/**
+ * Records how the import ended and tells its author. Each statement on its own, not in `ctx.tx`: the record must
+ * land even when the author's session ended meanwhile (which refuses a transaction, and leaves nobody to tell).
+ */
+async function finish(ctx: Ctx, r: Report): Promise<void> {
+  await ctx.query(
+    sql`UPDATE import_jobs SET status = ${r.status}, total = ${r.total}, created = ${r.created}, updated = ${r.updated}, errors = ${JSON.stringify(r.errors)},
+                               finished_at = now() WHERE id = ${r.jobId}`,
+  );
+  await ctx.tx((ctx) => progress(ctx, r)).catch(() => undefined);
+}
 
 /**
  * Checks everything, then writes in batches. A batch that fails when written (a constraint, a category deleted
@@ -351,11 +341,10 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
     try {
       for (let i = 0; i < checked.rows.length; i += BATCH) {
         await breathe();
-        const w = await writeBatch(ctx, vendorId, checked.rows.slice(i, i + BATCH));
+        const sofar = result;
+        const w = await writeBatch(ctx, vendorId, checked.rows.slice(i, i + BATCH), (ctx, w) => progress(ctx, after(sofar, w)));
         done.push(w);
-        result = { ...result, processed: result.processed + w.created.length + w.updated.length, created: result.created + w.created.length };
-        result.updated = result.processed - result.created;
-        report(ctx, result);
+        result = after(result, w);
       }
     } catch (err) {
       // The message only: a failed statement carries the rows' values, which stay out of the logs.
@@ -371,9 +360,9 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
       };
     }
     if (result.status === 'RUNNING') {
-      await ctx.tx((tx) =>
+      await ctx.tx((ctx) =>
         audit(
-          tx,
+          ctx,
           'PRODUCT_IMPORT',
           { type: 'vendor', id: vendorId },
           { jobId, created: result.created, updated: result.updated, errors: result.errors.length },
@@ -382,30 +371,17 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
       result = { ...result, status: 'DONE' };
     }
   }
-  await ctx.deps.db.query(`UPDATE import_jobs SET status = $2, total = $3, created = $4, updated = $5, errors = $6, finished_at = now() WHERE id = $1`, [
-    jobId,
-    result.status,
-    result.total,
-    result.created,
-    result.updated,
-    JSON.stringify(result.errors),
-  ]);
-  report(ctx, result);
+  await finish(ctx, result);
 }
 
 export async function exportProducts(ctx: Ctx, input: ParsedInputOf<'products:export'>): Promise<ResultOf<'products:export'>> {
-  const actor = actorOf(ctx);
-  const vendorId = await vendorFor(ctx, actor, input.vendorId);
-  const params: unknown[] = [vendorId];
-  const inZones = zoneScope(actor, 'product', sql.raw('p.id')).toText((v) => `$${params.push(v)}`);
-  const rows = await ctx.read((r) =>
-    r.query<Record<(typeof CSV_COLUMNS)[number], unknown>>(
-      `SELECT p.sku, p.name_ar, p.name_en, p.description_ar, p.description_en, c.slug AS category, p.unit, p.units_per_pack, p.price_minor AS price,
-              p.compare_at_minor AS compare_at_price, p.min_order_qty, p.stock, p.low_stock_threshold, p.featured, p.status,
-              coalesce((SELECT string_agg(z.code, '|' ORDER BY z.code) FROM product_zones pz JOIN zones z ON z.id = pz.zone_id WHERE pz.product_id = p.id), '') AS zones
-         FROM products p JOIN categories c ON c.id = p.category_id WHERE p.vendor_id = $1 AND p.deleted_at IS NULL AND ${inZones} ORDER BY p.sku`,
-      params,
-    ),
+  const vendorId = await vendorFor(ctx, input.vendorId);
+  const rows = await ctx.query<Record<(typeof CSV_COLUMNS)[number], unknown>>(
+    sql`SELECT p.sku, p.name_ar, p.name_en, p.description_ar, p.description_en, c.slug AS category, p.unit, p.units_per_pack, p.price_minor AS price,
+               p.compare_at_minor AS compare_at_price, p.min_order_qty, p.stock, p.low_stock_threshold, p.featured, p.status,
+               coalesce((SELECT string_agg(z.code, '|' ORDER BY z.code) FROM product_zones pz JOIN zones z ON z.id = pz.zone_id WHERE pz.product_id = p.id), '') AS zones
+          FROM products p JOIN categories c ON c.id = p.category_id
+         WHERE p.vendor_id = ${vendorId} AND p.deleted_at IS NULL AND ${zoneScope(actorOf(ctx), 'product', sql`p.id`)} ORDER BY p.sku`,
   );
   const url = await saveExport(ctx, formatCsv([[...CSV_COLUMNS], ...rows.map((r) => CSV_COLUMNS.map((c) => r[c]))]));
   return { url, rows: rows.length };

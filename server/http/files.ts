@@ -4,7 +4,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { sessionFromToken } from '../auth/session.js';
 import type { Deps } from '../deps.js';
 import { RateLimiter } from '../rpc/rate-limit.js';
-import { FOLDERS, FILES_PREFIX, storeUpload, UploadRefused } from '../uploads/uploads.service.js';
+import { FOLDERS, FILES_PREFIX, refusalOf, refused, storeUpload } from '../uploads/uploads.service.js';
 import { sniff } from '../uploads/sniff.js';
 import { verifyExportLink } from '../uploads/exports.js';
 import type { UwsModule } from './uws.js';
@@ -59,7 +59,8 @@ export function mountFiles(app: TemplatedApp, uws: UwsModule, deps: Deps): void 
       (body) => {
         handle(body).catch((err: unknown) => {
           if (gone) return;
-          if (err instanceof UploadRefused) return fail(res, err.status, 'BAD_REQUEST', err.message, { reason: err.reason, ...err.details });
+          const refusal = refusalOf(err);
+          if (refusal) return fail(res, refusal.status, refusal.error.code, refusal.error.message, refusal.error.details);
           deps.log.error({ err }, 'upload failed');
           fail(res, 500, 'INTERNAL', 'internal error');
         });
@@ -89,9 +90,7 @@ export function mountFiles(app: TemplatedApp, uws: UwsModule, deps: Deps): void 
       const bytes = Buffer.from(file.data);
       const type = sniff(bytes);
       if (!type || type.kind !== wanted)
-        throw wanted === 'image'
-          ? new UploadRefused(415, 'NOT_AN_IMAGE', 'not a JPEG, PNG, GIF or WebP image')
-          : new UploadRefused(415, 'NOT_TEXT', 'not a UTF-8 text file');
+        throw wanted === 'image' ? refused('NOT_AN_IMAGE', 'not a JPEG, PNG, GIF or WebP image') : refused('NOT_TEXT', 'not a UTF-8 text file');
       const stored = await storeUpload(deps, session.actor.userId, type, bytes);
       if (gone) return;
       sendJson(res, 201, stored);

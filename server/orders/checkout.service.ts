@@ -127,7 +127,7 @@ async function pushOrders(ctx: TxCtx, orderIds: string[]): Promise<Order[]> {
 
 /** Conditional decrements: of concurrent checkouts for the last units, exactly the stock there is gets sold. */
 async function claimStock(ctx: TxCtx, moves: StockMove[]): Promise<void> {
-  await moveStock(ctx.deps, ctx, moves);
+  await moveStock(ctx, moves);
   await ctx.query(
     sql`UPDATE products p SET sold_count = p.sold_count + l.quantity
           FROM unnest(${moves.map((m) => m.productId)}::uuid[], ${moves.map((m) => -m.delta)}::int[]) AS l(id, quantity) WHERE p.id = l.id`,

@@ -91,7 +91,7 @@ export async function reduceOrder(ctx: Ctx, input: ParsedInputOf<'order:reduce'>
       .filter((i) => next.get(i.productId)! < i.quantity)
       .map((i) => ({ productId: i.productId, delta: i.quantity - next.get(i.productId)!, reason: 'ORDER_REDUCED', actorId: actor.userId, ref: order.id }));
     if (moves.length === 0) throw new AppError('BAD_REQUEST', 'no quantity changes');
-    await moveStock(ctx.deps, ctx, moves);
+    await moveStock(ctx, moves);
     await ctx.query(
       sql`UPDATE order_items i SET quantity = l.quantity FROM unnest(${[...next.keys()]}::uuid[], ${[...next.values()]}::int[]) AS l(product_id, quantity)
            WHERE i.order_id = ${order.id} AND i.product_id = l.product_id`,

@@ -1,4 +1,5 @@
 import { pushes, type PushDataOf, type PushName, type Pushes } from '../../protocol/index.js';
+import { sql } from '../../db/sql.js';
 import type { Tx } from '../../db/tx.js';
 import type { Deps } from '../deps.js';
 import type { TxCtx } from '../rpc/context.js';
@@ -27,10 +28,10 @@ export async function push<P extends StoredPush>(deps: Pick<Deps, 'db' | 'sequen
 }
 
 /** Stock pushes are coalesced: the change marks the product, and the sequencer pushes its latest level. */
-export async function markStockChanged(deps: Pick<Deps, 'db' | 'sequencer'>, tx: Tx, productIds: string[]): Promise<void> {
+export async function markStockChanged(ctx: TxCtx, productIds: string[]): Promise<void> {
   if (productIds.length === 0) return;
-  await tx.query('INSERT INTO stock_dirty (product_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING', [productIds]);
-  await announce(deps, tx);
+  await ctx.query(sql`INSERT INTO stock_dirty (product_id) SELECT unnest(${productIds}::uuid[]) ON CONFLICT DO NOTHING`);
+  await announce(ctx.deps, ctx);
 }
 
 /**

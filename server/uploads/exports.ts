@@ -1,6 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sql } from '../../db/sql.js';
 import type { Config } from '../config.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 import { FILES_PREFIX, FOLDERS } from './uploads.service.js';
@@ -26,12 +27,9 @@ export async function saveExport(ctx: Ctx, body: string): Promise<string> {
   const path = `${FOLDERS.export}/${id}.csv`;
   await mkdir(join(ctx.deps.config.uploadDir, FOLDERS.export), { recursive: true });
   await writeFile(join(ctx.deps.config.uploadDir, path), body);
-  await ctx.deps.db.query(`INSERT INTO uploads (id, owner_id, kind, path, mime, bytes) VALUES ($1, $2, 'csv', $3, 'text/csv', $4)`, [
-    id,
-    actorOf(ctx).userId,
-    path,
-    Buffer.byteLength(body),
-  ]);
+  await ctx.query(
+    sql`INSERT INTO uploads (id, owner_id, kind, path, mime, bytes) VALUES (${id}, ${actorOf(ctx).userId}, 'csv', ${path}, 'text/csv', ${Buffer.byteLength(body)})`,
+  );
   const expires = Math.floor(Date.now() / 1000) + ctx.deps.config.exportUrlTtlS;
   return `${FILES_PREFIX}${path}?expires=${expires}&signature=${signatureOf(ctx.deps.config, path, expires)}`;
 }

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Tx } from '../../db/tx.js';
+import { sql } from '../../db/sql.js';
+import type { UploadRow } from '../../db/tables.js';
 import type { Deps } from '../deps.js';
+import { AppError } from '../errors.js';
+import type { TxCtx } from '../rpc/context.js';
 import type { Sniffed } from './sniff.js';
 
 export const FILES_PREFIX = '/files/';
@@ -20,17 +23,19 @@ export interface Stored {
 
 const urlOf = (path: string) => `${FILES_PREFIX}${path}`;
 
-/** A file refused for what it is: answered with a 4xx status and a reason code, and nothing of it kept. */
-export class UploadRefused extends Error {
-  override name = 'UploadRefused';
-  constructor(
-    readonly status: 413 | 415 | 422,
-    readonly reason: 'NOT_AN_IMAGE' | 'NOT_TEXT' | 'UNREADABLE_IMAGE' | 'IMAGE_TOO_LARGE',
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
+/** The HTTP status each refusal of a file for what it is answers with. */
+const REFUSED_STATUS = { NOT_AN_IMAGE: 415, NOT_TEXT: 415, UNREADABLE_IMAGE: 415, IMAGE_TOO_LARGE: 422 } as const;
+
+/** A file refused for what it is: BAD_REQUEST { reason, … }, and nothing of it kept. */
+export const refused = (reason: keyof typeof REFUSED_STATUS, message: string, details: Record<string, unknown> = {}) =>
+  new AppError('BAD_REQUEST', message, { reason, ...details });
+
+/** The refusal (and its HTTP status) that `err` is, or null when it is some other failure. */
+export function refusalOf(err: unknown): { status: number; error: AppError & { details: Record<string, unknown> } } | null {
+  const reason = err instanceof AppError ? (err.details as { reason?: unknown } | undefined)?.reason : undefined;
+  return typeof reason === 'string' && reason in REFUSED_STATUS
+    ? { status: REFUSED_STATUS[reason as keyof typeof REFUSED_STATUS], error: err as AppError & { details: Record<string, unknown> } }
+    : null;
 }
 
 /**
@@ -39,14 +44,14 @@ export class UploadRefused extends Error {
  * small file claiming huge dimensions (a pixel flood) is refused without being expanded.
  */
 async function thumbnailOf(body: Buffer, maxPixels: number): Promise<Buffer> {
-  const unreadable = () => new UploadRefused(415, 'UNREADABLE_IMAGE', 'the image could not be read');
+  const unreadable = () => refused('UNREADABLE_IMAGE', 'the image could not be read');
   // The header alone: metadata decodes no pixels, so it may read dimensions beyond the limit to report them.
   const meta = await sharp(body, { limitInputPixels: false })
     .metadata()
     .catch(() => null);
   if (!meta?.width || !meta.height) throw unreadable();
   if (meta.width * meta.height > maxPixels)
-    throw new UploadRefused(422, 'IMAGE_TOO_LARGE', `images are limited to ${maxPixels} pixels`, { width: meta.width, height: meta.height, maxPixels });
+    throw refused('IMAGE_TOO_LARGE', `images are limited to ${maxPixels} pixels`, { width: meta.width, height: meta.height, maxPixels });
   try {
     return await sharp(body, { limitInputPixels: maxPixels })
       .rotate()
@@ -76,15 +81,9 @@ export async function storeUpload(deps: Pick<Deps, 'config' | 'db'>, ownerId: st
       await mkdir(join(root, FOLDERS.thumb), { recursive: true });
       await writeFile(join(root, thumb), thumbnail, { flag: 'wx' });
     }
-    await deps.db.query('INSERT INTO uploads (id, owner_id, kind, path, mime, bytes, thumb_path) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-      id,
-      ownerId,
-      type.kind,
-      path,
-      type.mime,
-      body.length,
-      thumb,
-    ]);
+    await deps.db.query(
+      sql`INSERT INTO uploads (id, owner_id, kind, path, mime, bytes, thumb_path) VALUES (${id}, ${ownerId}, ${type.kind}, ${path}, ${type.mime}, ${body.length}, ${thumb})`,
+    );
   } catch (err) {
     await Promise.all([path, thumb].map((p) => p && rm(join(root, p), { force: true })));
     throw err;
@@ -93,15 +92,15 @@ export async function storeUpload(deps: Pick<Deps, 'config' | 'db'>, ownerId: st
 }
 
 /** Marks uploads as in use (by their served URLs), so the orphan sweep keeps them. */
-export async function attachUploads(tx: Pick<Tx, 'query'>, urls: string[]): Promise<void> {
+export async function attachUploads(ctx: TxCtx, urls: string[]): Promise<void> {
   const paths = urls.filter((u) => u.startsWith(FILES_PREFIX)).map((u) => u.slice(FILES_PREFIX.length));
-  if (paths.length) await tx.query('UPDATE uploads SET attached_at = now() WHERE path = ANY($1) AND attached_at IS NULL', [paths]);
+  if (paths.length) await ctx.query(sql`UPDATE uploads SET attached_at = now() WHERE path = ANY(${paths}::text[]) AND attached_at IS NULL`);
 }
 
 /** Removes uploads nobody attached within a day, files and rows. */
 export async function sweepOrphans(deps: Pick<Deps, 'config' | 'db'>): Promise<number> {
-  const gone = await deps.db.query<{ path: string; thumb_path: string | null }>(
-    `DELETE FROM uploads WHERE attached_at IS NULL AND created_at < now() - interval '1 day'
+  const gone = await deps.db.query<Pick<UploadRow, 'path' | 'thumb_path'>>(
+    sql`DELETE FROM uploads WHERE attached_at IS NULL AND created_at < now() - interval '1 day'
        AND NOT EXISTS (SELECT 1 FROM import_jobs j WHERE j.upload_id = uploads.id) RETURNING path, thumb_path`,
   );
   for (const g of gone) {
