@@ -41,7 +41,7 @@ export async function loadActors(r: Reader, sessionIds: string[]): Promise<Map<s
 
 const toActor = (row: UserView, sessionId: string): Actor => ({
   userId: row.id,
-  role: row.role as Role,
+  role: row.role,
   sessionId,
   vendorId: row.vendor_id,
   shopId: row.shop_id,

@@ -1,8 +1,7 @@
 import { sql } from '../../db/sql.js';
 import type { LoginFailureRow } from '../../db/tables.js';
-import type { Reader } from '../../db/tx.js';
 import { AppError } from '../errors.js';
-import type { Ctx } from '../rpc/context.js';
+import type { Ctx, TxCtx } from '../rpc/context.js';
 
 /**
  * What failures are counted against: the account once the login resolves to one (whether typed as
@@ -71,6 +70,6 @@ export async function forgetAttempt(ctx: Ctx, attempt: Attempt): Promise<void> {
 }
 
 /** Clears an account's failures (an admin's unlock, a password reset). */
-export async function clearFailures(ctx: Reader, accountId: string): Promise<void> {
+export async function clearFailures(ctx: TxCtx, accountId: string): Promise<void> {
   await ctx.query(sql`DELETE FROM login_failures WHERE login_key = ${accountSubject(accountId)}`);
 }

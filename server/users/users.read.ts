@@ -5,7 +5,10 @@ import type { ShopRow, UserRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
 
 /** An account with its reach: its shop, and the zones it lives in (its shop's, its vendor's or its own). */
-export type UserView = Pick<UserRow, 'id' | 'role' | 'name' | 'email' | 'phone' | 'status' | 'vendor_id' | 'created_at'> & {
+export type UserView = Pick<UserRow, 'id' | 'name' | 'email' | 'phone' | 'vendor_id' | 'created_at'> & {
+  // The table's checks keep role and status within the protocol's sets.
+  role: Role;
+  status: User['status'];
   shop_id: ShopRow['id'] | null;
   zone_ids: string[];
 };
@@ -21,12 +24,11 @@ export const USER_FROM = sql`users u LEFT JOIN shops s ON s.owner_id = u.id`;
 export function toUser(row: UserView): User {
   return {
     id: row.id,
-    // The database's checks keep role and status within the protocol's sets.
-    role: row.role as Role,
+    role: row.role,
     name: row.name,
     email: row.email,
     phone: row.phone,
-    status: row.status as User['status'],
+    status: row.status,
     vendorId: row.vendor_id,
     shopId: row.shop_id,
     zoneIds: row.zone_ids,

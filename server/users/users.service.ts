@@ -40,12 +40,10 @@ function writeLogins<T>(work: () => Promise<T>): Promise<T> {
   }, CONFLICT);
 }
 
-const toTarget = (u: UserView): Target => ({ id: u.id, role: u.role as Role, vendorId: u.vendor_id, zoneIds: u.zone_ids });
+const toTarget = (u: UserView): Target => ({ id: u.id, role: u.role, vendorId: u.vendor_id, zoneIds: u.zone_ids });
 
-async function loadManaged(ctx: TxCtx, actor: Actor, id: string): Promise<UserView & { role: Role }> {
-  const [row] = await ctx.query<UserView & { role: Role }>(
-    sql`SELECT ${USER_COLUMNS} FROM ${USER_FROM} WHERE u.id = ${id} AND u.deleted_at IS NULL FOR UPDATE OF u`,
-  );
+async function loadManaged(ctx: TxCtx, actor: Actor, id: string): Promise<UserView> {
+  const [row] = await ctx.query<UserView>(sql`SELECT ${USER_COLUMNS} FROM ${USER_FROM} WHERE u.id = ${id} AND u.deleted_at IS NULL FOR UPDATE OF u`);
   if (!row) throw notFound('user');
   await assertInZones(ctx, actor, 'user', id);
   if (!canManage(actor, toTarget(row))) throw forbidden('this account is outside what you manage');
