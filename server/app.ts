@@ -15,7 +15,7 @@ import { loadNativeUws } from './http/uws.js';
 import { createLogger, withSafeErrors, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { handlers } from './modules.js';
-import { deliverPending, logTransport } from './notifications/outbox.js';
+import { deliverQueued, logTransport } from './notifications/queue.js';
 import { Sequencer } from './outbox/sequencer.js';
 import { prepareDatabase } from './startup.js';
 import { sweepOrphans } from './uploads/uploads.service.js';
@@ -89,7 +89,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     io,
     redis: pub,
     cache: new ReadCache(pub, config.redis?.prefix ?? 'lilium'),
-    deliverNotifications: () => void deliverPending(deps, transport).catch((err: unknown) => log.warn({ err }, 'notification delivery failed')),
+    deliverNotifications: () => void deliverQueued(deps, transport).catch((err: unknown) => log.warn({ err }, 'notification delivery failed')),
     sequencer: { kick: () => sequencer.kick() },
     sessions: {
       bind: (socket, session) => bindSession(socket, session, config.jwt.graceS * 1000),

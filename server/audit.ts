@@ -1,3 +1,4 @@
+import { sql } from '../db/sql.js';
 import type { TxCtx } from './rpc/context.js';
 
 export type AuditAction =
@@ -37,12 +38,7 @@ export async function audit(
   target: { type: string; id: string } | null,
   details: Record<string, unknown> = {},
 ): Promise<void> {
-  await ctx.query('INSERT INTO audit_log (actor_id, action, target_type, target_id, address, details) VALUES ($1, $2, $3, $4, $5, $6)', [
-    ctx.actor?.userId ?? null,
-    action,
-    target?.type ?? null,
-    target?.id ?? null,
-    ctx.clientAddress,
-    JSON.stringify(details),
-  ]);
+  await ctx.query(sql`
+    INSERT INTO audit_log (actor_id, action, target_type, target_id, address, details)
+    VALUES (${ctx.actor?.userId ?? null}, ${action}, ${target?.type ?? null}, ${target?.id ?? null}, ${ctx.clientAddress}, ${JSON.stringify(details)})`);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { commissionAt } from '../server/vendors/vendors.service.js';
-import { codeOf, fails } from './support/expect.js';
+import { codeOf, rejection } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 
 let h: Harness;
@@ -28,15 +28,16 @@ describe('onboarding and status', () => {
       zones: [{ zoneId: zones.KARKH!, deliveryFee: 2000_000, minOrderValue: 50_000_000 }],
     });
     expect(v).toMatchObject({ status: 'PENDING', commissionBps: 900, zones: [{ zoneId: zones.KARKH, deliveryFee: 2000_000, minOrderValue: 50_000_000 }] });
-    await fails(call(admin.socket, 'vendors:set-status', { id: v.id, status: 'SUSPENDED', reason: 'x' }), 'INVALID_TRANSITION', {
-      from: 'PENDING',
-      to: 'SUSPENDED',
+    expect(await rejection(call(admin.socket, 'vendors:set-status', { id: v.id, status: 'SUSPENDED', reason: 'x' }))).toMatchObject({
+      code: 'INVALID_TRANSITION',
+      message: 'a PENDING vendor cannot become SUSPENDED',
+      details: { from: 'PENDING', to: 'SUSPENDED' },
     });
     expect((await call(admin.socket, 'vendors:set-status', { id: v.id, status: 'REJECTED', reason: 'papers missing' })).status).toBe('REJECTED');
     expect((await call(admin.socket, 'vendors:set-status', { id: v.id, status: 'APPROVED', reason: 'papers arrived' })).status).toBe('APPROVED');
-    await fails(call(admin.socket, 'vendors:set-status', { id: v.id, status: 'APPROVED', reason: 'again' }), 'INVALID_TRANSITION', {
-      from: 'APPROVED',
-      to: 'APPROVED',
+    expect(await rejection(call(admin.socket, 'vendors:set-status', { id: v.id, status: 'APPROVED', reason: 'again' }))).toMatchObject({
+      code: 'INVALID_TRANSITION',
+      details: { from: 'APPROVED', to: 'APPROVED' },
     });
     expect((await h.audit('VENDOR_STATUS', v.id)).map((a) => a.details.to)).toEqual(['APPROVED', 'REJECTED']);
   });

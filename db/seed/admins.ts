@@ -3,7 +3,9 @@ import bcrypt from 'bcrypt';
 import { z } from 'zod';
 import { NewPassword } from '../../protocol/auth.js';
 import { audit } from '../../server/audit.js';
-import type { Db, Tx } from '../tx.js';
+import { sql } from '../sql.js';
+import type { UserRow } from '../tables.js';
+import type { Db, Reader } from '../tx.js';
 import { demoLogins } from './seed.js';
 
 /** A first admin that cannot be created as asked; the message says why, for the operator. */
@@ -33,8 +35,8 @@ function checkPassword(password: string): void {
 }
 
 /** An admin who can sign in: once one exists, accounts are made with users:create, not from the command line. */
-export async function adminExists(tx: Pick<Tx, 'query'>): Promise<boolean> {
-  const rows = await tx.query(`SELECT 1 FROM users WHERE role IN ('SUPER_ADMIN', 'ADMIN') AND status = 'ACTIVE' AND deleted_at IS NULL LIMIT 1`);
+export async function adminExists(r: Reader): Promise<boolean> {
+  const rows = await r.query(sql`SELECT 1 FROM users WHERE role IN ('SUPER_ADMIN', 'ADMIN') AND status = 'ACTIVE' AND deleted_at IS NULL LIMIT 1`);
   return rows.length > 0;
 }
 
@@ -50,13 +52,11 @@ export async function createFirstAdmin(db: Db, input: FirstAdmin, bcryptCost: nu
   const hash = await bcrypt.hash(input.password, bcryptCost);
   return db.tx(async (tx) => {
     if (await adminExists(tx)) return 'admin-exists';
-    const taken = await tx.query('SELECT 1 FROM users WHERE lower(email) = $1 AND deleted_at IS NULL', [email]);
+    const taken = await tx.query(sql`SELECT 1 FROM users WHERE lower(email) = ${email} AND deleted_at IS NULL`);
     if (taken.length > 0) throw new AdminError('another account has this email');
-    const [row] = await tx.query<{ id: string }>(`INSERT INTO users (role, name, email, password_hash) VALUES ('SUPER_ADMIN', $1, $2, $3) RETURNING id`, [
-      input.name.trim(),
-      email,
-      hash,
-    ]);
+    const [row] = await tx.query<Pick<UserRow, 'id'>>(
+      sql`INSERT INTO users (role, name, email, password_hash) VALUES ('SUPER_ADMIN', ${input.name.trim()}, ${email}, ${hash}) RETURNING id`,
+    );
     await audit({ query: tx.query, actor: null, clientAddress: null }, 'USER_CREATE', { type: 'user', id: row!.id }, { role: 'SUPER_ADMIN', firstAdmin: true });
     return 'created';
   });
@@ -65,9 +65,8 @@ export async function createFirstAdmin(db: Db, input: FirstAdmin, bcryptCost: nu
 /** Demo logins (existing, not deleted) whose password is one of `passwords`, in the order of `demoLogins`. */
 export async function demoLoginsWithPassword(db: Db, passwords: string[]): Promise<string[]> {
   const emails = demoLogins.map((d) => d.email);
-  const rows = await db.query<{ email: string; password_hash: string }>(
-    'SELECT lower(email) AS email, password_hash FROM users WHERE lower(email) = ANY($1) AND deleted_at IS NULL',
-    [emails],
+  const rows = await db.query<{ email: string } & Pick<UserRow, 'password_hash'>>(
+    sql`SELECT lower(email) AS email, password_hash FROM users WHERE lower(email) = ANY(${emails}) AND deleted_at IS NULL`,
   );
   // The seed gives every demo login one hash: compare each distinct hash once (bcrypt is slow on purpose).
   const verdicts = new Map<string, Promise<boolean>>();
@@ -89,12 +88,12 @@ export async function retireDemoLogins(db: Db, passwords: string[], bcryptCost: 
   if (emails.length === 0) return [];
   const hash = await bcrypt.hash(randomBytes(32).toString('base64url'), bcryptCost);
   await db.tx(async (tx) => {
-    const users = await tx.query<{ id: string }>(
-      `UPDATE users SET status = 'DISABLED', password_hash = $2, updated_at = now() WHERE lower(email) = ANY($1) AND deleted_at IS NULL RETURNING id`,
-      [emails, hash],
-    );
+    const users = await tx.query<Pick<UserRow, 'id'>>(sql`
+      UPDATE users SET status = 'DISABLED', password_hash = ${hash}, updated_at = now() WHERE lower(email) = ANY(${emails}) AND deleted_at IS NULL RETURNING id`);
     const ids = users.map((u) => u.id);
-    await tx.query(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'demo login retired' WHERE user_id = ANY($1) AND revoked_at IS NULL`, [ids]);
+    await tx.query(
+      sql`UPDATE sessions SET revoked_at = now(), revoked_reason = 'demo login retired' WHERE user_id = ANY(${ids}::uuid[]) AND revoked_at IS NULL`,
+    );
     for (const id of ids)
       await audit({ query: tx.query, actor: null, clientAddress: null }, 'USER_STATUS', { type: 'user', id }, { status: 'DISABLED', demoLoginRetired: true });
   });

@@ -1,7 +1,8 @@
 import bcrypt from 'bcrypt';
 import { faker } from '@faker-js/faker';
 import type { Role } from '../../protocol/common.js';
-import type { Db, Tx } from '../tx.js';
+import { sql } from '../sql.js';
+import type { Db, Reader, Tx } from '../tx.js';
 import { brands, categoryTree, vendorNames, zoneSeeds, type CategorySeed, type Tr } from './catalog-data.js';
 
 export const SEED = 20251125;
@@ -24,15 +25,14 @@ export const demoLogins: DemoLogin[] = [
   { email: 'driver2@demo.lilium', role: 'DRIVER', note: 'driver, platform fleet' },
 ];
 
-/** Inserts rows in chunks with numbered parameters; column names come from the first row. */
-export async function insertRows(tx: Pick<Tx, 'query'>, table: string, rows: Record<string, unknown>[]): Promise<void> {
+/** Inserts rows in chunks; the table and column names are the seed's own (from the first row), the values parameters. */
+export async function insertRows(tx: Reader, table: string, rows: Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!);
+  const names = sql.raw(columns.join(', '));
   for (let start = 0; start < rows.length; start += 500) {
-    const chunk = rows.slice(start, start + 500);
-    const params: unknown[] = [];
-    const values = chunk.map((row) => `(${columns.map((c) => `$${params.push(row[c])}`).join(', ')})`);
-    await tx.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')}`, params);
+    const values = rows.slice(start, start + 500).map((row) => sql`(${sql.join(columns.map((c) => sql`${row[c]}`))})`);
+    await tx.query(sql`INSERT INTO ${sql.raw(table)} (${names}) VALUES ${sql.join(values)}`);
   }
 }
 
@@ -162,8 +162,8 @@ export async function seed(tx: Tx, options: { password: string; bcryptCost: numb
 export async function seedIfEmpty(db: Db, config: { demoPassword: string; bcryptCost: number }): Promise<boolean> {
   return db.tx(async (tx) => {
     // Two nodes starting together on one empty database must not both seed it.
-    await tx.query('SELECT pg_advisory_xact_lock(7462001)');
-    const [row] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+    await tx.query(sql`SELECT pg_advisory_xact_lock(7462001)`);
+    const [row] = await tx.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM users`);
     if (row!.n > 0) return false;
     await seed(tx, { password: config.demoPassword, bcryptCost: config.bcryptCost });
     return true;

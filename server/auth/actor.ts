@@ -1,6 +1,8 @@
 import type { Role } from '../../protocol/common.js';
+import { sql } from '../../db/sql.js';
+import type { SessionRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
-import { USER_COLUMNS, USER_FROM, type UserRecord } from '../users/users.read.js';
+import { USER_COLUMNS, USER_FROM, type UserView } from '../users/users.read.js';
 
 /** Who is calling, as loaded from the database when the socket authenticated. */
 export interface Actor {
@@ -21,27 +23,23 @@ export interface SocketSession {
 
 /** Loads who a session belongs to, or null when the user or the session can no longer act. */
 export async function loadActor(r: Reader, userId: string, sessionId: string): Promise<Actor | null> {
-  const [row] = await r.query<UserRecord>(
-    `SELECT ${USER_COLUMNS} FROM ${USER_FROM}
-       JOIN sessions se ON se.id = $2 AND se.user_id = u.id AND se.revoked_at IS NULL
-      WHERE u.id = $1 AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`,
-    [userId, sessionId],
-  );
+  const [row] = await r.query<UserView>(sql`
+    SELECT ${USER_COLUMNS} FROM ${USER_FROM}
+      JOIN sessions se ON se.id = ${sessionId} AND se.user_id = u.id AND se.revoked_at IS NULL
+     WHERE u.id = ${userId} AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`);
   return row ? toActor(row, sessionId) : null;
 }
 
 /** The actors of many sessions in one query (a node's periodic check); a session that can no longer act is absent. */
 export async function loadActors(r: Reader, sessionIds: string[]): Promise<Map<string, Actor>> {
-  const rows = await r.query<UserRecord & { session_id: string }>(
-    `SELECT ${USER_COLUMNS}, se.id AS session_id FROM ${USER_FROM}
-       JOIN sessions se ON se.user_id = u.id AND se.revoked_at IS NULL
-      WHERE se.id = ANY($1::uuid[]) AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`,
-    [sessionIds],
-  );
+  const rows = await r.query<UserView & { session_id: SessionRow['id'] }>(sql`
+    SELECT ${USER_COLUMNS}, se.id AS session_id FROM ${USER_FROM}
+      JOIN sessions se ON se.user_id = u.id AND se.revoked_at IS NULL
+     WHERE se.id = ANY(${sessionIds}::uuid[]) AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`);
   return new Map(rows.map((row) => [row.session_id, toActor(row, row.session_id)]));
 }
 
-const toActor = (row: UserRecord, sessionId: string): Actor => ({
+const toActor = (row: UserView, sessionId: string): Actor => ({
   userId: row.id,
   role: row.role,
   sessionId,

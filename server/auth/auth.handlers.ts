@@ -12,7 +12,7 @@ export const authHandlers = [
   rpc('auth:password-reset:request', requestPasswordReset),
   rpc('auth:password-reset:confirm', confirmPasswordReset),
   rpc('me:get', async (ctx) => {
-    const user = await ctx.read((r) => findUser(r, actorOf(ctx).userId));
+    const user = await findUser(ctx, actorOf(ctx).userId);
     if (!user) throw new AppError('UNAUTHENTICATED', 'this account no longer exists');
     return user;
   }),

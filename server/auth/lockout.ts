@@ -1,6 +1,7 @@
-import type { Tx } from '../../db/tx.js';
+import { sql } from '../../db/sql.js';
+import type { LoginFailureRow } from '../../db/tables.js';
 import { AppError } from '../errors.js';
-import type { Ctx } from '../rpc/context.js';
+import type { Ctx, TxCtx } from '../rpc/context.js';
 
 /**
  * What failures are counted against: the account once the login resolves to one (whether typed as
@@ -14,7 +15,7 @@ const accountSubject = (accountId: string) => `account:${accountId}`;
 
 /** A reserved sign-in attempt: a failure row until the password proves right. */
 export interface Attempt {
-  id: string;
+  id: LoginFailureRow['id'];
   /** This attempt takes the subject's last place: if it fails, it is the one that locks. */
   locks: boolean;
 }
@@ -34,16 +35,16 @@ const ATTEMPT_LOCK_SPACE = 7462100;
  */
 export async function reserveAttempt(ctx: Ctx, subject: string): Promise<Attempt> {
   const { lockout } = ctx.deps.config;
-  return ctx.tx(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ATTEMPT_LOCK_SPACE, subject]);
-    const [row] = await tx.query<{ locked_until: Date | null; slowed_until: Date | null; used: number }>(
-      `SELECT (SELECT at FROM login_failures WHERE login_key = $1 AND at > now() - make_interval(secs => $2) ORDER BY at DESC OFFSET $3 - 1 LIMIT 1)
-                + make_interval(secs => $2) AS locked_until,
-              (SELECT at FROM login_failures WHERE address = $4 AND at > now() - make_interval(secs => $5) ORDER BY at DESC OFFSET $6 - 1 LIMIT 1)
-                + make_interval(secs => $5) AS slowed_until,
-              (SELECT count(*)::int FROM login_failures WHERE login_key = $1 AND at > now() - make_interval(secs => $2)) AS used`,
-      [subject, lockout.windowS, lockout.maxFailures, ctx.clientAddress, lockout.addressWindowS, lockout.addressMaxFailures],
-    );
+  return ctx.tx(async (ctx) => {
+    await ctx.query(sql`SELECT pg_advisory_xact_lock(${ATTEMPT_LOCK_SPACE}, hashtext(${subject}))`);
+    const window = sql`make_interval(secs => ${lockout.windowS})`;
+    const addressWindow = sql`make_interval(secs => ${lockout.addressWindowS})`;
+    const [row] = await ctx.query<{ locked_until: Date | null; slowed_until: Date | null; used: number }>(sql`
+      SELECT (SELECT at FROM login_failures WHERE login_key = ${subject} AND at > now() - ${window} ORDER BY at DESC OFFSET ${lockout.maxFailures} - 1 LIMIT 1)
+               + ${window} AS locked_until,
+             (SELECT at FROM login_failures WHERE address = ${ctx.clientAddress} AND at > now() - ${addressWindow}
+               ORDER BY at DESC OFFSET ${lockout.addressMaxFailures} - 1 LIMIT 1) + ${addressWindow} AS slowed_until,
+             (SELECT count(*)::int FROM login_failures WHERE login_key = ${subject} AND at > now() - ${window}) AS used`);
     if (row!.locked_until) {
       const until = new Date(row!.locked_until);
       throw new AppError('LOCKED', 'too many failed logins; try again later or ask an admin to unlock the account', {
@@ -56,20 +57,19 @@ export async function reserveAttempt(ctx: Ctx, subject: string): Promise<Attempt
         retryInMs: Math.max(1, new Date(row!.slowed_until).getTime() - Date.now()),
       });
     }
-    const [attempt] = await tx.query<{ id: string }>('INSERT INTO login_failures (login_key, address) VALUES ($1, $2) RETURNING id', [
-      subject,
-      ctx.clientAddress,
-    ]);
+    const [attempt] = await ctx.query<Pick<LoginFailureRow, 'id'>>(
+      sql`INSERT INTO login_failures (login_key, address) VALUES (${subject}, ${ctx.clientAddress}) RETURNING id`,
+    );
     return { id: attempt!.id, locks: row!.used + 1 === lockout.maxFailures };
   });
 }
 
 /** The password was right (or never checked): the attempt is not a failure. */
 export async function forgetAttempt(ctx: Ctx, attempt: Attempt): Promise<void> {
-  await ctx.tx((tx) => tx.query('DELETE FROM login_failures WHERE id = $1', [attempt.id]));
+  await ctx.tx((ctx) => ctx.query(sql`DELETE FROM login_failures WHERE id = ${attempt.id}`));
 }
 
 /** Clears an account's failures (an admin's unlock, a password reset). */
-export async function clearFailures(tx: Pick<Tx, 'query'>, accountId: string): Promise<void> {
-  await tx.query('DELETE FROM login_failures WHERE login_key = $1', [accountSubject(accountId)]);
+export async function clearFailures(ctx: TxCtx, accountId: string): Promise<void> {
+  await ctx.query(sql`DELETE FROM login_failures WHERE login_key = ${accountSubject(accountId)}`);
 }

@@ -1,6 +1,7 @@
 import type { Deps, IoSocket } from '../deps.js';
 import { AppError, sessionEnded as endedError } from '../errors.js';
 import type { Actor, SocketSession } from './actor.js';
+import { sql } from '../../db/sql.js';
 import type { Reader } from '../../db/tx.js';
 import { loadActors } from './actor.js';
 import { joinRoomsOf } from './session.js';
@@ -53,11 +54,9 @@ const sameReach = (a: Actor, b: Actor) => a.userId === b.userId && a.vendorId ==
 
 /** UNAUTHENTICATED, and the socket dropped, when the caller's session has ended since it was bound. */
 export async function assertSessionLive(ctx: { deps: Deps; socketId: string | null }, r: Pick<Reader, 'query'>, actor: Actor): Promise<void> {
-  const [live] = await r.query(
-    `SELECT 1 FROM sessions se JOIN users u ON u.id = se.user_id
-      WHERE se.id = $1 AND se.revoked_at IS NULL AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`,
-    [actor.sessionId],
-  );
+  const [live] = await r.query(sql`
+    SELECT 1 FROM sessions se JOIN users u ON u.id = se.user_id
+     WHERE se.id = ${actor.sessionId} AND se.revoked_at IS NULL AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`);
   if (live) return;
   // Refused from now on; the RPC layer drops the socket once this call is answered.
   const socket = ctx.socketId ? ctx.deps.io.of('/').sockets.get(ctx.socketId) : undefined;

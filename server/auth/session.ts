@@ -1,4 +1,3 @@
-import { queryRows } from '../../db/tx.js';
 import type { Deps, IoSocket } from '../deps.js';
 import type { SocketSession } from './actor.js';
 import type { Actor } from './actor.js';

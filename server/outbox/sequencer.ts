@@ -1,17 +1,12 @@
 import pg from 'pg';
+import { sql } from '../../db/sql.js';
+import type { OutboxRow } from '../../db/tables.js';
 import type { Deps } from '../deps.js';
 
 const LEADER_LOCK = 7462002;
 const BATCH = 500;
 
-interface Row {
-  id: number;
-  seq: number;
-  rooms: string[];
-  event: string;
-  data: unknown;
-  at: Date;
-}
+type Pending = Pick<OutboxRow, 'id' | 'rooms' | 'event' | 'data' | 'at'>;
 
 export interface SequencerOptions {
   /** At most one stock:changed per product per interval. */
@@ -71,7 +66,7 @@ export class Sequencer {
     client.on('end', lose);
     try {
       await client.connect();
-      const [row] = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LEADER_LOCK])).rows;
+      const [row] = (await client.query<{ ok: boolean }>(sql`SELECT pg_try_advisory_lock(${LEADER_LOCK}) AS ok`.compile())).rows;
       if (!row?.ok) {
         await client.end();
         return;
@@ -116,31 +111,27 @@ export class Sequencer {
     const { rows, stockPending } = await this.deps.db.tx(async (tx) => {
       if (flushStock) {
         this.lastStockFlush = Date.now();
-        await tx.query(
-          `WITH due AS (
-             DELETE FROM stock_dirty WHERE product_id IN (SELECT product_id FROM stock_dirty ORDER BY marked_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+        await tx.query(sql`
+          WITH due AS (
+             DELETE FROM stock_dirty WHERE product_id IN (SELECT product_id FROM stock_dirty ORDER BY marked_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
              RETURNING product_id)
            INSERT INTO outbox (rooms, event, data)
            SELECT z.rooms, 'stock:changed', jsonb_build_object('productId', p.id, 'stock', p.stock, 'price', p.price_minor)
              FROM due JOIN products p ON p.id = due.product_id
              CROSS JOIN LATERAL (SELECT array_agg('zone:' || pz.zone_id ORDER BY pz.zone_id) AS rooms FROM product_zones pz WHERE pz.product_id = p.id) z
-            WHERE z.rooms IS NOT NULL`,
-          [BATCH],
-        );
+            WHERE z.rooms IS NOT NULL`);
       }
-      const pending = await tx.query<Omit<Row, 'seq'>>('SELECT id, rooms, event, data, at FROM outbox WHERE seq IS NULL ORDER BY id LIMIT $1 FOR UPDATE', [
-        BATCH,
-      ]);
+      const pending = await tx.query<Pending>(sql`SELECT id, rooms, event, data, at FROM outbox WHERE seq IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE`);
       // Read after the rows are locked, so a twin that just finished is counted.
-      const [{ top }] = (await tx.query<{ top: number }>('SELECT coalesce(max(seq), 0)::bigint AS top FROM outbox')) as [{ top: number }];
+      const [{ top }] = (await tx.query<{ top: number }>(sql`SELECT coalesce(max(seq), 0)::bigint AS top FROM outbox`)) as [{ top: number }];
       const numbered = pending.map((r, i) => ({ ...r, seq: top + i + 1 }));
       if (numbered.length) {
-        await tx.query('UPDATE outbox SET seq = v.seq FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS seq) v WHERE outbox.id = v.id', [
-          numbered.map((r) => r.id),
-          numbered.map((r) => r.seq),
-        ]);
+        await tx.query(sql`
+          UPDATE outbox SET seq = v.seq
+            FROM (SELECT unnest(${numbered.map((r) => r.id)}::bigint[]) AS id, unnest(${numbered.map((r) => r.seq)}::bigint[]) AS seq) v
+           WHERE outbox.id = v.id`);
       }
-      const [dirty] = await tx.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM stock_dirty) AS any');
+      const [dirty] = await tx.query<{ any: boolean }>(sql`SELECT EXISTS (SELECT 1 FROM stock_dirty) AS any`);
       return { rows: numbered, stockPending: dirty!.any };
     });
     for (const r of rows) {
@@ -164,7 +155,7 @@ export class Sequencer {
 
   /** Drops stored pushes older than the feed keeps them. */
   async prune(days: number): Promise<void> {
-    if (this.leader) await this.deps.db.query(`DELETE FROM outbox WHERE at < now() - make_interval(days => $1) AND seq IS NOT NULL`, [days]);
+    if (this.leader) await this.deps.db.query(sql`DELETE FROM outbox WHERE at < now() - make_interval(days => ${days}) AND seq IS NOT NULL`);
   }
 
   async stop(): Promise<void> {

@@ -126,9 +126,7 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       const handler = reg.handler as (ctx: ReturnType<typeof createCtx>, input: unknown) => unknown;
       const data =
         actor && isIdempotent(reg.spec)
-          ? await once(createCtx(base), actor.userId, reg.event, parsed.data as { idempotencyKey: string }, (tx) =>
-              Promise.resolve(handler(createCtx(base, tx), parsed.data)),
-            )
+          ? await once(createCtx(base), actor.userId, reg.event, parsed.data as { idempotencyKey: string }, (ctx) => Promise.resolve(handler(ctx, parsed.data)))
           : await handler(createCtx(base), parsed.data);
       if (config.rpc.validateResults) {
         const checked = reg.spec.result.safeParse(data);

@@ -3,6 +3,7 @@ import { ADMINS } from '../../protocol/users.js';
 import { adminZones, refuseZoneLimited } from '../auth/zone-scope.js';
 import { forbidden } from '../errors.js';
 import type { Actor } from '../auth/actor.js';
+import { sql, type Sql } from '../../db/sql.js';
 
 export { adminZones };
 
@@ -40,10 +41,10 @@ export function canAssignRole(actor: Actor, role: Role): boolean {
   return false;
 }
 
-/** The same rule as `canManage`, as SQL over a row `x` with role and vendor_id; `bind` adds a parameter. */
-export function manageableSql(actor: Actor, bind: (value: unknown) => string): string {
-  if (actor.role === 'SUPER_ADMIN') return 'true';
-  if (actor.role === 'ADMIN') return `x.role NOT IN ('SUPER_ADMIN', 'ADMIN')`;
-  if (actor.role === 'COMPANY_MANAGER') return `(x.role = 'VENDOR' AND x.vendor_id = ${bind(actor.vendorId)})`;
-  return 'false';
+/** The same rule as `canManage`, as SQL over the account row `row` (e.g. sql`x`), which has role and vendor_id. */
+export function manageableSql(actor: Actor, row: Sql): Sql {
+  if (actor.role === 'SUPER_ADMIN') return sql`true`;
+  if (actor.role === 'ADMIN') return sql`${row}.role NOT IN ('SUPER_ADMIN', 'ADMIN')`;
+  if (actor.role === 'COMPANY_MANAGER') return sql`(${row}.role = 'VENDOR' AND ${row}.vendor_id = ${actor.vendorId})`;
+  return sql`false`;
 }
