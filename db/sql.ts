@@ -17,19 +17,6 @@ export class Sql {
     return { text, values };
   }
 
-  /**
-   * Transitional: the fragment as text for a statement still numbered by hand, each parameter added
-   * through `bind`. Goes once every statement is written with `sql`.
-   */
-  toText(bind: (value: unknown) => string): string {
-    let text = this.strings[0]!;
-    this.values.forEach((value, i) => {
-      text += value instanceof Sql ? value.toText(bind) : bind(value);
-      text += this.strings[i + 1]!;
-    });
-    return text;
-  }
-
   private emit(values: unknown[]): string {
     let text = this.strings[0]!;
     this.values.forEach((value, i) => {

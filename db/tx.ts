@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { Sql } from './sql.js';
+import { Sql, sql } from './sql.js';
 
 type Hook = () => void | Promise<void>;
 
@@ -17,8 +17,6 @@ export async function queryRows<T>(manager: EntityManager, statement: Sql | stri
 /** Runs statements: inside a transaction when it is one, else each on its own. */
 export interface Reader {
   query<T = Record<string, unknown>>(statement: Sql): Promise<T[]>;
-  /** Text with numbered parameters: kept for the statements not yet written with `sql`. */
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
 /** A unit of work: the manager of one open transaction and what to do once it has committed. */
@@ -95,7 +93,7 @@ export class Db {
   }
 
   async ping(): Promise<void> {
-    await this.query('SELECT 1');
+    await this.query(sql`SELECT 1`);
   }
 
   poolStats(): PoolStats {

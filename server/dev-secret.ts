@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from '../db/sql.js';
+import type { SettingRow } from '../db/tables.js';
 import type { Db } from '../db/tx.js';
 
 /**
@@ -10,8 +12,8 @@ import type { Db } from '../db/tx.js';
  */
 export async function developmentSecret(db: Db): Promise<string> {
   return db.tx(async (tx) => {
-    await tx.query(`INSERT INTO settings (key, value) VALUES ('dev_jwt_secret', $1) ON CONFLICT (key) DO NOTHING`, [randomBytes(32).toString('base64url')]);
-    const [row] = await tx.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'dev_jwt_secret'`);
+    await tx.query(sql`INSERT INTO settings (key, value) VALUES ('dev_jwt_secret', ${randomBytes(32).toString('base64url')}) ON CONFLICT (key) DO NOTHING`);
+    const [row] = await tx.query<Pick<SettingRow, 'value'>>(sql`SELECT value FROM settings WHERE key = 'dev_jwt_secret'`);
     return row!.value;
   });
 }

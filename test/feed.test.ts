@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from '../db/sql.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { fails } from './support/expect.js';
@@ -64,7 +65,7 @@ test('a push committed later never gets a seq below one already published', asyn
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
   const slow = db.tx(async (tx) => {
-    await tx.query(`INSERT INTO outbox (rooms, event, data) VALUES ('{admins}', 'vendor:status', '{"late":true}')`);
+    await tx.query(sql`INSERT INTO outbox (rooms, event, data) VALUES ('{admins}', 'vendor:status', '{"late":true}')`);
     await held;
   });
   const before = (await h.q<{ top: number }>('SELECT coalesce(max(seq), 0)::int AS top FROM outbox'))[0]!.top;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { sql } from '../db/sql.js';
 import { call } from '../protocol/client.js';
 import { statementsOf } from './support/statements.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
@@ -74,9 +75,10 @@ test('the hot reads can all use an index on PostgreSQL: no sequential scan of a 
   const offenders: string[] = [];
   await db.tx(async (tx) => {
     // The demo tables are small enough that a sequential scan is cheapest; forbid it to see whether an index serves the query.
-    await tx.query('SET LOCAL enable_seqscan = off');
+    await tx.query(sql`SET LOCAL enable_seqscan = off`);
     for (const s of reads) {
-      const [row] = await tx.query<{ 'QUERY PLAN': Array<{ Plan: Record<string, unknown> }> }>(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params);
+      // The statements as the node sent them: text and parameters, replayed as they are.
+      const [row] = (await tx.manager.query(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params)) as Array<{ 'QUERY PLAN': Array<{ Plan: Record<string, unknown> }> }>;
       const scans = seqScans(row!['QUERY PLAN'][0]!.Plan);
       if (scans.length) offenders.push(`${scans.join(', ')} ← ${s.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
     }

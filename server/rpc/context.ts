@@ -21,8 +21,6 @@ export interface Ctx extends Reader {
   readonly bindSocket: ((session: SocketSession) => void) | null;
   /** Runs `fn` in the caller's transaction, or in a new one, with a context bound to it. */
   tx<T>(fn: (ctx: TxCtx) => Promise<T>): Promise<T>;
-  /** Runs `fn` inside the caller's transaction when there is one; otherwise outside any. */
-  read<T>(fn: (r: Reader) => Promise<T>): Promise<T>;
 }
 
 /** A context bound to an open transaction: also a `Tx`, so work can wait for its commit (`afterCommit`). */
@@ -39,20 +37,18 @@ export function createCtx(base: CtxBase, open?: Tx): Ctx {
       query: open.query,
       afterCommit: open.afterCommit,
       tx: (fn) => fn(bound),
-      read: (fn) => fn(bound),
     };
     return bound;
   }
   return {
     ...base,
-    query: (statement: never, params?: unknown[]) => db.query(statement, params),
+    query: (statement) => db.query(statement),
     tx: (fn) =>
       db.tx(async (tx) => {
         // A write is where an ended session could do harm on a node that has not dropped it yet.
         if (base.actor) await base.deps.sessions.assertLive(base, tx, base.actor);
         return fn(createCtx(base, tx) as TxCtx);
       }),
-    read: (fn) => fn(db),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sql } from '../../db/sql.js';
 import { IdempotencyKey } from '../../protocol/common.js';
 import type { EventSpec } from '../../protocol/spec.js';
 import { AppError } from '../../server/errors.js';
@@ -31,14 +32,14 @@ export function testEvents() {
       { roles: 'signedIn', input: onceInput, result: z.object({ run: z.int(), note: z.string() }) },
       async (ctx, input: z.infer<typeof onceInput>) => {
         const run = ++probe.runs;
-        await ctx.tx((tx) => tx.query('INSERT INTO test_effects (note) VALUES ($1)', [input.note]));
+        await ctx.tx((ctx) => ctx.query(sql`INSERT INTO test_effects (note) VALUES (${input.note})`));
         await new Promise((resolve) => setTimeout(resolve, 20));
         return { run, note: input.note };
       },
     ),
     reg('test:once-fails', { roles: 'signedIn', input: onceInput, result: z.object({}) }, async (ctx, input: z.infer<typeof onceInput>) => {
       probe.runs++;
-      await ctx.tx((tx) => tx.query('INSERT INTO test_effects (note) VALUES ($1)', [input.note]));
+      await ctx.tx((ctx) => ctx.query(sql`INSERT INTO test_effects (note) VALUES (${input.note})`));
       throw new AppError('CONFLICT', 'refused after writing');
     }),
     reg('test:slow', { roles: 'signedIn', input: z.strictObject({}), result: z.object({ done: z.literal(true) }) }, async () => {
