@@ -42,3 +42,6 @@ sql.join = (parts: readonly Sql[], separator: string = ', '): Sql =>
 sql.and = (conditions: readonly Sql[]): Sql => (conditions.length ? sql.join(conditions, ' AND ') : sql.raw('true'));
 
 sql.empty = new Sql([''], []);
+
+/** A LIKE pattern matching text that contains `text` as typed: its `%`, `_` and `\\` match themselves. */
+export const likeContaining = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -1,5 +1,5 @@
 import type { Role } from '../../protocol/common.js';
-import { sql } from '../../db/sql.js';
+import { likeContaining, sql } from '../../db/sql.js';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { User } from '../../protocol/users.js';
 import type { UserRow, VendorZoneRow } from '../../db/tables.js';
@@ -117,7 +117,7 @@ export async function listUsers(ctx: Ctx, input: ParsedInputOf<'users:list'>): P
     ]),
   ];
   if (input.q) {
-    const like = `%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = likeContaining(input.q);
     where.push(sql`(x.name ILIKE ${like} OR x.email ILIKE ${like} OR x.phone ILIKE ${like})`);
   }
   if (input.role) where.push(sql`x.role = ${input.role}`);

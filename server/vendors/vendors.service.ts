@@ -1,5 +1,5 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
-import { sql } from '../../db/sql.js';
+import { likeContaining, sql } from '../../db/sql.js';
 import type { Vendor, VendorStatus } from '../../protocol/vendors.js';
 import type { OrderRow, VendorCommissionRow, VendorRow } from '../../db/tables.js';
 import { adminRooms, rooms } from '../auth/actor.js';
@@ -113,7 +113,7 @@ export async function listVendors(ctx: Ctx, input: ParsedInputOf<'vendors:list'>
       'asc',
     ),
   ];
-  if (input.q) where.push(sql`x.name ILIKE ${`%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
+  if (input.q) where.push(sql`x.name ILIKE ${likeContaining(input.q)}`);
   if (input.status) where.push(sql`x.status = ${input.status}`);
   if (input.zoneId) where.push(sql`EXISTS (SELECT 1 FROM vendor_zones z WHERE z.vendor_id = x.id AND z.zone_id = ${input.zoneId})`);
   const rows = await ctx.query<VendorView>(sql`SELECT * FROM (${SELECT}) x WHERE ${sql.and(where)} ORDER BY x.name_key, x.id LIMIT ${input.limit + 1}`);
