@@ -22,10 +22,16 @@ async function store(ctx: TxCtx, rooms: string[], event: StoredPush, data: unkno
   await announce(ctx);
 }
 
-/** Stock pushes are coalesced: the change marks the product, and the sequencer pushes its latest level. */
+/**
+ * Stock pushes are coalesced: the change marks the product, and the sequencer pushes its latest level.
+ * An existing mark is locked (DO UPDATE, not DO NOTHING) until this transaction commits, so the
+ * sequencer's SKIP LOCKED flush cannot take the mark away while reading the level from before it.
+ */
 export async function markStockChanged(ctx: TxCtx, productIds: string[]): Promise<void> {
   if (productIds.length === 0) return;
-  await ctx.query(sql`INSERT INTO stock_dirty (product_id) SELECT unnest(${productIds}::uuid[]) ON CONFLICT DO NOTHING`);
+  await ctx.query(sql`
+    INSERT INTO stock_dirty (product_id) SELECT DISTINCT id FROM unnest(${productIds}::uuid[]) AS id ORDER BY id
+    ON CONFLICT (product_id) DO UPDATE SET marked_at = stock_dirty.marked_at`);
   await announce(ctx);
 }
 
