@@ -155,6 +155,7 @@ export const loginFailures = table('login_failures', {
   at: col.timestamptz,
   login_key: col.text,
   address: col.text.null(),
+  pending: col.bool,
 });
 export type LoginFailureRow = RowOf<typeof loginFailures>;
 

@@ -92,6 +92,13 @@ export async function openVendors(admin: LiliumSocket, vendorIds: string[], deli
 }
 
 /** A new socket to the node at `url`, signed in as `email` with the app its email implies. */
+/** Another socket of a signed-in user, authenticated in the handshake as an app's reconnect is. */
+export async function connectAs(url: string, token: string): Promise<LiliumSocket> {
+  const socket: LiliumSocket = io(url, { transports: ['websocket'], auth: { token } });
+  await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('connect_error', reject));
+  return socket;
+}
+
 export async function signIn(url: string, email: string, password = DEFAULT_DEMO_PASSWORD): Promise<{ socket: LiliumSocket; userId: string; token: string }> {
   const socket: LiliumSocket = io(url, { transports: ['websocket'] });
   const r = await call(socket, 'auth:login', { app: appOf(email), login: email, password });

@@ -26,12 +26,19 @@ interface ServerSideEvents {
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketData>;
 export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketData>;
 
+/** What the session check needs of a call: who, on which socket, and the way to the database (its transaction, when in one). */
+export interface SessionCaller extends Reader {
+  deps: Deps;
+  socketId: string | null;
+  actor: Actor | null;
+}
+
 /** What the RPC layer needs from sign-in: provided by auth/, so that rpc/ depends on no domain. */
 export interface Sessions {
   /** Authenticates a socket in place with a new session (login, refresh). */
   bind(socket: IoSocket, session: SocketSession): void;
   /** UNAUTHENTICATED, and the socket marked ended, when the caller's session has ended: checked inside every write. */
-  assertLive(ctx: { deps: Deps; socketId: string | null }, r: Reader, actor: Actor): Promise<void>;
+  assertLive(ctx: SessionCaller): Promise<void>;
   /** After an unexpected failure: whether the caller's session had ended, which is then the cause to report. */
   ended(socketId: string, actor: Actor): Promise<boolean>;
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
-import { call, type LiliumSocket } from '../protocol/client.js';
+import { call, RpcError, type LiliumSocket } from '../protocol/client.js';
 import { LoginHardening1764100000000 } from '../db/migrations/1764100000000-login-hardening.js';
 import { codeOf, expectLocked, expectRateLimited, rejection } from './support/expect.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -31,19 +31,44 @@ describe('lockout under concurrency, per account', () => {
     const codes = await burst(h, attempts);
     const wrong = codes.slice(0, 29);
     expect(count(wrong, 'UNAUTHENTICATED')).toBeLessThanOrEqual(5);
-    expect(count(wrong, 'UNAUTHENTICATED') + count(wrong, 'LOCKED')).toBe(29);
-    expect(['OK', 'LOCKED']).toContain(codes[29]);
+    // Past the five places: LOCKED once five failures are in, RATE_LIMITED while some of the five are still being checked.
+    expect(count(wrong, 'UNAUTHENTICATED') + count(wrong, 'LOCKED') + count(wrong, 'RATE_LIMITED')).toBe(29);
+    expect(['OK', 'LOCKED', 'RATE_LIMITED']).toContain(codes[29]);
     const [shop12] = await h.q<{ id: string }>(`SELECT id FROM users WHERE email = 'shop12@demo.lilium'`);
     expect(await h.audit('LOGIN_FAILED', shop12!.id)).toHaveLength(count(wrong, 'UNAUTHENTICATED'));
   });
 
-  test('thirty guesses sent at once at an unknown login: exactly five are checked, the rest are LOCKED', async () => {
+  test('thirty guesses sent at once at an unknown login: exactly five are checked, the rest refused unchecked', async () => {
     const codes = await burst(
       h,
       Array.from({ length: 30 }, (_, i) => ({ login: 'ghost-race@demo.lilium', password: `wrong-password-${i}` })),
     );
     expect(count(codes, 'UNAUTHENTICATED')).toBe(5);
-    expect(count(codes, 'LOCKED')).toBe(25);
+    expect(count(codes, 'LOCKED') + count(codes, 'RATE_LIMITED')).toBe(25);
+    // Once the five are settled, everyone is LOCKED.
+    expect(await fail('ghost-race@demo.lilium', '192.0.2.55')).toBe('LOCKED');
+  });
+
+  test('right passwords sent at once from many devices are never locked out: beyond five in flight they are asked to retry', async () => {
+    const socketsOf = await Promise.all(Array.from({ length: 12 }, (_, i) => h.connect({ address: `192.0.2.${150 + i}` })));
+    const answers = await Promise.all(
+      socketsOf.map((s) =>
+        call(s, 'auth:login', { app: 'mobile', login: 'shop19@demo.lilium', password: PASSWORD }).then(
+          () => null,
+          (e: RpcError) => e,
+        ),
+      ),
+    );
+    const refused = answers.filter((e): e is RpcError => e !== null);
+    expect(refused.map((e) => e.code).filter((c) => c !== 'RATE_LIMITED')).toEqual([]);
+    for (const e of refused) expect(e.details).toEqual({ retryInMs: 1000 });
+    // Retried, each gets in: nothing was counted as a failure.
+    for (const [i, e] of answers.entries())
+      if (e) expect(await codeOf(call(socketsOf[i]!, 'auth:login', { app: 'mobile', login: 'shop19@demo.lilium', password: PASSWORD }))).toBe('OK');
+    const [row] = await h.q<{ n: number }>(
+      `SELECT count(*)::int AS n FROM login_failures f JOIN users u ON f.login_key = 'account:' || u.id WHERE u.email = 'shop19@demo.lilium'`,
+    );
+    expect(row!.n).toBe(0);
   });
 
   test('failures by email and by phone count against the one account', async () => {
@@ -101,7 +126,7 @@ describe('PGlite', () => {
       Array.from({ length: 12 }, (_, i) => ({ login: 'shop3@demo.lilium', password: `wrong-password-${i}` })),
     );
     expect(count(codes, 'UNAUTHENTICATED')).toBe(5);
-    expect(count(codes, 'LOCKED')).toBe(7);
+    expect(count(codes, 'LOCKED') + count(codes, 'RATE_LIMITED')).toBe(7);
     const [shop3] = await h.q<{ id: string }>(`SELECT id FROM users WHERE email = 'shop3@demo.lilium'`);
     expect(await h.audit('LOCKOUT', shop3!.id)).toHaveLength(1);
   });

@@ -62,11 +62,14 @@ export class LoginHardening1764100000000 implements MigrationInterface {
         FROM users u WHERE u.deleted_at IS NULL AND f.login_key IN (u.email, u.phone);
       UPDATE login_failures SET login_key = 'login:' || login_key WHERE login_key NOT LIKE 'account:%';
       COMMENT ON COLUMN login_failures.login_key IS 'account:<user id> once the login names an account, else login:<the login as typed, normalised>';
+      -- An attempt is reserved before its password is checked; it is a failure once the check says so.
+      ALTER TABLE login_failures ADD COLUMN pending boolean NOT NULL DEFAULT false;
     `);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`
+      ALTER TABLE login_failures DROP COLUMN pending;
       COMMENT ON COLUMN login_failures.login_key IS NULL;
       UPDATE login_failures f SET login_key = coalesce(u.email, u.phone) FROM users u WHERE f.login_key = 'account:' || u.id;
       UPDATE login_failures SET login_key = substr(login_key, 7) WHERE login_key LIKE 'login:%';

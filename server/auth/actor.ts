@@ -2,7 +2,7 @@ import type { Role } from '../../protocol/common.js';
 import { sql } from '../../db/sql.js';
 import type { SessionRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
-import { USER_COLUMNS, USER_FROM, type UserView } from '../users/users.read.js';
+import { USER_COLUMNS, USER_FROM, type UserView } from './user-view.js';
 
 /** Who is calling, as loaded from the database when the socket authenticated. */
 export interface Actor {

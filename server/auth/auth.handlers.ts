@@ -1,7 +1,7 @@
 import { AppError } from '../errors.js';
 import { actorOf } from '../rpc/context.js';
 import { rpc } from '../rpc/rpc.js';
-import { findUser } from '../users/users.read.js';
+import { findUser } from './user-view.js';
 import { changePassword, confirmPasswordReset, login, logout, refresh, requestPasswordReset } from './auth.service.js';
 
 export const authHandlers = [

@@ -6,7 +6,7 @@ import { audit } from '../audit.js';
 import { AppError } from '../errors.js';
 import { enqueueNotification } from '../notifications/queue.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
-import { findUser } from '../users/users.read.js';
+import { findUser } from './user-view.js';
 import { loadActor, rooms } from './actor.js';
 import { disconnectRooms } from './disconnect.js';
 import { clearFailures, forgetAttempt, reserveAttempt, subjectOf } from './lockout.js';
@@ -78,6 +78,7 @@ export async function login(ctx: Ctx, input: ParsedInputOf<'auth:login'>): Promi
   if (!found || !matches || found.status !== 'ACTIVE') {
     await ctx.tx(async (ctx) => {
       const target = found ? { type: 'user', id: found.id } : null;
+      await ctx.query(sql`UPDATE login_failures SET pending = false WHERE id = ${attempt.id}`);
       await audit(ctx, 'LOGIN_FAILED', target, { login: key, app: input.app });
       if (attempt.locks) await audit(ctx, 'LOCKOUT', target, { login: key });
     });

@@ -39,10 +39,12 @@ export async function reserveAttempt(ctx: Ctx, subject: string): Promise<Attempt
     await ctx.query(sql`SELECT pg_advisory_xact_lock(${ATTEMPT_LOCK_SPACE}, hashtext(${subject}))`);
     const window = sql`make_interval(secs => ${lockout.windowS})`;
     const addressWindow = sql`make_interval(secs => ${lockout.addressWindowS})`;
+    // An attempt still being checked is not yet a failure; one left pending for a minute (its node died) counts as one.
+    const failed = sql`(NOT pending OR at < now() - interval '1 minute')`;
     const [row] = await ctx.query<{ locked_until: Date | null; slowed_until: Date | null; used: number }>(sql`
-      SELECT (SELECT at FROM login_failures WHERE login_key = ${subject} AND at > now() - ${window} ORDER BY at DESC OFFSET ${lockout.maxFailures} - 1 LIMIT 1)
-               + ${window} AS locked_until,
-             (SELECT at FROM login_failures WHERE address = ${ctx.clientAddress} AND at > now() - ${addressWindow}
+      SELECT (SELECT at FROM login_failures WHERE login_key = ${subject} AND at > now() - ${window} AND ${failed}
+               ORDER BY at DESC OFFSET ${lockout.maxFailures} - 1 LIMIT 1) + ${window} AS locked_until,
+             (SELECT at FROM login_failures WHERE address = ${ctx.clientAddress} AND at > now() - ${addressWindow} AND ${failed}
                ORDER BY at DESC OFFSET ${lockout.addressMaxFailures} - 1 LIMIT 1) + ${addressWindow} AS slowed_until,
              (SELECT count(*)::int FROM login_failures WHERE login_key = ${subject} AND at > now() - ${window}) AS used`);
     if (row!.locked_until) {
@@ -57,8 +59,13 @@ export async function reserveAttempt(ctx: Ctx, subject: string): Promise<Attempt
         retryInMs: Math.max(1, new Date(row!.slowed_until).getTime() - Date.now()),
       });
     }
+    // Failures and attempts being checked together stay within the limit, so concurrency buys no extra guesses;
+    // a right password that finds the places taken by others being checked waits a moment rather than being locked out.
+    if (row!.used >= lockout.maxFailures) {
+      throw new AppError('RATE_LIMITED', 'another sign-in to this account is being checked; retry in a moment', { retryInMs: 1000 });
+    }
     const [attempt] = await ctx.query<Pick<LoginFailureRow, 'id'>>(
-      sql`INSERT INTO login_failures (login_key, address) VALUES (${subject}, ${ctx.clientAddress}) RETURNING id`,
+      sql`INSERT INTO login_failures (login_key, address, pending) VALUES (${subject}, ${ctx.clientAddress}, true) RETURNING id`,
     );
     return { id: attempt!.id, locks: row!.used + 1 === lockout.maxFailures };
   });

@@ -1,8 +1,7 @@
-import type { Deps, IoSocket } from '../deps.js';
+import type { Deps, IoSocket, SessionCaller } from '../deps.js';
 import { AppError, sessionEnded as endedError } from '../errors.js';
 import type { Actor, SocketSession } from './actor.js';
 import { sql } from '../../db/sql.js';
-import type { Reader } from '../../db/tx.js';
 import { loadActors } from './actor.js';
 import { joinRoomsOf } from './session.js';
 
@@ -53,8 +52,10 @@ export async function checkSessions(deps: Deps): Promise<void> {
 const sameReach = (a: Actor, b: Actor) => a.userId === b.userId && a.vendorId === b.vendorId && a.shopId === b.shopId && a.zoneIds.join() === b.zoneIds.join();
 
 /** UNAUTHENTICATED, and the socket dropped, when the caller's session has ended since it was bound. */
-export async function assertSessionLive(ctx: { deps: Deps; socketId: string | null }, r: Pick<Reader, 'query'>, actor: Actor): Promise<void> {
-  const [live] = await r.query(sql`
+export async function assertSessionLive(ctx: SessionCaller): Promise<void> {
+  const { actor } = ctx;
+  if (!actor) return;
+  const [live] = await ctx.query(sql`
     SELECT 1 FROM sessions se JOIN users u ON u.id = se.user_id
      WHERE se.id = ${actor.sessionId} AND se.revoked_at IS NULL AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`);
   if (live) return;
@@ -67,7 +68,7 @@ export async function assertSessionLive(ctx: { deps: Deps; socketId: string | nu
 /** For a call that failed unexpectedly: whether its caller's session is gone, which is then the cause to report. */
 export async function hasSessionEnded(deps: Deps, socketId: string, actor: Actor): Promise<boolean> {
   try {
-    await assertSessionLive({ deps, socketId }, deps.db, actor);
+    await assertSessionLive({ deps, socketId, actor, query: (statement) => deps.db.query(statement) });
     return false;
   } catch (err) {
     return err instanceof AppError;

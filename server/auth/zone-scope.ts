@@ -1,4 +1,6 @@
-import { AppError, notFound } from '../errors.js';
+import type { Role } from '../../protocol/common.js';
+import { ADMINS } from '../../protocol/users.js';
+import { AppError, forbidden, notFound } from '../errors.js';
 import type { Actor } from './actor.js';
 import { sql, type Sql } from '../../db/sql.js';
 import type { Reader } from '../../db/tx.js';
@@ -55,6 +57,14 @@ export async function assertInZones(r: Reader, actor: Actor, kind: ZonedKind, id
   if (!adminZones(actor)) return;
   const [row] = await r.query<{ inside: boolean }>(sql`SELECT ${zoneScope(actor, kind, sql`${id}::uuid`)} AS inside`);
   if (!row?.inside) throw notFound(kind);
+}
+
+export const isAdmin = (role: Role) => (ADMINS as readonly Role[]).includes(role);
+
+/** Admin work that spans every zone; `what` completes "only an admin not limited to zones may …". */
+export function requireUnlimitedAdmin(actor: Actor, what: string): void {
+  if (!isAdmin(actor.role)) throw forbidden('only an admin may do this');
+  refuseZoneLimited(actor, what);
 }
 
 export const zoneForbidden = (message: string) => new AppError('FORBIDDEN', message, { reason: 'zone' });

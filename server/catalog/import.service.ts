@@ -14,7 +14,7 @@ import { tell } from '../outbox/outbox.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { saveExport } from '../uploads/exports.js';
 import { FOLDERS } from '../uploads/uploads.service.js';
-import { isAdmin } from '../users/scope.js';
+import { isAdmin } from '../auth/zone-scope.js';
 import { formatCsv, parseCsv, unneutralise } from './csv.js';
 import { assertCatalogReach, changeCatalog } from './products.service.js';
 import { moveStock } from './stock.service.js';

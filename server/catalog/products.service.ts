@@ -10,7 +10,7 @@ import { afterCursor, decodeCursor, encodeCursor, page, type CursorPart } from '
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import type { Actor } from '../auth/actor.js';
 import { attachUploads } from '../uploads/uploads.service.js';
-import { isAdmin } from '../users/scope.js';
+import { isAdmin } from '../auth/zone-scope.js';
 import { descendantsOf, TREE_CACHE } from './categories.service.js';
 import { PRODUCT_COLUMNS, PRODUCT_FROM, findProduct, toProduct, type ProductView } from './products.read.js';
 

@@ -9,7 +9,7 @@ import { AppError, forbidden, notFound } from '../errors.js';
 import { loadOrder } from '../orders/orders.read.js';
 import { tell } from '../outbox/outbox.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
-import { isAdmin } from '../users/scope.js';
+import { isAdmin } from '../auth/zone-scope.js';
 import { account, balances, commissionOf, post } from './ledger.js';
 import { minorOf, sumMinor } from './money.js';
 

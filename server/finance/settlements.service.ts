@@ -12,7 +12,7 @@ import { afterCursor, page } from '../pagination.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { assertTransition, type Transitions } from '../transitions.js';
 import { saveExport } from '../uploads/exports.js';
-import { isAdmin } from '../users/scope.js';
+import { isAdmin } from '../auth/zone-scope.js';
 import { loadVendor } from '../vendors/vendors.service.js';
 import { account, balances, commissionOf, post } from './ledger.js';
 import { minorOf, sumMinor } from './money.js';

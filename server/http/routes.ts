@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { clientAddressOf } from '../client-address.js';
 import { BlockList, isIP } from 'node:net';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { asyncApiDocument } from '../../protocol/asyncapi.js';
@@ -51,9 +52,8 @@ function metricsAccess(deps: Deps): (res: HttpResponse, req: HttpRequest) => boo
   return (res, req) => {
     const bearer = /^Bearer (.+)$/i.exec(req.getHeader('authorization'))?.[1];
     if (token && bearer && timingSafeEqual(digest(bearer), digest(token))) return true;
-    // As for sockets: behind a trusted proxy, the client is the hop the proxy appended.
-    const forwarded = deps.config.trustProxy ? req.getHeader('x-forwarded-for').split(',').pop()?.trim() : undefined;
-    const address = forwarded || Buffer.from(res.getRemoteAddressAsText()).toString();
+    const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const address = clientAddressOf({ 'x-forwarded-for': req.getHeader('x-forwarded-for') }, remote, deps.config.trustProxy) ?? '';
     const family = isIP(address);
     return family !== 0 && allowed.check(address, family === 6 ? 'ipv6' : 'ipv4');
   };

@@ -7,7 +7,7 @@ import { lineView } from '../cart/price.js';
 import { notFound } from '../errors.js';
 import type { Actor } from '../auth/actor.js';
 import type { Reader } from '../../db/tx.js';
-import { isAdmin } from '../users/scope.js';
+import { isAdmin } from '../auth/zone-scope.js';
 
 /** An order as ORDER_SELECT reads it: its row, its vendor's and promotion's names, its items and its timeline. */
 export type LoadedOrder = Omit<OrderRow, 'status' | 'updated_at' | 'accepted_at' | 'code_failures' | 'on_the_way_at'> & {

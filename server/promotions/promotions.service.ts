@@ -8,7 +8,7 @@ import { afterCursor, page } from '../pagination.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 import type { Actor } from '../auth/actor.js';
 import type { Reader } from '../../db/tx.js';
-import { isAdmin } from '../users/scope.js';
+import { isAdmin } from '../auth/zone-scope.js';
 import type { PromotionOf } from './rules.js';
 
 const toPromotion = (p: PromotionOf): Promotion => ({

@@ -46,8 +46,9 @@ export function createCtx(base: CtxBase, open?: Tx): Ctx {
     tx: (fn) =>
       db.tx(async (tx) => {
         // A write is where an ended session could do harm on a node that has not dropped it yet.
-        if (base.actor) await base.deps.sessions.assertLive(base, tx, base.actor);
-        return fn(createCtx(base, tx) as TxCtx);
+        const bound = createCtx(base, tx) as TxCtx;
+        await base.deps.sessions.assertLive(bound);
+        return fn(bound);
       }),
   };
 }

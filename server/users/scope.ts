@@ -1,19 +1,9 @@
 import type { Role } from '../../protocol/common.js';
-import { ADMINS } from '../../protocol/users.js';
-import { adminZones, refuseZoneLimited } from '../auth/zone-scope.js';
-import { forbidden } from '../errors.js';
+import { isAdmin } from '../auth/zone-scope.js';
 import type { Actor } from '../auth/actor.js';
 import { sql, type Sql } from '../../db/sql.js';
 
-export { adminZones };
 
-export const isAdmin = (role: Role) => (ADMINS as readonly Role[]).includes(role);
-
-/** `what` completes "only an admin not limited to zones may …". */
-export function requireUnlimitedAdmin(actor: Actor, what: string): void {
-  if (!isAdmin(actor.role)) throw forbidden('only an admin may do this');
-  refuseZoneLimited(actor, what);
-}
 
 export interface Target {
   id: string;

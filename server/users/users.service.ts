@@ -17,7 +17,7 @@ import type { Actor } from '../auth/actor.js';
 import type { Reader } from '../../db/tx.js';
 import { assertActiveZones } from '../zones/zones.service.js';
 import { canAssignRole, canManage, manageableSql, type Target } from './scope.js';
-import { USER_COLUMNS, USER_FROM, findUser, toUser, type UserView } from './users.read.js';
+import { USER_COLUMNS, USER_FROM, findUser, toUser, type UserView } from '../auth/user-view.js';
 
 const VENDOR_ROLES: readonly Role[] = ['VENDOR', 'COMPANY_MANAGER'];
 /** Roles whose zones are their own (drivers: where they deliver; admins: where they are limited). */

@@ -13,7 +13,7 @@ import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { assertTransition, type Transitions } from '../transitions.js';
 import type { Actor } from '../auth/actor.js';
 import type { Reader } from '../../db/tx.js';
-import { isAdmin } from '../users/scope.js';
+import { isAdmin } from '../auth/zone-scope.js';
 import { assertActiveZones } from '../zones/zones.service.js';
 
 /** Which status may follow which; anything else is INVALID_TRANSITION. */

@@ -7,7 +7,7 @@ import { audit } from '../audit.js';
 import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, notFound } from '../errors.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
-import { adminZones, requireUnlimitedAdmin } from '../users/scope.js';
+import { adminZones, requireUnlimitedAdmin } from '../auth/zone-scope.js';
 
 export const toZone = (z: ZoneRow): Zone => ({ id: z.id, code: z.code, name: { ar: z.name_ar, en: z.name_en }, active: z.active });
 
