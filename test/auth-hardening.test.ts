@@ -248,6 +248,7 @@ describe('the migration that makes logins unique', () => {
   test('normalises existing emails and phones, clears what cannot be a login, and moves failures onto accounts', async () => {
     const h = await startHarness({ env: { TRUST_PROXY: '1' } });
     onTestFinished(() => h.close());
+    const [{ id: deleted }] = (await h.q<{ id: string }>(`SELECT id FROM users WHERE email = 'shop16@demo.lilium'`)) as [{ id: string }];
     const migration = new LoginHardening1764100000000();
     const runner = h.app.deps.db.source.createQueryRunner();
     try {
@@ -258,6 +259,8 @@ describe('the migration that makes logins unique', () => {
       // Two spellings of one number: the older account keeps it.
       await h.q(`UPDATE users SET phone = '+964 (773) 0000011', created_at = now() + interval '1 day' WHERE email = 'shop12@demo.lilium'`);
       await h.q(`INSERT INTO login_failures (login_key, address) SELECT 'shop13@demo.lilium', '192.0.2.1' FROM generate_series(1, 5)`);
+      // A deleted account whose only login was never valid must not stop the migration.
+      await h.q(`UPDATE users SET email = NULL, phone = '0770-old', deleted_at = now() WHERE id = $1`, [deleted]);
       await h.q(`INSERT INTO login_failures (login_key, address) SELECT 'nobody@demo.lilium', '192.0.2.1' FROM generate_series(1, 5)`);
       await migration.up(runner);
     } finally {
@@ -266,6 +269,7 @@ describe('the migration that makes logins unique', () => {
     const rows = await h.q<{ email: string; phone: string | null }>(
       `SELECT email, phone FROM users WHERE email IN ('shop7@demo.lilium', 'shop9@demo.lilium', 'shop10@demo.lilium', 'shop11@demo.lilium', 'shop12@demo.lilium') ORDER BY email`,
     );
+    expect(await h.q(`SELECT email, phone FROM users WHERE id = $1`, [deleted])).toEqual([{ email: `deleted-${deleted}@deleted.invalid`, phone: null }]);
     expect(rows).toEqual([
       { email: 'shop10@demo.lilium', phone: '+9647730000010' },
       { email: 'shop11@demo.lilium', phone: '+9647730000011' },
@@ -273,7 +277,9 @@ describe('the migration that makes logins unique', () => {
       { email: 'shop7@demo.lilium', phone: null },
       { email: 'shop9@demo.lilium', phone: '+9647730000009' },
     ]);
-    expect((await h.audit('LOGIN_CLEARED')).map((a) => a.details).sort((a, b) => String(a.value).localeCompare(String(b.value)))).toEqual([
+    expect((await h.audit('LOGIN_CLEARED', deleted)).map((a) => a.details)).toEqual([{ email: null, phone: '0770-old', reason: 'deleted account' }]);
+    const cleared = (await h.audit('LOGIN_CLEARED')).filter((a) => a.target_id !== deleted).map((a) => a.details);
+    expect(cleared.sort((a, b) => String(a.value).localeCompare(String(b.value)))).toEqual([
       { column: 'phone', value: '+9647730000011', reason: 'duplicate' },
       { column: 'phone', value: 'shop8@demo.lilium', reason: 'invalid' },
     ]);

@@ -40,6 +40,17 @@ export class LoginHardening1764100000000 implements MigrationInterface {
       UPDATE users SET phone = normalised
         FROM (SELECT id, regexp_replace(regexp_replace(phone, '[[:space:]().-]', '', 'g'), '^00', '+') AS normalised FROM users) n
        WHERE n.id = users.id AND phone <> normalised AND normalised ~ ${E164}`);
+    // A deleted account never signs in again: a value of its that cannot be a login goes, and where it would be left
+    // with none (a row needs one), it gets a placeholder email that can never be typed as anyone's.
+    await q.query(`
+      WITH bad AS (SELECT id, email, phone FROM users WHERE deleted_at IS NOT NULL AND (phone !~ ${E164} OR email !~ ${EMAIL})),
+      fixed AS (
+        UPDATE users u SET phone = CASE WHEN u.phone ~ ${E164} THEN u.phone END,
+               email = CASE WHEN u.email ~ ${EMAIL} THEN u.email WHEN u.phone ~ ${E164} THEN NULL ELSE 'deleted-' || u.id || '@deleted.invalid' END
+          FROM bad WHERE u.id = bad.id RETURNING u.id)
+      INSERT INTO audit_log (action, target_type, target_id, details)
+      SELECT 'LOGIN_CLEARED', 'user', bad.id::text, jsonb_build_object('email', bad.email, 'phone', bad.phone, 'reason', 'deleted account')
+        FROM bad JOIN fixed ON fixed.id = bad.id`);
     await q.query(clear('phone', 'invalid', `SELECT id, phone AS value FROM users WHERE phone !~ ${E164} AND email ~ ${EMAIL}`));
     await q.query(clear('email', 'invalid', `SELECT id, email AS value FROM users WHERE email !~ ${EMAIL} AND phone ~ ${E164}`));
     await q.query(clear('phone', 'duplicate', duplicates('phone', 'email')));
