@@ -3,8 +3,6 @@ import { isAdmin } from '../auth/zone-scope.js';
 import type { Actor } from '../auth/actor.js';
 import { sql, type Sql } from '../../db/sql.js';
 
-
-
 export interface Target {
   id: string;
   role: Role;
