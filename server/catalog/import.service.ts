@@ -165,6 +165,8 @@ const BATCH = 500;
 
 /** What a batch changed, so a later failure can undo it: products it created, and how updated ones were before. */
 interface Written {
+  /** When the batch wrote (its transaction's `now()`, as text to keep the microseconds): what still carries it is as the batch left it. */
+  at: string;
   created: string[];
   updated: Array<{ id: string; before: Record<string, unknown>; zoneIds: string[]; stockDelta: number }>;
 }
@@ -221,7 +223,9 @@ async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows'], on
       moves.filter((m) => existed.has(m.id)).map((m) => m.id),
     );
     const delta = new Map(moves.map((m) => [m.id, m.delta]));
+    const [{ at }] = (await ctx.query<{ at: string }>(sql`SELECT now()::text AS at`)) as [{ at: string }];
     const w: Written = {
+      at,
       created: ids.filter((id) => !existed.has(id)),
       updated: before.map((b) => ({ id: b.id, before: b.row, zoneIds: b.zone_ids, stockDelta: delta.get(b.id) ?? 0 })),
     };
@@ -240,41 +244,52 @@ async function addProductZones(ctx: TxCtx, pairs: ReadonlyArray<readonly [produc
 /**
  * Undoes written batches after a later one failed, newest first: created products go (or, if something already
  * refers to one, are hidden), updated ones get their fields and zones back, and their stock moves are reversed.
+ * Only products still as their batch left them are touched: an edit or a sale made meanwhile is never overwritten.
+ * Answers how many products could not be undone for that reason.
  */
-async function undo(ctx: Ctx, done: Written[]): Promise<void> {
+async function undo(ctx: Ctx, done: Written[]): Promise<number> {
   const actor = actorOf(ctx);
+  let kept = 0;
   for (const w of [...done].reverse()) {
     await breathe();
+    const untouched = sql`p.updated_at = ${w.at}::timestamptz`;
     await changeCatalog(ctx, async (ctx) => {
-      if (w.updated.length) {
-        await ctx.query(
-          sql`UPDATE products p SET (${PRODUCT_FIELDS}, deleted_at, updated_at) =
-                (s.name_ar, s.name_en, s.description_ar, s.description_en, s.category_id, s.unit, s.units_per_pack, s.price_minor, s.compare_at_minor,
-                 s.min_order_qty, s.low_stock_threshold, s.featured, s.status, s.deleted_at, now())
-                FROM jsonb_populate_recordset(NULL::products, ${JSON.stringify(w.updated.map((u) => u.before))}::jsonb) s WHERE p.id = s.id`,
-        );
-        await ctx.query(sql`DELETE FROM product_zones WHERE product_id = ANY(${w.updated.map((u) => u.id)}::uuid[])`);
-        await addProductZones(
+      if (!w.updated.length) return;
+      const restored = await ctx.query<Pick<ProductRow, 'id'>>(
+        sql`UPDATE products p SET (${PRODUCT_FIELDS}, deleted_at, updated_at) =
+              (s.name_ar, s.name_en, s.description_ar, s.description_en, s.category_id, s.unit, s.units_per_pack, s.price_minor, s.compare_at_minor,
+               s.min_order_qty, s.low_stock_threshold, s.featured, s.status, s.deleted_at, now())
+              FROM jsonb_populate_recordset(NULL::products, ${JSON.stringify(w.updated.map((u) => u.before))}::jsonb) s
+             WHERE p.id = s.id AND ${untouched} AND p.stock - ${sql`(SELECT d.delta FROM unnest(${w.updated.map((u) => u.id)}::uuid[], ${w.updated.map((u) => u.stockDelta)}::int[]) AS d(id, delta) WHERE d.id = p.id)`} >= 0
+            RETURNING p.id`,
+      );
+      const back = new Set(restored.map((r) => r.id));
+      const undone = w.updated.filter((u) => back.has(u.id));
+      kept += w.updated.length - undone.length;
+      await ctx.query(sql`DELETE FROM product_zones WHERE product_id = ANY(${undone.map((u) => u.id)}::uuid[])`);
+      await addProductZones(
+        ctx,
+        undone.flatMap((u) => u.zoneIds.map((z) => [u.id, z] as const)),
+      );
+      const moved = undone.filter((u) => u.stockDelta !== 0);
+      if (moved.length)
+        await moveStock(
           ctx,
-          w.updated.flatMap((u) => u.zoneIds.map((z) => [u.id, z] as const)),
+          moved.map((u) => ({ productId: u.id, delta: -u.stockDelta, reason: 'import undone', actorId: actor.userId })),
         );
-        const moved = w.updated.filter((u) => u.stockDelta !== 0);
-        if (moved.length)
-          await moveStock(
-            ctx,
-            moved.map((u) => ({ productId: u.id, delta: -u.stockDelta, reason: 'import undone', actorId: actor.userId })),
-          );
-      }
     });
     if (!w.created.length) continue;
+    const created = sql`id = ANY(${w.created}::uuid[]) AND updated_at = ${w.at}::timestamptz`;
     const gone = await changeCatalog(ctx, async (ctx) => {
-      await ctx.query(sql`DELETE FROM stock_history WHERE product_id = ANY(${w.created}::uuid[])`);
-      await ctx.query(sql`DELETE FROM products WHERE id = ANY(${w.created}::uuid[])`);
-      return true;
-    }).catch(() => false);
-    if (!gone)
-      await changeCatalog(ctx, (ctx) => ctx.query(sql`UPDATE products SET deleted_at = now(), updated_at = now() WHERE id = ANY(${w.created}::uuid[])`));
+      await ctx.query(sql`DELETE FROM stock_history WHERE product_id IN (SELECT id FROM products WHERE ${created})`);
+      return (await ctx.query<Pick<ProductRow, 'id'>>(sql`DELETE FROM products WHERE ${created} RETURNING id`)).length;
+    }).catch(() => null);
+    const hidden =
+      gone ??
+      (await changeCatalog(ctx, (ctx) => ctx.query(sql`UPDATE products SET deleted_at = now(), updated_at = now() WHERE ${created} RETURNING id`))).length;
+    kept += w.created.length - hidden;
   }
+  return kept;
 }
 
 /** Starts an import; the work goes on after the answer, reported by import:progress pushes and kept in import_jobs. */
@@ -349,15 +364,11 @@ async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-o
     } catch (err) {
       // The message only: a failed statement carries the rows' values, which stay out of the logs.
       ctx.log.error({ jobId, cause: err instanceof Error ? err.message : String(err) }, 'an import batch failed; undoing the batches written');
-      await undo(ctx, done);
-      result = {
-        ...result,
-        status: 'FAILED',
-        processed: 0,
-        created: 0,
-        updated: 0,
-        errors: [...result.errors, { row: 0, field: null, message: 'a row could not be written; nothing was imported' }],
-      };
+      const kept = await undo(ctx, done);
+      const message = kept
+        ? `a row could not be written; the import was undone except for ${kept} products changed by someone else meanwhile`
+        : 'a row could not be written; nothing was imported';
+      result = { ...result, status: 'FAILED', processed: 0, created: 0, updated: 0, errors: [...result.errors, { row: 0, field: null, message }] };
     }
     if (result.status === 'RUNNING') {
       await ctx.tx((ctx) =>
