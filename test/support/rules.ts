@@ -1,4 +1,5 @@
 import type { PricedLine, PromotionRule } from '../../server/promotions/rules.js';
+import { AppError } from '../../server/errors.js';
 
 /** A promotion rule for arithmetic tests: a percent rule open to everything, named after its id, with what a test sets. */
 export const rule = (r: Partial<PromotionRule>): PromotionRule => ({
@@ -28,3 +29,14 @@ export const line = (unitPrice: number, quantity: number, productId = 'p', categ
   quantity,
   categoryPath,
 });
+
+/** What a call throws, so a test checks the whole error. */
+export function thrown(f: () => unknown): AppError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof AppError) return e;
+    throw e;
+  }
+  throw new Error('expected an AppError');
+}

@@ -1,10 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { MAX_ORDER_MINOR } from '../../protocol/common.js';
 import { price, lineView, type LineRow, type PricingRows } from '../../server/cart/price.js';
-import { AppError } from '../../server/errors.js';
 import { toOrder, type LoadedOrder } from '../../server/orders/orders.read.js';
 import type { PromotionRule } from '../../server/promotions/rules.js';
-import { rule } from '../support/rules.js';
+import { rule, thrown } from '../support/rules.js';
 
 // Cart pricing from plain rows, without a database.
 
@@ -37,16 +36,6 @@ const rowsOf = (lines: LineRow[], rules: PromotionRule[] = [], extra: Partial<Pr
   ...extra,
 });
 const at = { zoneId: 'z1', currency: 'EGP' };
-
-function thrown(f: () => unknown): AppError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('price', () => {
   test('groups by vendor in row order, one line per row, the whole cart exact', () => {

@@ -1,21 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { AppError } from '../../server/errors.js';
 import { commissionOf } from '../../server/finance/ledger.js';
 import { bestOf, discountOf, percentOf } from '../../server/promotions/rules.js';
-import { line, rule } from '../support/rules.js';
+import { line, rule, thrown } from '../support/rules.js';
 
 // Promotion and commission arithmetic, without a database.
-
-/** What a call throws, so a test checks the whole error. */
-function thrown(f: () => unknown): AppError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('rounding', () => {
   test('a percent discount rounds down, the commission half up: 999 at 12.5% is 124 off and 125 commission', () => {
