@@ -19,6 +19,8 @@ const env = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: port.default(3000),
+    /** Where clients reach this deployment (behind a proxy: the proxy's address); links and documents name it. */
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     PGLITE_DIR: z.string().min(1).default('./data/pglite'),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
@@ -96,6 +98,7 @@ const env = z
     env: v.NODE_ENV,
     host: v.HOST,
     port: v.PORT,
+    publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/$/, ''),
     database: v.DATABASE_URL
       ? ({ kind: 'postgres', url: v.DATABASE_URL, poolSize: v.DB_POOL_SIZE } as const)
       : ({ kind: 'pglite', dir: v.PGLITE_DIR } as const),
