@@ -37,7 +37,7 @@ const db = config.database.kind === 'postgres' ? 'PostgreSQL' : `embedded PGlite
 process.stdout.write(
   [
     `Lilium listening on ${app.url} (database: ${db}; ${config.redis ? 'Redis adapter' : 'single node, in-memory adapter'})`,
-    `  health ${app.url}/health   ready ${app.url}/ready   metrics ${app.url}/metrics   AsyncAPI ${app.url}/asyncapi.json`,
+    `  health ${app.url}/health   ready ${app.url}/ready   metrics ${app.url}/metrics   AsyncAPI ${app.url}/asyncapi.json   docs ${app.url}/docs`,
     // Production never seeds, so it has no demo logins to advertise.
     ...(config.env === 'production'
       ? []

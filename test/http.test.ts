@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
-import { eventNames, events, pushes } from '../protocol/index.js';
 import { loadNativeUws } from '../server/http/uws.js';
 import { startHarness, type Harness } from './support/harness.js';
 
@@ -42,22 +41,6 @@ test('/metrics exposes sockets, RPC counts, latency histograms, error codes and 
   expect(text).toContain('lilium_rpc_duration_seconds_count{event="zones:list"} 2');
   expect(text).toContain('lilium_rpc_errors_total{code="BAD_REQUEST"} 1');
   expect(text).toMatch(/lilium_db_pool_connections\{kind="total"\} \d+/);
-});
-
-test('/asyncapi.json documents every event and push from protocol/', async () => {
-  const doc = (await (await fetch(`${h.url}/asyncapi.json`)).json()) as {
-    asyncapi: string;
-    channels: Record<string, { messages: Record<string, { payload: unknown }> }>;
-    operations: Record<string, { action: string; 'x-roles'?: unknown }>;
-  };
-  expect(doc.asyncapi).toBe('3.0.0');
-  for (const e of eventNames) {
-    expect(doc.operations[e]?.action).toBe('receive');
-    expect(doc.operations[e]?.['x-roles'], e).toEqual(events[e].roles);
-    expect(doc.channels[e]?.messages.request?.payload).toBeTypeOf('object');
-  }
-  for (const p of Object.keys(pushes)) expect(doc.operations[`push ${p}`]?.action).toBe('send');
-  expect(JSON.stringify(doc.channels['auth:login']!.messages.request!.payload)).toContain('"password"');
 });
 
 test('anything else is a 404', async () => {
