@@ -68,9 +68,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pub = await connectRedis(config.redis.url, log, 'lilium-pub');
     sub = await connectRedis(config.redis.url, log, 'lilium-sub');
   }
-  const publishFailures = pub ? countPublishFailures(pub) : () => 0;
+  const publishFailures = metrics.counter('lilium_redis_publish_failures_total', 'Cross-node pushes Redis refused (clients recover them with feed:sync).', []);
+  if (pub) countPublishFailures(pub, () => publishFailures.inc({}));
 
-  const connections = new ConnectionGuard(config);
+  const connections = new ConnectionGuard(config, metrics);
   const io: IoServer = new Server({
     serveClient: false,
     // Tokens travel in the handshake, not in cookies: credentials cross origins only to the configured ones.
@@ -104,7 +105,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   mountHttpRoutes(http, deps, () => inflight.draining);
   mountFiles(http, uws, deps);
   io.attachApp(http);
-  connections.watch(io, metrics);
+  connections.watch(io);
   mountNotFound(http);
 
   io.use(handshakeAuth(deps));
@@ -114,8 +115,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   metrics.gauge('lilium_connected_sockets', 'Sockets connected to this node.', () => io.engine.clientsCount);
   metrics.gauge('lilium_rpc_in_flight', 'Calls being handled on this node.', () => inflight.size);
-  metrics.gauge('lilium_redis_publish_failures', 'Cross-node pushes Redis refused since start (clients recover them with feed:sync).', publishFailures);
-  metrics.gauge('lilium_db_pool_connections', 'Database pool connections by state.', () => db.poolStats() as unknown as Record<string, number>);
+  metrics.gauge(
+    'lilium_db_pool_connections',
+    'Database pool connections by state (idle, busy).',
+    () => {
+      const { idle, busy } = db.poolStats();
+      return { idle, busy };
+    },
+    'state',
+  );
+  metrics.gauge('lilium_db_pool_waiting', 'Queries waiting for a database connection.', () => db.poolStats().waiting);
 
   await sequencer.start();
   const maintenance = setInterval(() => {

@@ -78,10 +78,14 @@ export function mountHttpRoutes(app: TemplatedApp, deps: Deps, isDraining: () =>
   );
 
   const mayReadMetrics = metricsAccess(deps);
+  const metrics = asyncRoute(async (res, aborted) => {
+    const text = await deps.metrics.render();
+    if (!aborted()) send(res, 200, text, deps.metrics.contentType);
+  });
   app.get('/metrics', (res, req) => {
     if (!mayReadMetrics(res, req))
       return sendJson(res, 403, { error: { code: 'FORBIDDEN', message: 'metrics are served to METRICS_ALLOW addresses or with METRICS_TOKEN' } });
-    send(res, 200, deps.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
+    metrics(res, req);
   });
   mountDocs(app, deps, VERSION);
 }
