@@ -27,9 +27,14 @@ test('shops, vendors, drivers and staff are named in Arabic and in English', asy
   );
   const scripts = (kind: string) => {
     const of = names.filter((n) => n.kind === kind);
-    return { arabic: of.some((n) => ARABIC.test(n.name)), english: of.some((n) => LATIN.test(n.name)), every: of.every((n) => ARABIC.test(n.name) || LATIN.test(n.name)) };
+    return {
+      arabic: of.some((n) => ARABIC.test(n.name)),
+      english: of.some((n) => LATIN.test(n.name)),
+      every: of.every((n) => ARABIC.test(n.name) || LATIN.test(n.name)),
+    };
   };
-  for (const kind of ['shop', 'vendor', 'driver', 'shop_owner', 'company_manager']) expect([kind, scripts(kind)]).toEqual([kind, { arabic: true, english: true, every: true }]);
+  for (const kind of ['shop', 'vendor', 'driver', 'shop_owner', 'company_manager'])
+    expect([kind, scripts(kind)]).toEqual([kind, { arabic: true, english: true, every: true }]);
   expect(new Set(names.filter((n) => n.kind === 'shop').map((n) => n.name)).size).toBe(20);
 });
 
