@@ -483,9 +483,12 @@ async function main(options: Options): Promise<number> {
     timeline,
     server,
   };
-  writeResult('load.json', JSON.stringify(result, null, 2));
-  writeResult('load.html', htmlReport(result));
-  console.log(JSON.stringify(result, null, 2));
+  const json = writeResult('load.json', JSON.stringify(result, null, 2));
+  const html = writeResult('load.html', htmlReport(result));
+  // The series over time are for the report; the terminal gets the figures and where the rest is.
+  const { timeline: _timeline, server: _server, ...figures } = result;
+  console.log(JSON.stringify(figures, null, 2));
+  console.log(`load: wrote ${json} and ${html}`);
 
   for (const s of [boss, ...drivers, ...dashboards, ...shops]) s.socket.close();
   await cluster.close();

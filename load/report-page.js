@@ -29,8 +29,10 @@
       ctx.stroke();
       ctx.fillStyle = '#64748b';
       ctx.font = '11px system-ui, sans-serif';
-      ctx.textAlign = 'right';
-      ctx.fillText('load stops', x - 4, top + 12);
+      // Above the plot, beside the line, on whichever side has room.
+      const roomRight = x < right - 60;
+      ctx.textAlign = roomRight ? 'left' : 'right';
+      ctx.fillText('load stops', roomRight ? x + 4 : x - 4, top - 4);
       ctx.restore();
     },
   };
@@ -63,6 +65,7 @@
       options: {
         responsive: true,
         maintainAspectRatio: false,
+        layout: { padding: { top: 14 } },
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         scales: { x: { type: 'linear', min: 0, max: Math.ceil(data.endS), title: axisTitle('seconds into the run') }, y: valueAxis(c) },
         plugins: { legend: { position: 'bottom', labels: { usePointStyle: true, pointStyle: 'line' } } },

@@ -144,7 +144,9 @@ function subtitle(spec: ChartSpec, sample: MetricSample): string {
     .replace(/^.*db_pool_?/, '')
     .replace(/_/g, ' ')
     .trim();
-  const labels = Object.values(sample.labels).join(', ');
+  const labels = Object.values(sample.labels)
+    .map((v) => v.replace(/_/g, ' '))
+    .join(', ');
   return `${spec.title}${what ? ` ${what}` : ''}${labels ? `: ${labels}` : ''}`;
 }
 

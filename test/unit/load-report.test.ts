@@ -60,7 +60,7 @@ describe('serverCharts', () => {
       ['Resident memory (RSS)', 'MiB', 'process_resident_memory_bytes'],
       ['Event-loop lag', 'ms', 'lag'],
       ['Database pool connections: idle', 'connections', 'pool'],
-      ['Database pool connections: in_use', 'connections', 'pool'],
+      ['Database pool connections: in use', 'connections', 'pool'],
     ]);
     expect(charts[0]!.lines).toEqual([
       { node: 0, points: [[2, 50]] },
