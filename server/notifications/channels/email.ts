@@ -25,13 +25,14 @@ function html(m: OutboundMessage): string {
  * SMTP replies are the reverse of HTTP's: 4xx are transient, 5xx permanent (nodemailer marks which, 503 being
  * transient); no reply at all (refused, reset, timed out) is worth a retry too.
  */
-function smtpFailure(err: unknown): DeliveryError {
+function smtpFailure(err: unknown, timeoutMs: number): DeliveryError {
   if (err instanceof DeliveryError) return err;
   const e = err as NodemailerError;
   if (typeof e.responseCode === 'number') {
     const reply = (e.response ?? String(e.responseCode)).slice(0, 200);
     return new DeliveryError(`the SMTP server refused the message: ${reply}`, e.permanent !== true);
   }
+  if (e.code === 'ETIMEDOUT') return new DeliveryError(`the SMTP server did not answer within ${timeoutMs} ms`, true);
   if (e.code === 'EENVELOPE' || e.code === 'ECONFIG') return new DeliveryError(`the message cannot be sent (${e.code}: ${e.message})`, false);
   return new DeliveryError(`the SMTP server is unreachable (${e.originalCode ?? e.code ?? e.message})`, true);
 }
@@ -50,7 +51,7 @@ export function createEmailProvider(config: EmailConfig, timeoutMs: number): Cha
       let timer: NodeJS.Timeout | undefined;
       // nodemailer's timeouts bound each wait; this bounds the whole conversation with a server that trickles.
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new DeliveryError(`the SMTP server did not finish within ${timeoutMs} ms`, true)), timeoutMs);
+        timer = setTimeout(() => reject(new DeliveryError(`the SMTP server did not answer within ${timeoutMs} ms`, true)), timeoutMs);
       });
       const sent = transport.sendMail({
         from: config.from,
@@ -65,7 +66,7 @@ export function createEmailProvider(config: EmailConfig, timeoutMs: number): Cha
       try {
         await Promise.race([sent, deadline]);
       } catch (err) {
-        throw smtpFailure(err);
+        throw smtpFailure(err, timeoutMs);
       } finally {
         clearTimeout(timer);
       }
