@@ -11,6 +11,8 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | n
   if (!value) return null;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // Every HTTP-date form starts with the day's name.
+  if (!/^[A-Za-z]/.test(v)) return null;
   const at = Date.parse(v);
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
