@@ -432,6 +432,24 @@ describe('FCM', () => {
     expect(fcmSends(token).at(-1)!.headers.authorization).toBe(`Bearer ya29.fake-${issued + 1}`);
   });
 
+  test('a credentials file that cannot be read or is not a service account stops the start with one line', () => {
+    const fcmConfig = h.app.deps.config.channels.fcm!;
+    const start = (credentialsFile: string, projectId: string | null = null) =>
+      createFcmProvider(h.app.deps, { ...fcmConfig, credentialsFile, projectId }, 1000);
+    expect(() => start(join(dir, 'absent.json'))).toThrow(/^FCM_CREDENTIALS_FILE cannot be read \(ENOENT\)$/);
+    const write = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    expect(() => start(write('text.json', 'not json'))).toThrow(/^FCM_CREDENTIALS_FILE is not JSON \(expected a service-account key file\)$/);
+    expect(() => start(write('user.json', JSON.stringify({ type: 'authorized_user', client_id: 'x' })))).toThrow(
+      /^FCM_CREDENTIALS_FILE is not a service-account key file \(client_email is missing or wrong\)$/,
+    );
+    const noProject = write('no-project.json', JSON.stringify({ client_email: CLIENT_EMAIL, private_key: rsa.privateKey }));
+    expect(() => start(noProject)).toThrow(/^FCM_PROJECT_ID is required: FCM_CREDENTIALS_FILE names no project_id$/);
+    expect(start(noProject, PROJECT).channel).toBe('push');
+  });
+
   test('FCM not answering times out, retryable', async () => {
     const shop = await shopOwner();
     await register(shop, fcmToken('ok'));
