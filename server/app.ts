@@ -15,6 +15,7 @@ import { loadNativeUws } from './http/uws.js';
 import { createLogger, withSafeErrors, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { handlers } from './modules.js';
+import { createChannels } from './notifications/channels/index.js';
 import { deliverQueued, logTransport } from './notifications/queue.js';
 import { Sequencer } from './outbox/sequencer.js';
 import { prepareDatabase } from './startup.js';
@@ -52,7 +53,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await source.initialize();
   const db = new Db(source, config.database.kind, (err) => log.error({ err }, 'after-commit hook failed'));
   let seeded: boolean;
+  let channels: Deps['channels'];
   try {
+    channels = createChannels({ config, db, log });
     const prepared = await prepareDatabase(config, source, db, log);
     seeded = prepared.seeded;
     // From here on every part of the node signs and verifies with the secret the database settled on.
@@ -92,6 +95,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     cache: new ReadCache(pub, config.redis?.prefix ?? 'lilium'),
     deliverNotifications: () => void deliverQueued(deps, transport).catch((err: unknown) => log.warn({ err }, 'notification delivery failed')),
     sequencer: { kick: () => sequencer.kick() },
+    channels,
     sessions: {
       bind: (socket, session) => bindSession(socket, session, config.jwt.graceS * 1000),
       assertLive: assertSessionLive,
