@@ -350,7 +350,8 @@ async function drive(flow: Flow, options: Options, shops: Session[], nodeUrls: s
     timeline: {
       windowS,
       loadEndS: Math.round(runSeconds * 100) / 100,
-      endS: Math.round(((ended - started) / 1000) * 100) / 100,
+      // Rounded up, so the last window (cut at the true end) still ends within it.
+      endS: Math.ceil(((ended - started) / 1000) * 100) / 100,
       windows: timeline.windowsUntil(ended, ['calls', 'cart:checkout', 'errors']),
     },
     server: { intervalS: windowS, scrapes: sampler.scrapes.length, failures: sampler.failures, charts, missing: missingSeries(charts) },
