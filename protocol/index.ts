@@ -5,6 +5,7 @@ import { catalogEvents, catalogPushes } from './catalog.js';
 import { deliveryEvents, deliveryPushes } from './delivery.js';
 import { feedEvents } from './feed.js';
 import { financeEvents, financePushes } from './finance.js';
+import { notificationEvents, notificationPushes } from './notifications.js';
 import { orderingEvents, orderingPushes } from './ordering.js';
 import { promotionEvents } from './promotions.js';
 import type { Ack } from './errors.js';
@@ -28,6 +29,7 @@ export * from './ordering.js';
 export * from './promotions.js';
 export * from './delivery.js';
 export * from './finance.js';
+export * from './notifications.js';
 
 /** Every client → server event. Adding a domain: spread its map here. */
 export const events = {
@@ -42,6 +44,7 @@ export const events = {
   ...orderingEvents,
   ...deliveryEvents,
   ...financeEvents,
+  ...notificationEvents,
 } as const satisfies Record<string, EventSpec>;
 
 /** Every server → client push. */
@@ -53,6 +56,7 @@ export const pushes = {
   ...orderingPushes,
   ...deliveryPushes,
   ...financePushes,
+  ...notificationPushes,
 } as const satisfies Record<string, PushSpec>;
 
 export type Events = typeof events;
