@@ -1,3 +1,4 @@
+import currencyCodes from 'currency-codes';
 import type { Locale } from '../../protocol/common.js';
 import type { NotificationGroup, NotificationKind } from '../../protocol/notifications.js';
 
@@ -193,12 +194,15 @@ export function renderDirect(kind: NotificationKind, locale: Locale, vars: Reado
 }
 
 /**
- * Money as people read it: the major unit with the currency's usual decimals (CLDR, as Intl knows them), digits
- * grouped, and the ISO code, the same in both languages (`15,000 IQD`, `-12.50 USD`).
+ * Money as people read it: the major unit by the currency's ISO 4217 minor unit (IQD has 3 decimals, its fils),
+ * decimals shown only when there are any, digits grouped, and the code, alike in both languages
+ * (`15,000 IQD`, `-12.50 USD`). A code ISO does not know is shown in its minor unit.
  */
 export function formatMoney(minor: number, currency: string): string {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 0;
-  const major = new Intl.NumberFormat('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(minor / 10 ** digits);
+  const digits = currencyCodes.code(currency)?.digits ?? 0;
+  const whole = minor % 10 ** digits === 0;
+  const shown = whole ? 0 : digits;
+  const major = new Intl.NumberFormat('en', { minimumFractionDigits: shown, maximumFractionDigits: shown }).format(minor / 10 ** digits);
   return `${major} ${currency}`;
 }
 
