@@ -3,7 +3,7 @@ import type { User } from '../../protocol/users.js';
 import { sql } from '../../db/sql.js';
 import type { ShopRow, UserRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
-import type { Deps } from '../deps.js';
+import type { Config } from '../config.js';
 
 /** An account with its reach: its shop, and the zones it lives in (its shop's, its vendor's or its own). */
 export type UserView = Pick<UserRow, 'id' | 'name' | 'email' | 'phone' | 'vendor_id' | 'created_at'> & {
@@ -41,7 +41,7 @@ export function toUser(row: UserView, defaultLocale: Locale): User {
   };
 }
 
-export async function findUser(ctx: Reader & { deps: Pick<Deps, 'config'> }, id: string): Promise<User | null> {
+export async function findUser(ctx: Reader & { deps: { config: Pick<Config, 'defaultLocale'> } }, id: string): Promise<User | null> {
   const [row] = await ctx.query<UserView>(sql`SELECT ${USER_COLUMNS} FROM ${USER_FROM} WHERE u.id = ${id} AND u.deleted_at IS NULL`);
   return row ? toUser(row, ctx.deps.config.defaultLocale) : null;
 }
