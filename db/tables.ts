@@ -88,6 +88,16 @@ export const checkouts = table('checkouts', {
 });
 export type CheckoutRow = RowOf<typeof checkouts>;
 
+export const devices = table('devices', {
+  token: col.text,
+  user_id: col.uuid,
+  platform: col.text,
+  app: col.text,
+  created_at: col.timestamptz,
+  last_seen_at: col.timestamptz,
+});
+export type DeviceRow = RowOf<typeof devices>;
+
 export const driverLocations = table('driver_locations', {
   user_id: col.uuid,
   lat: col.float,
@@ -336,6 +346,15 @@ export const promotions = table('promotions', {
 });
 export type PromotionRow = RowOf<typeof promotions>;
 
+export const pushSubscriptions = table('push_subscriptions', {
+  endpoint: col.text,
+  user_id: col.uuid,
+  p256dh: col.text,
+  auth: col.text,
+  created_at: col.timestamptz,
+});
+export type PushSubscriptionRow = RowOf<typeof pushSubscriptions>;
+
 export const refreshTokens = table('refresh_tokens', {
   token_hash: col.text,
   session_id: col.uuid,
@@ -499,6 +518,7 @@ export const tables = [
   cashHandovers,
   categories,
   checkouts,
+  devices,
   driverLocations,
   driverStatus,
   idempotencyKeys,
@@ -518,6 +538,7 @@ export const tables = [
   products,
   promotionRedemptions,
   promotions,
+  pushSubscriptions,
   refreshTokens,
   sessions,
   settings,

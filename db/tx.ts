@@ -26,9 +26,10 @@ export interface Tx extends Reader {
   afterCommit(hook: Hook): void;
 }
 
+/** Connections in use and idle, and work waiting for one (the pool's size is idle + busy). */
 export interface PoolStats {
-  total: number;
   idle: number;
+  busy: number;
   waiting: number;
 }
 
@@ -36,11 +37,17 @@ export interface PoolStats {
 class Gate {
   private tail: Promise<unknown> = Promise.resolve();
   waiting = 0;
+  busy = false;
   run<T>(fn: () => Promise<T>): Promise<T> {
     this.waiting++;
-    const next = this.tail.then(() => {
+    const next = this.tail.then(async () => {
       this.waiting--;
-      return fn();
+      this.busy = true;
+      try {
+        return await fn();
+      } finally {
+        this.busy = false;
+      }
     });
     this.tail = next.catch(() => undefined);
     return next;
@@ -97,8 +104,10 @@ export class Db {
   }
 
   poolStats(): PoolStats {
-    if (this.gate) return { total: 1, idle: 0, waiting: this.gate.waiting };
+    if (this.gate) return { idle: this.gate.busy ? 0 : 1, busy: this.gate.busy ? 1 : 0, waiting: this.gate.waiting };
     const pool = (this.source.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
-    return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 };
+    const total = pool?.totalCount ?? 0;
+    const idle = pool?.idleCount ?? 0;
+    return { idle, busy: total - idle, waiting: pool?.waitingCount ?? 0 };
   }
 }

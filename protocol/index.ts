@@ -3,6 +3,7 @@ import { addressEvents } from './addresses.js';
 import { authEvents, authPushes } from './auth.js';
 import { catalogEvents, catalogPushes } from './catalog.js';
 import { deliveryEvents, deliveryPushes } from './delivery.js';
+import { deviceEvents } from './devices.js';
 import { feedEvents } from './feed.js';
 import { financeEvents, financePushes } from './finance.js';
 import { notificationEvents, notificationPushes } from './notifications.js';
@@ -30,6 +31,7 @@ export * from './promotions.js';
 export * from './delivery.js';
 export * from './finance.js';
 export * from './notifications.js';
+export * from './devices.js';
 
 /** Every client → server event. Adding a domain: spread its map here. */
 export const events = {
@@ -45,6 +47,7 @@ export const events = {
   ...deliveryEvents,
   ...financeEvents,
   ...notificationEvents,
+  ...deviceEvents,
 } as const satisfies Record<string, EventSpec>;
 
 /** Every server → client push. */

@@ -15,6 +15,7 @@ import { loadNativeUws } from './http/uws.js';
 import { createLogger, withSafeErrors, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { handlers } from './modules.js';
+import { createChannels } from './notifications/channels/index.js';
 import { deliverQueued, logTransport } from './notifications/queue.js';
 import { Sequencer } from './outbox/sequencer.js';
 import { prepareDatabase } from './startup.js';
@@ -52,7 +53,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await source.initialize();
   const db = new Db(source, config.database.kind, (err) => log.error({ err }, 'after-commit hook failed'));
   let seeded: boolean;
+  let channels: Deps['channels'];
   try {
+    channels = createChannels({ config, db, log });
     const prepared = await prepareDatabase(config, source, db, log);
     seeded = prepared.seeded;
     // From here on every part of the node signs and verifies with the secret the database settled on.
@@ -68,9 +71,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pub = await connectRedis(config.redis.url, log, 'lilium-pub');
     sub = await connectRedis(config.redis.url, log, 'lilium-sub');
   }
-  const publishFailures = pub ? countPublishFailures(pub) : () => 0;
+  const publishFailures = metrics.counter('lilium_redis_publish_failures_total', 'Cross-node pushes Redis refused (clients recover them with feed:sync).', []);
+  if (pub) countPublishFailures(pub, () => publishFailures.inc({}));
 
-  const connections = new ConnectionGuard(config);
+  const connections = new ConnectionGuard(config, metrics);
   const io: IoServer = new Server({
     serveClient: false,
     // Tokens travel in the handshake, not in cookies: credentials cross origins only to the configured ones.
@@ -91,6 +95,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     cache: new ReadCache(pub, config.redis?.prefix ?? 'lilium'),
     deliverNotifications: () => void deliverQueued(deps, transport).catch((err: unknown) => log.warn({ err }, 'notification delivery failed')),
     sequencer: { kick: () => sequencer.kick() },
+    channels,
     sessions: {
       bind: (socket, session) => bindSession(socket, session, config.jwt.graceS * 1000),
       assertLive: assertSessionLive,
@@ -104,7 +109,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   mountHttpRoutes(http, deps, () => inflight.draining);
   mountFiles(http, uws, deps);
   io.attachApp(http);
-  connections.watch(io, metrics);
+  connections.watch(io);
   mountNotFound(http);
 
   io.use(handshakeAuth(deps));
@@ -114,8 +119,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   metrics.gauge('lilium_connected_sockets', 'Sockets connected to this node.', () => io.engine.clientsCount);
   metrics.gauge('lilium_rpc_in_flight', 'Calls being handled on this node.', () => inflight.size);
-  metrics.gauge('lilium_redis_publish_failures', 'Cross-node pushes Redis refused since start (clients recover them with feed:sync).', publishFailures);
-  metrics.gauge('lilium_db_pool_connections', 'Database pool connections by state.', () => db.poolStats() as unknown as Record<string, number>);
+  metrics.gauge(
+    'lilium_db_pool_connections',
+    'Database pool connections by state (idle, busy).',
+    () => {
+      const { idle, busy } = db.poolStats();
+      return { idle, busy };
+    },
+    'state',
+  );
+  metrics.gauge('lilium_db_pool_waiting', 'Queries waiting for a database connection.', () => db.poolStats().waiting);
 
   await sequencer.start();
   const maintenance = setInterval(() => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Locale } from '../protocol/common.js';
+import { fillTemplate } from './notifications/channels/template.js';
 
 /** The demo accounts' password unless DEMO_PASSWORD says otherwise; tests and benchmarks sign in with it. */
 export const DEFAULT_DEMO_PASSWORD = 'lilium-demo-pass';
@@ -8,6 +9,25 @@ export const DEFAULT_DEMO_PASSWORD = 'lilium-demo-pass';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const base64urlBytes = (n: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+    .refine((v) => Buffer.from(v, 'base64url').length === n, `must decode to ${n} bytes`);
+
+/** A JSON body with `{to}` and `{text}` inside its strings: filled with JSON-escaped values, it must stay JSON. */
+const smsBodyTemplate = z
+  .string()
+  .refine((v) => v.includes('{to}') && v.includes('{text}'), 'must contain {to} and {text}')
+  .refine((v) => {
+    try {
+      JSON.parse(fillTemplate(v, { to: '+10000000000', text: 'a "quoted"\n\\ text' }));
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be JSON once {to} and {text} are filled (put them inside strings)');
+
 const list = z.string().transform((v) =>
   v
     .split(',')
@@ -81,6 +101,23 @@ const env = z
     CASH_TOLERANCE_BPS: z.coerce.number().int().min(0).max(10_000).default(1_000),
     EXPORT_URL_TTL_S: positiveInt.max(7 * 86_400).default(15 * 60),
     VALIDATE_RESULTS: flag.optional(),
+    SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+    MAIL_FROM: z.string().trim().min(3).max(320).optional(),
+    VAPID_PUBLIC_KEY: base64urlBytes(65).optional(),
+    VAPID_PRIVATE_KEY: base64urlBytes(32).optional(),
+    VAPID_SUBJECT: z
+      .string()
+      .regex(/^(mailto:.+@.+|https:\/\/.+)$/, 'must be a mailto: or https: URL')
+      .optional(),
+    WEBPUSH_ALLOW_HTTP: flag.default(false),
+    FCM_CREDENTIALS_FILE: z.string().min(1).optional(),
+    FCM_PROJECT_ID: z.string().min(1).optional(),
+    FCM_ENDPOINT: z.url({ protocol: /^https?$/ }).default('https://fcm.googleapis.com'),
+    FCM_TOKEN_URL: z.url({ protocol: /^https?$/ }).optional(),
+    SMS_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+    SMS_GATEWAY_AUTH: z.string().min(1).optional(),
+    SMS_GATEWAY_BODY: smsBodyTemplate.default('{"to":"{to}","text":"{text}"}'),
+    PROVIDER_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
     TEST_HANDLERS: z.string().min(1).optional(),
   })
   .superRefine((v, ctx) => {
@@ -92,6 +129,22 @@ const env = z
     }
     if (v.BOOTSTRAP_ADMIN_EMAIL && !v.BOOTSTRAP_ADMIN_PASSWORD_FILE) {
       ctx.addIssue({ code: 'custom', path: ['BOOTSTRAP_ADMIN_PASSWORD_FILE'], message: 'is required with BOOTSTRAP_ADMIN_EMAIL' });
+    }
+    if (v.NODE_ENV === 'production' && !v.SMTP_URL && !v.SMS_GATEWAY_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SMTP_URL'],
+        message: 'or SMS_GATEWAY_URL is required when NODE_ENV=production, so that password resets can go out',
+      });
+    }
+    if (v.SMTP_URL && !v.MAIL_FROM) ctx.addIssue({ code: 'custom', path: ['MAIL_FROM'], message: 'is required with SMTP_URL' });
+    const vapid = [v.VAPID_PUBLIC_KEY, v.VAPID_PRIVATE_KEY, v.VAPID_SUBJECT].filter(Boolean).length;
+    if (vapid > 0 && vapid < 3) {
+      const missing = (['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT'] as const).find((k) => !v[k])!;
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'is required with the other VAPID_ variables' });
+    }
+    if (v.WEBPUSH_ALLOW_HTTP && v.NODE_ENV === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['WEBPUSH_ALLOW_HTTP'], message: 'is not allowed when NODE_ENV=production' });
     }
     if (v.TEST_HANDLERS && v.NODE_ENV !== 'test') {
       ctx.addIssue({ code: 'custom', path: ['TEST_HANDLERS'], message: 'is only allowed when NODE_ENV=test' });
@@ -168,6 +221,23 @@ const env = z
     cashToleranceBps: v.CASH_TOLERANCE_BPS,
     /** How long a signed export download link stays valid. */
     exportUrlTtlS: v.EXPORT_URL_TTL_S,
+    /** Where messages leave for people who are not connected; a channel left unset logs what it would send. */
+    channels: {
+      timeoutMs: v.PROVIDER_TIMEOUT_MS,
+      email: v.SMTP_URL ? { url: v.SMTP_URL, from: v.MAIL_FROM! } : null,
+      webPush: v.VAPID_PUBLIC_KEY ? { publicKey: v.VAPID_PUBLIC_KEY, privateKey: v.VAPID_PRIVATE_KEY!, subject: v.VAPID_SUBJECT! } : null,
+      fcm: v.FCM_CREDENTIALS_FILE
+        ? {
+            credentialsFile: v.FCM_CREDENTIALS_FILE,
+            projectId: v.FCM_PROJECT_ID ?? null,
+            endpoint: v.FCM_ENDPOINT.replace(/\/$/, ''),
+            tokenUrl: v.FCM_TOKEN_URL ?? null,
+          }
+        : null,
+      sms: v.SMS_GATEWAY_URL ? { url: v.SMS_GATEWAY_URL, auth: v.SMS_GATEWAY_AUTH ?? null, body: v.SMS_GATEWAY_BODY } : null,
+    },
+    /** Browsers' push endpoints must be https; tests may subscribe a loopback http endpoint (never in production). */
+    webPushAllowHttp: v.WEBPUSH_ALLOW_HTTP,
     usingDevSecret: !v.JWT_SECRET,
     /** A module whose `registrations` are mounted beside the protocol's: instrumented events for multi-process tests. */
     testHandlers: v.TEST_HANDLERS ?? null,
@@ -188,10 +258,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const name = String(issue.path[0] ?? 'environment');
   const value = source[name];
   const shown =
-    value === undefined
-      ? 'it is not set'
-      : name.includes('SECRET') || name.includes('PASSWORD') || name.includes('TOKEN')
-        ? 'got a hidden value'
-        : `got ${JSON.stringify(value)}`;
+    value === undefined ? 'it is not set' : /SECRET|PASSWORD|TOKEN|KEY|AUTH|SMTP_URL/.test(name) ? 'got a hidden value' : `got ${JSON.stringify(value)}`;
   throw new ConfigError(`config: ${name} ${issue.message.replace(/^Invalid input: /, '')} (${shown})`);
 }

@@ -2,12 +2,13 @@ import type { Redis } from 'ioredis';
 import type { ReadCache } from './cache.js';
 import type { Server, Socket } from 'socket.io';
 import type { Db } from '../db/tx.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
+import type { ClientToServerEvents, NotificationChannel, ServerToClientEvents } from '../protocol/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Reader } from '../db/tx.js';
 import type { Actor, SocketSession } from './auth/actor.js';
+import type { ChannelProvider } from './notifications/channels/channel.js';
 
 export interface SocketData {
   session?: SocketSession;
@@ -57,4 +58,6 @@ export interface Deps {
   /** Numbers and publishes committed pushes; kicked after each commit that wrote one. */
   sequencer: { kick(): void };
   sessions: Sessions;
+  /** How messages reach people who are not connected: one provider per delivery channel. */
+  channels: Record<NotificationChannel, ChannelProvider>;
 }

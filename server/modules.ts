@@ -5,6 +5,7 @@ import { catalogHandlers } from './catalog/catalog.handlers.js';
 import { deliveryHandlers } from './delivery/delivery.handlers.js';
 import { financeHandlers } from './finance/finance.handlers.js';
 import { notificationHandlers } from './notifications/notifications.handlers.js';
+import { deviceHandlers } from './notifications/devices.handlers.js';
 import { orderHandlers } from './orders/orders.handlers.js';
 import { feedHandlers } from './outbox/feed.handlers.js';
 import { promotionHandlers } from './promotions/promotions.handlers.js';
@@ -28,4 +29,5 @@ export const handlers: Registration[] = [
   ...deliveryHandlers,
   ...financeHandlers,
   ...notificationHandlers,
+  ...deviceHandlers,
 ];

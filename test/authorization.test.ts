@@ -178,6 +178,9 @@ describe('a zone-limited admin', () => {
       'auth:password-reset:confirm': own,
       'me:get': own,
       'me:update': own,
+      'push:key': { unzoned: 'the deployment’s VAPID public key, the same for every browser' },
+      'push:subscribe': own,
+      'push:unsubscribe': own,
       'categories:tree': { unzoned: 'the catalogue’s structure, the same for every signed-in user' },
       'users:create': {
         call: () =>

@@ -6,6 +6,7 @@ import { Delivery1764090000000 } from './1764090000000-delivery.js';
 import { LoginHardening1764100000000 } from './1764100000000-login-hardening.js';
 import { Settings1764100200000 } from './1764100200000-settings.js';
 import { Notifications1764200100000 } from './1764200100000-notifications.js';
+import { Devices1764200200000 } from './1764200200000-devices.js';
 
 /** In order; each one reversible. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   LoginHardening1764100000000,
   Settings1764100200000,
   Notifications1764200100000,
+  Devices1764200200000,
 ];

@@ -1,7 +1,7 @@
-import type { Locale } from '../../protocol/common.js';
-import type { NotificationChannel, NotificationKind } from '../../protocol/notifications.js';
+import type { NotificationChannel } from '../../protocol/notifications.js';
 import { sql } from '../../db/sql.js';
 import type { TxCtx } from '../rpc/context.js';
+import type { OutboundMessage } from './channels/channel.js';
 
 /**
  * PLACEHOLDER of issue 13's delivery pipeline (DESIGN-13.md, "jobs → centre"): the jobs branch owns this file and
@@ -10,24 +10,14 @@ import type { TxCtx } from '../rpc/context.js';
  * reach the log; there is no push transport before the pipeline, so a push is only the in-app notification.
  */
 
-/** As `OutboundMessage` of server/notifications/channels/channel.ts (channels branch), without its `id`. */
-interface Message {
-  kind: NotificationKind;
-  locale: Locale;
-  title: string;
-  body: string;
-  url: string | null;
-  data: Record<string, string>;
-}
-
 export interface DeliveryInput {
   notificationId: string | null;
   userId: string | null;
   channel: NotificationChannel;
   /** Email address / E.164 phone; null for push. */
   address: string | null;
-  /** Already rendered. */
-  message: Message;
+  /** Already rendered (without `id`: the delivery's). */
+  message: Omit<OutboundMessage, 'id'>;
   /** Scrubbed once sent (reset and set-password links). */
   secret?: boolean;
 }

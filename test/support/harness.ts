@@ -106,9 +106,9 @@ export class Harness {
     this.app = await createApp(config, { log: pino({ level: 'info' }, sink), extraHandlers: this.options.extraHandlers });
   }
 
-  /** Another node in its own process, on the same database and Redis, with the test-only events mounted. */
-  async spawnNode(): Promise<{ url: string; process: Spawned }> {
-    const p = spawnServer(this.env({ LOG_LEVEL: 'warn', TEST_HANDLERS: 'test/support/test-plugin.ts' }));
+  /** Another node in its own process, on the same database and Redis, with the test-only events mounted (`env`: settings of its own, e.g. a fixed PORT). */
+  async spawnNode(env: Record<string, string> = {}): Promise<{ url: string; process: Spawned }> {
+    const p = spawnServer(this.env({ LOG_LEVEL: 'warn', TEST_HANDLERS: 'test/support/test-plugin.ts', ...env }));
     this.spawned.push(p);
     const [, url] = await p.waitFor(/listening on (http:\S+)/);
     return { url: url!, process: p };
