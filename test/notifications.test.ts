@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import type { InputOf, Locale, Notification, NotificationKind, Role } from '../protocol/index.js';
 import { AppError } from '../server/errors.js';
+import { vendorManagers, vendorStaff, zoneAdmins } from '../server/notifications/notify.js';
 import { acceptOrder } from '../server/orders/orders.service.js';
 import type { Registration } from '../server/rpc/rpc.js';
 import { deliver, dispatch, placeOrder } from './support/delivery.js';
@@ -354,6 +355,20 @@ describe('who hears what', () => {
     expect(await ofKind(w.shop, 'order.accepted')).toHaveLength(1);
     expect(await pushes()).toHaveLength(1);
   });
+});
+
+test('the recipient lookups: a vendor’s active staff and managers, its managers, and the admins who reach a zone', async () => {
+  const w = await world();
+  const db = h.app.deps.db;
+  const leaver = await account('VENDOR', { vendorId: w.vendorId });
+  await call(su.socket, 'users:set-status', { id: leaver.userId, status: 'DISABLED' });
+  expect((await vendorStaff(db, w.vendorId)).sort()).toEqual([w.staff.userId, w.manager.userId].sort());
+  expect(await vendorManagers(db, w.vendorId)).toEqual([w.manager.userId]);
+  const otherZone = (await call(su.socket, 'zones:list', {})).items.find((z) => z.id !== zoneId)!.id;
+  const here = await account('ADMIN', { zoneIds: [zoneId] });
+  await account('ADMIN', { zoneIds: [otherZone] });
+  const unlimited = await h.q<{ id: string }>(`SELECT id FROM users WHERE email IN ('superadmin@demo.lilium', 'admin@demo.lilium')`);
+  expect((await zoneAdmins(db, zoneId)).sort()).toEqual([here.userId, ...unlimited.map((u) => u.id)].sort());
 });
 
 describe('the notification centre', () => {

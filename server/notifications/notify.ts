@@ -1,11 +1,12 @@
 import type { Locale, Role } from '../../protocol/common.js';
 import type { NotificationChannel, NotificationKind, NotificationLink } from '../../protocol/notifications.js';
 import { sql } from '../../db/sql.js';
-import type { NotificationRow, ShopRow, UserRow } from '../../db/tables.js';
+import type { NotificationRow, UserRow } from '../../db/tables.js';
+import type { Reader } from '../../db/tx.js';
 import type { Config } from '../config.js';
 import { rooms } from '../auth/actor.js';
 import { tellEach } from '../outbox/outbox.js';
-import type { Ctx, TxCtx } from '../rpc/context.js';
+import type { TxCtx } from '../rpc/context.js';
 import { enqueueDelivery, type DeliveryInput } from './deliveries.js';
 import { toNotification } from './notifications.service.js';
 import { channelsFor } from './preferences.js';
@@ -123,25 +124,20 @@ const ACTIVE = sql`u.status = 'ACTIVE' AND u.deleted_at IS NULL`;
 const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id);
 
 /** A vendor's VENDOR staff and COMPANY_MANAGERs. */
-export async function vendorStaff(ctx: Ctx, vendorId: string): Promise<string[]> {
+export async function vendorStaff(ctx: Reader, vendorId: string): Promise<string[]> {
   return ids(await ctx.query(sql`SELECT u.id FROM users u WHERE u.vendor_id = ${vendorId} AND u.role IN ('VENDOR', 'COMPANY_MANAGER') AND ${ACTIVE}`));
 }
 
 /** A vendor's COMPANY_MANAGERs. */
-export async function vendorManagers(ctx: Ctx, vendorId: string): Promise<string[]> {
+export async function vendorManagers(ctx: Reader, vendorId: string): Promise<string[]> {
   return ids(await ctx.query(sql`SELECT u.id FROM users u WHERE u.vendor_id = ${vendorId} AND u.role = 'COMPANY_MANAGER' AND ${ACTIVE}`));
 }
 
-/** Admins who reach a zone: SUPER_ADMINs, ADMINs limited to no zone, and ADMINs limited to this one among others. */
-export async function zoneAdmins(ctx: Ctx, zoneId: string): Promise<string[]> {
+/** Admins who reach a zone: SUPER_ADMINs, ADMINs limited to no zone, and ADMINs limited to this one among others (the deadlines' escalation). */
+export async function zoneAdmins(ctx: Reader, zoneId: string): Promise<string[]> {
   return ids(
     await ctx.query(sql`
       SELECT u.id FROM users u WHERE ${ACTIVE} AND (u.role = 'SUPER_ADMIN' OR (u.role = 'ADMIN' AND (
         NOT EXISTS (SELECT 1 FROM user_zones uz WHERE uz.user_id = u.id) OR EXISTS (SELECT 1 FROM user_zones uz WHERE uz.user_id = u.id AND uz.zone_id = ${zoneId}))))`),
   );
-}
-
-/** The owner of a shop. */
-export async function shopOwner(ctx: Ctx, shopId: string): Promise<string[]> {
-  return (await ctx.query<Pick<ShopRow, 'owner_id'>>(sql`SELECT owner_id FROM shops WHERE id = ${shopId}`)).map((s) => s.owner_id);
 }
