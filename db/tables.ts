@@ -181,6 +181,29 @@ export const notificationOutbox = table('notification_outbox', {
 });
 export type NotificationOutboxRow = RowOf<typeof notificationOutbox>;
 
+export const notificationPreferences = table('notification_preferences', {
+  user_id: col.uuid,
+  group: col.text,
+  channel: col.text,
+  enabled: col.bool,
+  updated_at: col.timestamptz,
+});
+export type NotificationPreferenceRow = RowOf<typeof notificationPreferences>;
+
+export const notifications = table('notifications', {
+  id: col.uuid,
+  user_id: col.uuid,
+  kind: col.text,
+  group: col.text,
+  title: col.text,
+  body: col.text,
+  link_type: col.text.null(),
+  link_id: col.uuid.null(),
+  read_at: col.timestamptz.null(),
+  created_at: col.timestamptz,
+});
+export type NotificationRow = RowOf<typeof notifications>;
+
 export const orderEvents = table('order_events', {
   id: col.bigint,
   order_id: col.uuid,
@@ -282,6 +305,7 @@ export const products = table('products', {
   deleted_at: col.timestamptz.null(),
   search_text: col.text.null(),
   search_tsv: col.tsvector.null(),
+  low_stock_alerted: col.bool,
 });
 export type ProductRow = RowOf<typeof products>;
 
@@ -443,6 +467,7 @@ export const users = table('users', {
   created_at: col.timestamptz,
   updated_at: col.timestamptz,
   deleted_at: col.timestamptz.null(),
+  locale: col.text.null(),
 });
 export type UserRow = RowOf<typeof users>;
 
@@ -502,6 +527,8 @@ export const tables = [
   ledgerTransactions,
   loginFailures,
   notificationOutbox,
+  notificationPreferences,
+  notifications,
   orderEvents,
   orderItems,
   orders,

@@ -6,6 +6,7 @@ import { deliveryEvents, deliveryPushes } from './delivery.js';
 import { deviceEvents } from './devices.js';
 import { feedEvents } from './feed.js';
 import { financeEvents, financePushes } from './finance.js';
+import { notificationEvents, notificationPushes } from './notifications.js';
 import { orderingEvents, orderingPushes } from './ordering.js';
 import { promotionEvents } from './promotions.js';
 import type { Ack } from './errors.js';
@@ -45,6 +46,7 @@ export const events = {
   ...orderingEvents,
   ...deliveryEvents,
   ...financeEvents,
+  ...notificationEvents,
   ...deviceEvents,
 } as const satisfies Record<string, EventSpec>;
 
@@ -57,6 +59,7 @@ export const pushes = {
   ...orderingPushes,
   ...deliveryPushes,
   ...financePushes,
+  ...notificationPushes,
 } as const satisfies Record<string, PushSpec>;
 
 export type Events = typeof events;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { Locale } from '../protocol/common.js';
 import { fillTemplate } from './notifications/channels/template.js';
 
 /** The demo accounts' password unless DEMO_PASSWORD says otherwise; tests and benchmarks sign in with it. */
@@ -58,6 +59,8 @@ const env = z
     LOGIN_ADDRESS_MAX_FAILURES: positiveInt.default(100),
     LOGIN_ADDRESS_WINDOW_S: positiveInt.default(60),
     PASSWORD_RESET_TTL_S: positiveInt.default(30 * 60),
+    ACCOUNT_SETUP_TTL_S: positiveInt.default(3 * 86_400),
+    DEFAULT_LOCALE: Locale.default('ar'),
     TRUST_PROXY: flag.default(false),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
     BCRYPT_CONCURRENCY: positiveInt.default(2),
@@ -179,6 +182,10 @@ const env = z
       addressWindowS: v.LOGIN_ADDRESS_WINDOW_S,
     },
     passwordResetTtlS: v.PASSWORD_RESET_TTL_S,
+    /** How long the set-password link of an account created without a password stays valid. */
+    accountSetupTtlS: v.ACCOUNT_SETUP_TTL_S,
+    /** The language of everyone who has not chosen one (`me:update { locale }`). */
+    defaultLocale: v.DEFAULT_LOCALE,
     /** Behind a proxy every client has the proxy's address: take the client's from the last X-Forwarded-For hop. */
     trustProxy: v.TRUST_PROXY,
     /** Browser origins allowed to connect with credentials; none (or `*`) lets any origin connect without them. */

@@ -4,6 +4,7 @@ import { cartHandlers } from './cart/cart.handlers.js';
 import { catalogHandlers } from './catalog/catalog.handlers.js';
 import { deliveryHandlers } from './delivery/delivery.handlers.js';
 import { financeHandlers } from './finance/finance.handlers.js';
+import { notificationHandlers } from './notifications/notifications.handlers.js';
 import { deviceHandlers } from './notifications/devices.handlers.js';
 import { orderHandlers } from './orders/orders.handlers.js';
 import { feedHandlers } from './outbox/feed.handlers.js';
@@ -27,5 +28,6 @@ export const handlers: Registration[] = [
   ...orderHandlers,
   ...deliveryHandlers,
   ...financeHandlers,
+  ...notificationHandlers,
   ...deviceHandlers,
 ];

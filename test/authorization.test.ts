@@ -167,6 +167,7 @@ describe('a zone-limited admin', () => {
 
   type Row = { call: () => Promise<unknown>; then: (a: Answer) => void } | { unzoned: string };
   const own = { unzoned: 'acts on the caller’s own account or session' };
+  const mine = { unzoned: 'the caller’s own notifications and preferences' };
   const rows = (): Record<EventName, Row> =>
     ({
       'auth:login': own,
@@ -335,6 +336,11 @@ describe('a zone-limited admin', () => {
       'finance:platform-earnings': { call: () => call(limited.socket, 'finance:platform-earnings', day), then: refuses(ZONE) },
       'finance:cash-flow': { call: () => call(limited.socket, 'finance:cash-flow', day), then: refuses(ZONE) },
       'finance:pending-cash': { call: () => call(limited.socket, 'finance:pending-cash', {}), then: refuses(ZONE) },
+      'notifications:list': mine,
+      'notifications:read': mine,
+      'notifications:unread-count': mine,
+      'notifications:preferences:get': mine,
+      'notifications:preferences:set': mine,
     }) as Record<EventName, Row>;
 
   const categoryId = async () => (await h.q<{ id: string }>(`SELECT id FROM categories WHERE slug = 'sugar'`))[0]!.id;

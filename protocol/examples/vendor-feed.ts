@@ -37,6 +37,10 @@ async function main(): Promise<void> {
       'order:new': ({ seq, data: order }) => print(`order:new seq=${seq} order=${order.id} #${order.number} total=${order.total} ${order.currency}`),
       'order:updated': ({ seq, data: order }) => print(`order:updated seq=${seq} order=${order.id} status=${order.status}`),
       'cash:collected': ({ seq, data }) => print(`cash:collected seq=${seq} order=${data.orderId}`),
+      'notification:new': ({ seq, data }) =>
+        print(
+          `notification:new seq=${seq} kind=${data.notification.kind} link=${data.notification.link?.id ?? 'none'} unread=${data.unread}: ${data.notification.title}`,
+        ),
       // Live-only pushes come as they are.
       'server:shutdown': ({ reconnectInMs }) => print(`server:shutdown reconnecting in ${reconnectInMs} ms`),
     },

@@ -7,6 +7,7 @@ import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import type { Actor } from '../auth/actor.js';
 import { moveStock } from '../catalog/stock.service.js';
 import { assertTransition, type Transitions } from '../transitions.js';
+import { noticeStatus } from './notices.js';
 import { loadOrder, orderRooms, toOrder, type LoadedOrder } from './orders.read.js';
 
 /** The contract's order life; anything else answers INVALID_TRANSITION. */
@@ -69,7 +70,9 @@ export async function transition(
     await recordEvent(ctx, orderId, to, actor.userId, opts.reason ?? null);
     if (RESTOCKING.includes(to)) await restock(ctx, order, `ORDER_${to}`, actor.userId);
     if (opts.audit) await audit(ctx, opts.audit, { type: 'order', id: orderId }, { from: order.status, to, reason: opts.reason ?? null });
-    return publishOrder(ctx, orderId);
+    const published = await publishOrder(ctx, orderId);
+    await noticeStatus(ctx, order, published, opts.reason ?? null);
+    return published;
   });
 }
 
