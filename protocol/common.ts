@@ -52,3 +52,7 @@ export type Role = z.infer<typeof Role>;
 
 export const App = z.enum(['mobile', 'dashboard', 'driver']);
 export type App = z.infer<typeof App>;
+
+/** The languages people are written to in. */
+export const Locale = z.enum(['ar', 'en']);
+export type Locale = z.infer<typeof Locale>;

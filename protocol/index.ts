@@ -3,6 +3,7 @@ import { addressEvents } from './addresses.js';
 import { authEvents, authPushes } from './auth.js';
 import { catalogEvents, catalogPushes } from './catalog.js';
 import { deliveryEvents, deliveryPushes } from './delivery.js';
+import { messageDeliveryEvents } from './deliveries.js';
 import { feedEvents } from './feed.js';
 import { financeEvents, financePushes } from './finance.js';
 import { orderingEvents, orderingPushes } from './ordering.js';
@@ -28,6 +29,8 @@ export * from './ordering.js';
 export * from './promotions.js';
 export * from './delivery.js';
 export * from './finance.js';
+export * from './notifications.js';
+export * from './deliveries.js';
 
 /** Every client → server event. Adding a domain: spread its map here. */
 export const events = {
@@ -42,6 +45,7 @@ export const events = {
   ...orderingEvents,
   ...deliveryEvents,
   ...financeEvents,
+  ...messageDeliveryEvents,
 } as const satisfies Record<string, EventSpec>;
 
 /** Every server → client push. */

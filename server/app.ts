@@ -14,8 +14,11 @@ import { mountHttpRoutes, mountNotFound } from './http/routes.js';
 import { loadNativeUws } from './http/uws.js';
 import { createLogger, withSafeErrors, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { handlers } from './modules.js';
-import { deliverQueued, logTransport } from './notifications/queue.js';
+import { handlers, workers } from './modules.js';
+import { PgBossJobs } from './jobs/jobs.js';
+import type { NotificationChannel } from '../protocol/notifications.js';
+import type { ChannelProvider } from './notifications/channels/channel.js';
+import { createChannels } from './notifications/channels/index.js';
 import { Sequencer } from './outbox/sequencer.js';
 import { prepareDatabase } from './startup.js';
 import { sweepOrphans } from './uploads/uploads.service.js';
@@ -39,6 +42,8 @@ export interface AppOptions {
   log?: Logger;
   /** Extra handlers beside the protocol's (tests use this for instrumented events). */
   extraHandlers?: Registration[];
+  /** Providers to use instead of the configured ones (tests: a stand-in for an outside service). */
+  channels?: Partial<Record<NotificationChannel, ChannelProvider>>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -80,7 +85,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxHttpBufferSize: Math.max(1_000_000, config.rpc.maxBytes * 2),
     ...(pub && sub && config.redis ? { adapter: createAdapter(pub, sub, { key: `${config.redis.prefix}#socket.io` }) } : {}),
   });
-  const transport = logTransport({ log });
+  const jobs = new PgBossJobs(config.jobs, config.database, db, log, metrics);
   const deps: Deps = {
     config,
     db,
@@ -89,7 +94,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     io,
     redis: pub,
     cache: new ReadCache(pub, config.redis?.prefix ?? 'lilium'),
-    deliverNotifications: () => void deliverQueued(deps, transport).catch((err: unknown) => log.warn({ err }, 'notification delivery failed')),
+    jobs,
+    channels: { ...createChannels({ config, db, log }), ...options.channels },
     sequencer: { kick: () => sequencer.kick() },
     sessions: {
       bind: (socket, session) => bindSession(socket, session, config.jwt.graceS * 1000),
@@ -118,15 +124,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   metrics.gauge('lilium_db_pool_connections', 'Database pool connections by state.', () => db.poolStats() as unknown as Record<string, number>);
 
   await sequencer.start();
+  await jobs.start();
+  for (const start of workers) await start(deps);
   const maintenance = setInterval(() => {
     sweepIdempotencyKeys({ deps }).catch((err: unknown) => log.warn({ err }, 'idempotency sweep failed'));
     sequencer.prune(config.feed.retentionDays).catch((err: unknown) => log.warn({ err }, 'feed prune failed'));
     sweepOrphans(deps).catch((err: unknown) => log.warn({ err }, 'orphan upload sweep failed'));
   }, 3600_000);
   maintenance.unref();
-  // Delivery is kicked after each commit that enqueues; this sweep retries what failed or was left by a crash.
-  const notifications = setInterval(deps.deliverNotifications, 15_000);
-  notifications.unref();
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     http.listen(config.host, config.port, (token) => (token ? resolve(token) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
@@ -141,9 +146,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     io.local.emit('server:shutdown', { reconnectInMs });
     await Promise.race([inflight.idle(), sleep(config.shutdownGraceMs)]);
     clearInterval(maintenance);
-    clearInterval(notifications);
     stopSessionChecks();
     unmount();
+    await jobs.stop().catch((err: unknown) => log.warn({ err }, 'job queue did not stop cleanly'));
     await sequencer.stop();
     io.local.disconnectSockets(true);
     await new Promise<void>((resolve) => io.close(() => resolve()));

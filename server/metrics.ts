@@ -10,12 +10,18 @@ type Gauge = () => Record<string, number> | number;
 
 const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-/** A small Prometheus text-format registry: RPC counts, latencies, error codes and sampled gauges. */
+/** A counter with labels, as prom-client's: `inc({ channel: 'sms', outcome: 'sent' })`. */
+export interface Counter {
+  inc(labels: Record<string, string>, n?: number): void;
+}
+
+/** A small Prometheus text-format registry: RPC counts, latencies, error codes, labelled counters and sampled gauges. */
 export class Metrics {
   private readonly calls = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
   private readonly errors = new Map<string, number>();
-  private readonly gauges = new Map<string, { help: string; read: Gauge }>();
+  private readonly gauges = new Map<string, { help: string; read: Gauge; labelName: string }>();
+  private readonly counters = new Map<string, { help: string; labelNames: string[]; values: Map<string, number> }>();
 
   observeCall(event: string, code: string, seconds: number): void {
     const key = `${event}\u0000${code}`;
@@ -29,9 +35,21 @@ export class Metrics {
     if (i >= 0) h.counts[i]!++;
   }
 
-  /** A gauge read when scraped; a record value becomes one series per key (label `kind`). */
-  gauge(name: string, help: string, read: Gauge): void {
-    this.gauges.set(name, { help, read });
+  /** A gauge read when scraped; a record value becomes one series per key (label `labelName`, `kind` unless given). */
+  gauge(name: string, help: string, read: Gauge, labelName = 'kind'): void {
+    this.gauges.set(name, { help, read, labelName });
+  }
+
+  /** A counter whose series are told apart by `labelNames`; each `inc` names a value for every one of them. */
+  counter(name: string, help: string, labelNames: string[]): Counter {
+    const values = new Map<string, number>();
+    this.counters.set(name, { help, labelNames, values });
+    return {
+      inc: (labels, n = 1) => {
+        const key = labelNames.map((l) => `${l}="${label(labels[l] ?? '')}"`).join(',');
+        values.set(key, (values.get(key) ?? 0) + n);
+      },
+    };
   }
 
   render(): string {
@@ -54,11 +72,15 @@ export class Metrics {
     }
     out.push('# HELP lilium_rpc_errors_total RPC errors by code.', '# TYPE lilium_rpc_errors_total counter');
     for (const [code, n] of this.errors) out.push(`lilium_rpc_errors_total{code="${code}"} ${n}`);
-    for (const [name, { help, read }] of this.gauges) {
+    for (const [name, { help, values }] of this.counters) {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+      for (const [key, n] of values) out.push(`${name}{${key}} ${n}`);
+    }
+    for (const [name, { help, read, labelName }] of this.gauges) {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
       const value = read();
       if (typeof value === 'number') out.push(`${name} ${value}`);
-      else for (const [kind, v] of Object.entries(value)) out.push(`${name}{kind="${label(kind)}"} ${v}`);
+      else for (const [key, v] of Object.entries(value)) out.push(`${name}{${labelName}="${label(key)}"} ${v}`);
     }
     return `${out.join('\n')}\n`;
   }

@@ -4,7 +4,7 @@ import { sql } from '../../db/sql.js';
 import type { PasswordResetRow, RefreshTokenRow, SessionRow, UserRow } from '../../db/tables.js';
 import { audit } from '../audit.js';
 import { AppError } from '../errors.js';
-import { enqueueNotification } from '../notifications/queue.js';
+import { enqueueDelivery } from '../notifications/deliveries.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { findUser } from './user-view.js';
 import { loadActor, rooms } from './actor.js';
@@ -150,6 +150,20 @@ export async function changePassword(ctx: Ctx, input: ParsedInputOf<'auth:passwo
   return {};
 }
 
+/** The reset link, in plain English until the notification centre renders it in the user's language. */
+function resetMessage(config: Ctx['deps']['config'], token: string) {
+  const url = `${config.publicUrl}/reset-password?token=${token}`;
+  const minutes = Math.round(config.passwordResetTtlS / 60);
+  return {
+    kind: 'account.password_reset' as const,
+    locale: 'en' as const,
+    title: 'Reset your Lilium password',
+    body: `To choose a new Lilium password, open ${url} within ${minutes} minutes. If you did not ask for this, ignore this message.`,
+    url,
+    data: { kind: 'account.password_reset' },
+  };
+}
+
 /** Same answer, and the same work up to the write, whether or not the account exists. */
 export async function requestPasswordReset(ctx: Ctx, input: ParsedInputOf<'auth:password-reset:request'>): Promise<ResultOf<'auth:password-reset:request'>> {
   const key = loginKey(input.login);
@@ -161,11 +175,13 @@ export async function requestPasswordReset(ctx: Ctx, input: ParsedInputOf<'auth:
         INSERT INTO password_resets (token_hash, user_id, expires_at)
         VALUES (${token.hash}, ${found.id}, now() + make_interval(secs => ${ctx.deps.config.passwordResetTtlS}))`);
       const byEmail = key.includes('@') ? true : !found.phone;
-      await enqueueNotification(ctx, {
+      await enqueueDelivery(ctx, {
+        notificationId: null,
+        userId: found.id,
         channel: byEmail ? 'email' : 'sms',
-        recipient: (byEmail ? found.email : found.phone)!,
-        template: 'password-reset',
-        payload: { token: token.token },
+        address: (byEmail ? found.email : found.phone)!,
+        message: resetMessage(ctx.deps.config, token.token),
+        secret: true,
       });
       await audit(ctx, 'PASSWORD_RESET_REQUEST', { type: 'user', id: found.id });
     });
