@@ -62,6 +62,8 @@ const POOL_SIZE = 3;
 const STOP_TIMEOUT_MS = 3_000;
 /** A job due within this long after it was sent on this node wakes this node's workers then; later ones are found by polling. */
 const WAKE_AHEAD_MS = 5 * 60_000;
+/** SQLSTATE deadlock_detected. */
+const DEADLOCK = '40P01';
 
 type QueueStats = Map<string, { queued: number; oldestS: number }>;
 
@@ -136,9 +138,19 @@ export class PgBossJobs implements Jobs {
       expireInSeconds: p.expireInS,
       ...(p.deadLetter ? { deadLetter: p.deadLetter } : {}),
     };
-    await this.boss.createQueue(queue, options);
-    // A queue made by an earlier version takes the policy the code says now.
-    await this.boss.updateQueue(queue, options);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.boss.createQueue(queue, options);
+        // A queue made by an earlier version takes the policy the code says now.
+        await this.boss.updateQueue(queue, options);
+        break;
+      } catch (err) {
+        // Nodes starting together create queues at once; each creation attaches a table to pg-boss's own, and two can
+        // deadlock. The one PostgreSQL chose to fail tries again, and finds its queue made or makes it.
+        if ((err as { code?: string }).code !== DEADLOCK || attempt >= 8) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
+      }
+    }
     this.defined.add(queue);
   }
 
