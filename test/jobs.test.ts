@@ -35,6 +35,17 @@ test('a job sent in a transaction that rolls back is never written; one that com
   expect((await runs('test-tx')).map((r) => [r.note, r.job_id])).toEqual([['committed', id]]);
 });
 
+test('on a queue of policy short, a singletonKey lets one job per key wait at a time', async () => {
+  const { jobs } = h.app.deps;
+  await jobs.define('test-short', { policy: 'short' });
+  const later = new Date(Date.now() + 60_000);
+  const first = await jobs.send(null, 'test-short', { note: 'a' }, { singletonKey: 'order-1', startAfter: later });
+  expect(first).toMatch(/^[0-9a-f-]{36}$/);
+  expect(await jobs.send(null, 'test-short', { note: 'again' }, { singletonKey: 'order-1', startAfter: later })).toBeNull();
+  expect(await jobs.send(null, 'test-short', { note: 'b' }, { singletonKey: 'order-2', startAfter: later })).toMatch(/^[0-9a-f-]{36}$/);
+  await expect(jobs.send(null, 'test-undefined', { note: 'x' })).rejects.toThrow('job queue test-undefined is not defined on this node');
+});
+
 test('with two nodes working one queue, each committed job runs once', async () => {
   const other = await h.spawnNode();
   const remote = await h.login('admin@demo.lilium', { url: other.url });

@@ -353,7 +353,8 @@ interface ImportJob {
 export async function startImports(deps: Deps): Promise<void> {
   const policy = { retryLimit: 3, retryDelayS: 5, expireInS: deps.config.jobs.importTimeoutS, deadLetter: IMPORT_DEAD_QUEUE };
   await deps.jobs.work<ImportJob>(IMPORT_QUEUE, (data, job) => importTry(deps, data, job), { policy, concurrency: 2 });
-  await deps.jobs.work<ImportJob>(IMPORT_DEAD_QUEUE, (data, job) => abandonImport(deps, data, job));
+  // The last word on an import keeps trying for hours (a database that is down), so none is left RUNNING.
+  await deps.jobs.work<ImportJob>(IMPORT_DEAD_QUEUE, (data, job) => abandonImport(deps, data, job), { policy: { retryLimit: 10, retryDelayS: 30 } });
 }
 
 /** Starts an import; a job does the work after the answer, reported by import:progress pushes and kept in import_jobs. */
@@ -398,9 +399,8 @@ async function importTry(deps: Deps, { importId, actor }: ImportJob, job: JobInf
   const imp = await loadImport(ctx, importId);
   if (!imp || imp.status !== 'RUNNING') return;
   const done = await writtenBatches(ctx, importId);
-  const started = report(imp, done);
   // An earlier try was undoing when it stopped: finish undoing.
-  if (imp.failure) return fail(ctx, started, done, imp.failure);
+  if (imp.failure) return fail(ctx, report(imp, done), done, imp.failure);
   const records = parseCsv(await readFile(join(deps.config.uploadDir, imp.path), 'utf8'));
   await runImport(ctx, imp, records, done, job.signal);
 }
@@ -411,7 +411,7 @@ async function abandonImport(deps: Deps, { importId, actor }: ImportJob, job: Jo
   const imp = await loadImport(ctx, importId);
   if (!imp || imp.status !== 'RUNNING') return;
   const done = await writtenBatches(ctx, importId);
-  await fail(ctx, report(imp, done), done, imp.failure ?? 'the import was interrupted too often');
+  await fail(ctx, report(imp, done), done, imp.failure ?? 'the import was interrupted too often', true);
 }
 
 /** Tells the import's author how far it got, once the transaction that got it there commits. */
@@ -456,13 +456,20 @@ async function finish(ctx: Ctx, r: Report, auditedVendor: string | null): Promis
 /**
  * Fails an import: undoes the batches written (marking it failing first, so a try that stops halfway is finished
  * by the next) and records FAILED with `cause` and what was kept, or with the row errors alone when `cause` is null.
+ * The last resort (`last`) records FAILED even when the undo cannot be done, saying so.
  */
-async function fail(ctx: Ctx, r: Report, done: Written[], cause: string | null): Promise<void> {
+async function fail(ctx: Ctx, r: Report, done: Written[], cause: string | null, last = false): Promise<void> {
   let message = cause && `${cause}; nothing was imported`;
   if (done.length) {
     if (cause) await ctx.query(sql`UPDATE import_jobs SET failure = ${cause} WHERE id = ${r.jobId}`);
-    const kept = await undo(ctx, r.jobId, done);
-    if (cause && kept) message = `${cause}; the import was undone except for ${kept} products changed by someone else meanwhile`;
+    try {
+      const kept = await undo(ctx, r.jobId, done);
+      if (cause && kept) message = `${cause}; the import was undone except for ${kept} products changed by someone else meanwhile`;
+    } catch (err) {
+      if (!last) throw err;
+      ctx.log.error({ importId: r.jobId, cause: err instanceof Error ? err.message : String(err) }, 'an abandoned import could not be undone');
+      message = `${cause}; what it wrote could not be undone`;
+    }
   }
   const errors = message ? [...r.errors, { row: 0, field: null, message }] : r.errors;
   await finish(ctx, { ...r, status: 'FAILED', processed: 0, created: 0, updated: 0, errors }, null);

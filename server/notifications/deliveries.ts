@@ -60,11 +60,19 @@ function checkTarget(d: DeliveryInput): void {
   }
 }
 
+/** Queues the job of a delivery's next try in the caller's transaction; answers the job id, which the row then names. */
+export async function queueTry(ctx: TxCtx, deliveryId: string, attempt: number, startAfter?: Date): Promise<string> {
+  const jobId = await ctx.deps.jobs.send(ctx, DELIVERY_QUEUE, { deliveryId, attempt } satisfies DeliveryJob, startAfter ? { startAfter } : {});
+  // Only a queue that does not exist answers no job; a delivery without one would wait forever.
+  if (!jobId) throw new Error(`the ${DELIVERY_QUEUE} job queue refused a job`);
+  return jobId;
+}
+
 /** Writes the delivery row and its job in the caller's transaction; answers the delivery id. */
 export async function enqueueDelivery(ctx: TxCtx, d: DeliveryInput): Promise<string> {
   checkTarget(d);
   const id = randomUUID();
-  const jobId = await ctx.deps.jobs.send(ctx, DELIVERY_QUEUE, { deliveryId: id, attempt: 0 } satisfies DeliveryJob);
+  const jobId = await queueTry(ctx, id, 0);
   await ctx.query(sql`
     INSERT INTO notification_deliveries (id, notification_id, user_id, channel, address, payload, secret, job_id)
     VALUES (${id}, ${d.notificationId}, ${d.userId}, ${d.channel}, ${d.address}, ${JSON.stringify(d.message)}, ${d.secret ?? false}, ${jobId})`);
@@ -126,7 +134,7 @@ export async function retryDelivery(ctx: Ctx, { id }: ParsedInputOf<'notificatio
     );
     if (!d) throw notFound('delivery');
     assertTransition(DELIVERY_TRANSITIONS, 'delivery', d.status as MessageDeliveryStatus, 'PENDING');
-    const jobId = await ctx.deps.jobs.send(ctx, DELIVERY_QUEUE, { deliveryId: id, attempt: 0 } satisfies DeliveryJob);
+    const jobId = await queueTry(ctx, id, 0);
     await ctx.query(sql`UPDATE notification_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now(), job_id = ${jobId} WHERE id = ${id}`);
     await audit(ctx, 'DELIVERY_RETRY', { type: 'delivery', id });
     const [row] = (await ctx.query<DeliveryView>(sql`${SELECT} WHERE d.id = ${id}`)) as [DeliveryView];

@@ -6,7 +6,7 @@ import { jobCtx } from '../jobs/job-context.js';
 import type { JobInfo } from '../jobs/jobs.js';
 import type { Counter } from '../metrics.js';
 import { DeliveryError, type OutboundMessage } from './channels/channel.js';
-import { DELIVERY_DEAD_QUEUE, DELIVERY_QUEUE, type DeliveryJob } from './deliveries.js';
+import { DELIVERY_DEAD_QUEUE, DELIVERY_QUEUE, queueTry, type DeliveryJob } from './deliveries.js';
 import { retryDelayMs } from './retry.js';
 
 /** Deliveries sent at once per node: sending waits on the network, not on this process. */
@@ -30,7 +30,8 @@ export async function startDeliveries(deps: Deps): Promise<void> {
     ['channel', 'outcome'],
   );
   await deps.jobs.work<DeliveryJob>(DELIVERY_QUEUE, (data, job) => deliver(deps, tries, data, job), { policy: POLICY, concurrency: CONCURRENCY });
-  await deps.jobs.work<DeliveryJob>(DELIVERY_DEAD_QUEUE, (data) => abandon(deps, tries, data));
+  // The last word on a delivery keeps trying for hours (a database that is down), so none stays PENDING unseen.
+  await deps.jobs.work<DeliveryJob>(DELIVERY_DEAD_QUEUE, (data) => abandon(deps, tries, data), { policy: { retryLimit: 10, retryDelayS: 30 } });
 }
 
 /**
@@ -89,7 +90,7 @@ async function record(deps: Deps, id: string, jobId: string, failure: DeliveryEr
       return 'dead';
     }
     const at = new Date(Date.now() + retryDelayMs(attempts, backoff, failure.retryAfterMs));
-    const next = await ctx.deps.jobs.send(ctx, DELIVERY_QUEUE, { deliveryId: id, attempt: attempts } satisfies DeliveryJob, { startAfter: at });
+    const next = await queueTry(ctx, id, attempts, at);
     await ctx.query(sql`
       UPDATE notification_deliveries SET attempts = ${attempts}, last_error = ${lastError}, next_attempt_at = ${at}, job_id = ${next} WHERE id = ${id}`);
     return 'retried';
