@@ -144,11 +144,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     uws.us_listen_socket_close(listenSocket);
     const reconnectInMs = 1000;
     io.local.emit('server:shutdown', { reconnectInMs });
+    // Running jobs wind down while calls in flight finish; a job a call sends in its transaction is still written.
+    const jobsStopped = jobs.stop().catch((err: unknown) => log.warn({ err }, 'job queue did not stop cleanly'));
     await Promise.race([inflight.idle(), sleep(config.shutdownGraceMs)]);
     clearInterval(maintenance);
     stopSessionChecks();
     unmount();
-    await jobs.stop().catch((err: unknown) => log.warn({ err }, 'job queue did not stop cleanly'));
+    await jobsStopped;
     await sequencer.stop();
     io.local.disconnectSockets(true);
     await new Promise<void>((resolve) => io.close(() => resolve()));
