@@ -39,8 +39,8 @@ export interface DeliveryInput {
   channel: NotificationChannel;
   /** Email address / E.164 phone; null for push. */
   address: string | null;
-  /** Already rendered (without `id`). */
-  message: Omit<OutboundMessage, 'id'>;
+  /** Already rendered; its id, if it has one, is replaced by the delivery's. */
+  message: Omit<OutboundMessage, 'id'> & { id?: string };
   /** Payload scrubbed of its body and link once sent (reset links). */
   secret?: boolean;
 }
@@ -71,11 +71,12 @@ export async function queueTry(ctx: TxCtx, deliveryId: string, attempt: number, 
 /** Writes the delivery row and its job in the caller's transaction; answers the delivery id. */
 export async function enqueueDelivery(ctx: TxCtx, d: DeliveryInput): Promise<string> {
   checkTarget(d);
+  const { id: _replaced, ...message } = d.message;
   const id = randomUUID();
   const jobId = await queueTry(ctx, id, 0);
   await ctx.query(sql`
     INSERT INTO notification_deliveries (id, notification_id, user_id, channel, address, payload, secret, job_id)
-    VALUES (${id}, ${d.notificationId}, ${d.userId}, ${d.channel}, ${d.address}, ${JSON.stringify(d.message)}, ${d.secret ?? false}, ${jobId})`);
+    VALUES (${id}, ${d.notificationId}, ${d.userId}, ${d.channel}, ${d.address}, ${JSON.stringify(message)}, ${d.secret ?? false}, ${jobId})`);
   return id;
 }
 
