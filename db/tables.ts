@@ -124,6 +124,14 @@ export const idempotencyKeys = table('idempotency_keys', {
 });
 export type IdempotencyKeyRow = RowOf<typeof idempotencyKeys>;
 
+export const importBatches = table('import_batches', {
+  import_id: col.uuid,
+  batch: col.int,
+  last_line: col.int,
+  written: col.jsonb(),
+});
+export type ImportBatchRow = RowOf<typeof importBatches>;
+
 export const importJobs = table('import_jobs', {
   id: col.uuid,
   vendor_id: col.uuid,
@@ -137,6 +145,7 @@ export const importJobs = table('import_jobs', {
   errors: col.jsonb(),
   created_at: col.timestamptz,
   finished_at: col.timestamptz.null(),
+  failure: col.text.null(),
 });
 export type ImportJobRow = RowOf<typeof importJobs>;
 
@@ -169,17 +178,23 @@ export const loginFailures = table('login_failures', {
 });
 export type LoginFailureRow = RowOf<typeof loginFailures>;
 
-export const notificationOutbox = table('notification_outbox', {
-  id: col.bigint,
-  created_at: col.timestamptz,
+export const notificationDeliveries = table('notification_deliveries', {
+  id: col.uuid,
+  notification_id: col.uuid.null(),
+  user_id: col.uuid.null(),
   channel: col.text,
-  recipient: col.text,
-  template: col.text,
+  address: col.text.null(),
   payload: col.jsonb(),
+  secret: col.bool,
+  status: col.text,
   attempts: col.int,
+  last_error: col.text.null(),
+  job_id: col.uuid.null(),
+  created_at: col.timestamptz,
+  next_attempt_at: col.timestamptz.null(),
   sent_at: col.timestamptz.null(),
 });
-export type NotificationOutboxRow = RowOf<typeof notificationOutbox>;
+export type NotificationDeliveryRow = RowOf<typeof notificationDeliveries>;
 
 export const notificationPreferences = table('notification_preferences', {
   user_id: col.uuid,
@@ -522,11 +537,12 @@ export const tables = [
   driverLocations,
   driverStatus,
   idempotencyKeys,
+  importBatches,
   importJobs,
   ledgerEntries,
   ledgerTransactions,
   loginFailures,
-  notificationOutbox,
+  notificationDeliveries,
   notificationPreferences,
   notifications,
   orderEvents,

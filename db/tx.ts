@@ -99,6 +99,27 @@ export class Db {
     return this.read((m) => queryRows(m, statement, params));
   }
 
+  /**
+   * SQL a library brings as text (pg-boss): one statement with `$n` parameters, or several without any, run as one
+   * batch. It waits for its turn like every other statement, so on the embedded database it never lands inside
+   * someone's open transaction; and a batch that fails after its own BEGIN is rolled back here, or the aborted
+   * transaction would hold the only session.
+   */
+  run(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> {
+    return this.exclusive(async () => {
+      // One connection for the batch and its rollback: on a pool another one would not see the aborted transaction.
+      const runner = this.source.createQueryRunner();
+      try {
+        return { rows: await queryRows(runner.manager, text, values) };
+      } catch (err) {
+        if (!values?.length) await runner.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        await runner.release();
+      }
+    });
+  }
+
   async ping(): Promise<void> {
     await this.query(sql`SELECT 1`);
   }

@@ -56,3 +56,4 @@ export type Locale = z.infer<typeof Locale>;
 
 export const App = z.enum(['mobile', 'dashboard', 'driver']);
 export type App = z.infer<typeof App>;
+

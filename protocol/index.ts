@@ -4,6 +4,7 @@ import { authEvents, authPushes } from './auth.js';
 import { catalogEvents, catalogPushes } from './catalog.js';
 import { deliveryEvents, deliveryPushes } from './delivery.js';
 import { deviceEvents } from './devices.js';
+import { messageDeliveryEvents } from './deliveries.js';
 import { feedEvents } from './feed.js';
 import { financeEvents, financePushes } from './finance.js';
 import { notificationEvents, notificationPushes } from './notifications.js';
@@ -32,6 +33,7 @@ export * from './delivery.js';
 export * from './finance.js';
 export * from './notifications.js';
 export * from './devices.js';
+export * from './deliveries.js';
 
 /** Every client → server event. Adding a domain: spread its map here. */
 export const events = {
@@ -48,6 +50,7 @@ export const events = {
   ...financeEvents,
   ...notificationEvents,
   ...deviceEvents,
+  ...messageDeliveryEvents,
 } as const satisfies Record<string, EventSpec>;
 
 /** Every server → client push. */

@@ -100,6 +100,15 @@ const env = z
     DRIVER_LOCATION_INTERVAL_S: positiveInt.default(10),
     CASH_TOLERANCE_BPS: z.coerce.number().int().min(0).max(10_000).default(1_000),
     EXPORT_URL_TTL_S: positiveInt.max(7 * 86_400).default(15 * 60),
+    // pg-boss polls no faster than every 500 ms.
+    JOBS_POLL_MS: positiveInt.min(500).default(2_000),
+    JOBS_MAINTENANCE_S: positiveInt.max(3_600).default(60),
+    JOBS_METRICS_S: positiveInt.max(3_600).default(15),
+    // pg-boss refuses a job timeout of a day or more.
+    IMPORT_TIMEOUT_S: positiveInt.max(86_399).default(15 * 60),
+    DELIVERY_MAX_ATTEMPTS: positiveInt.max(100).default(10),
+    DELIVERY_RETRY_BASE_MS: positiveInt.default(30_000),
+    DELIVERY_RETRY_MAX_MS: positiveInt.default(3_600_000),
     VALIDATE_RESULTS: flag.optional(),
     SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
     MAIL_FROM: z.string().trim().min(3).max(320).optional(),
@@ -145,6 +154,9 @@ const env = z
     }
     if (v.WEBPUSH_ALLOW_HTTP && v.NODE_ENV === 'production') {
       ctx.addIssue({ code: 'custom', path: ['WEBPUSH_ALLOW_HTTP'], message: 'is not allowed when NODE_ENV=production' });
+    }
+    if (v.DELIVERY_RETRY_MAX_MS < v.DELIVERY_RETRY_BASE_MS) {
+      ctx.addIssue({ code: 'custom', path: ['DELIVERY_RETRY_MAX_MS'], message: 'must be at least DELIVERY_RETRY_BASE_MS' });
     }
     if (v.TEST_HANDLERS && v.NODE_ENV !== 'test') {
       ctx.addIssue({ code: 'custom', path: ['TEST_HANDLERS'], message: 'is only allowed when NODE_ENV=test' });
@@ -238,6 +250,14 @@ const env = z
     },
     /** Browsers' push endpoints must be https; tests may subscribe a loopback http endpoint (never in production). */
     webPushAllowHttp: v.WEBPUSH_ALLOW_HTTP,
+    /**
+     * The durable job queue (pg-boss): how often each node's workers look for due jobs, how often expired tries are
+     * failed (and so retried) and old jobs archived, how often the queue gauges are refreshed, and how long an
+     * import may run before its node is taken for dead and another resumes it.
+     */
+    jobs: { pollMs: v.JOBS_POLL_MS, maintenanceS: v.JOBS_MAINTENANCE_S, metricsS: v.JOBS_METRICS_S, importTimeoutS: v.IMPORT_TIMEOUT_S },
+    /** Messages to people (email, SMS, push): tries per delivery and the exponential backoff between them. */
+    deliveries: { maxAttempts: v.DELIVERY_MAX_ATTEMPTS, retryBaseMs: v.DELIVERY_RETRY_BASE_MS, retryMaxMs: v.DELIVERY_RETRY_MAX_MS },
     usingDevSecret: !v.JWT_SECRET,
     /** A module whose `registrations` are mounted beside the protocol's: instrumented events for multi-process tests. */
     testHandlers: v.TEST_HANDLERS ?? null,

@@ -8,6 +8,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Reader } from '../db/tx.js';
 import type { Actor, SocketSession } from './auth/actor.js';
+import type { Jobs } from './jobs/jobs.js';
 import type { ChannelProvider } from './notifications/channels/channel.js';
 
 export interface SocketData {
@@ -53,8 +54,8 @@ export interface Deps {
   io: IoServer;
   redis: Redis | null;
   cache: ReadCache;
-  /** Sends pending outbox notifications now (they are also swept periodically). */
-  deliverNotifications: () => void;
+  /** The durable job queue (pg-boss): work that must happen once across all nodes, survive restarts, and retry. */
+  jobs: Jobs;
   /** Numbers and publishes committed pushes; kicked after each commit that wrote one. */
   sequencer: { kick(): void };
   sessions: Sessions;

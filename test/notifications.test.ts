@@ -12,6 +12,7 @@ import { fails } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { key, makeProduct, syncAll } from './support/ordering.js';
 import { until } from './support/until.js';
+import { WebhookPeer } from './support/webhook.js';
 
 const password = 'notify-test-pass-1';
 const tag = () => randomUUID().slice(0, 6);
@@ -28,18 +29,28 @@ const acceptThenFail: Registration = {
 };
 
 let h: Harness;
+let gateway: WebhookPeer;
 let su: Session;
 let zoneId: string;
 /** Staff of a vendor that no test here orders from: it must never hear anything. */
 let outsider: Session;
 
 beforeAll(async () => {
-  h = await startHarness({ redis: true, env: { RATE_LIMIT_BURST: '100000', RATE_LIMIT_PER_S: '100000' }, extraHandlers: [acceptThenFail] });
+  gateway = await WebhookPeer.start();
+  h = await startHarness({
+    redis: true,
+    env: { RATE_LIMIT_BURST: '100000', RATE_LIMIT_PER_S: '100000' },
+    extraHandlers: [acceptThenFail],
+    channels: gateway.channels,
+  });
   su = await h.login('superadmin@demo.lilium');
   zoneId = (await call(su.socket, 'zones:list', {})).items[0]!.id;
   outsider = await h.login('vendor1@demo.lilium');
 });
-afterAll(() => h.close());
+afterAll(async () => {
+  await h.close();
+  await gateway.stop();
+});
 
 /** A new account, signed in. Its email starts with what the harness reads its app from. */
 async function account(role: Role, fields: Partial<InputOf<'users:create'>> = {}): Promise<Session & { name: string; email: string }> {
@@ -92,24 +103,17 @@ const ofKind = (s: Session, kind: NotificationKind) => list(s, { kind });
 const said = (n: Notification) => ({ kind: n.kind, title: n.title, body: n.body, link: n.link });
 const orderLink = (id: string) => ({ type: 'order', id });
 
-/**
- * What the delivery placeholder queued to an address, as its development transport sent it to the log
- * (server/notifications/deliveries.ts: the old notification_outbox, a secret message under `token`, dropped
- * from the row once sent). At merge: read the jobs branch's deliveries instead.
- */
+/** What was delivered to an address (email, SMS), as the local gateway received it, in the order queued. */
 async function sentTo(address: string, kind?: NotificationKind) {
-  type Message = { url: string | null; body: string; locale: Locale };
-  type Line = { notification?: { id: number; payload: { token?: Message; message?: Message } } };
-  const rows = await h.q<{ id: number; channel: string; template: string }>(
-    `SELECT id, channel, template FROM notification_outbox WHERE recipient = $1 AND ($2::text IS NULL OR template = $2) ORDER BY id`,
+  const rows = await h.q<{ id: string; channel: string; secret: boolean }>(
+    `SELECT id, channel, secret FROM notification_deliveries WHERE address = $1 AND ($2::text IS NULL OR payload->>'kind' = $2) ORDER BY created_at, id`,
     [address, kind ?? null],
   );
-  const sent = (id: number) => (h.logs as Line[]).find((l) => l.notification?.id === id)?.notification;
-  await until(async () => rows.every((r) => sent(r.id)));
+  const got = (id: string) => gateway.received.find((r) => r.message.id === id)?.message;
+  await until(async () => rows.every((r) => got(r.id)));
   return rows.map((r) => {
-    const { payload } = sent(r.id)!;
-    const m = (payload.token ?? payload.message)!;
-    return { channel: r.channel, kind: r.template, secret: !!payload.token, locale: m.locale, url: m.url, body: m.body };
+    const m = got(r.id)!;
+    return { channel: r.channel, kind: m.kind, secret: r.secret, locale: m.locale, url: m.url, body: m.body };
   });
 }
 

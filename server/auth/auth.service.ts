@@ -150,6 +150,7 @@ export async function changePassword(ctx: Ctx, input: ParsedInputOf<'auth:passwo
   return {};
 }
 
+/** The reset link, in plain English until the notification centre renders it in the user's language. */
 /** Same answer, and the same work up to the write, whether or not the account exists. */
 export async function requestPasswordReset(ctx: Ctx, input: ParsedInputOf<'auth:password-reset:request'>): Promise<ResultOf<'auth:password-reset:request'>> {
   const key = loginKey(input.login);

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { pino } from 'pino';
 import { io } from 'socket.io-client';
-import { createApp, type App } from '../../server/app.js';
+import { createApp, type App, type AppOptions } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import type { Registration } from '../../server/rpc/rpc.js';
 import { call, type LiliumSocket } from '../../protocol/client.js';
@@ -18,6 +18,8 @@ export interface HarnessOptions {
   redis?: boolean;
   env?: Record<string, string>;
   extraHandlers?: Registration[];
+  /** Channel providers standing in for the outside services (the others log). */
+  channels?: AppOptions['channels'];
 }
 
 export interface Session {
@@ -103,7 +105,7 @@ export class Harness {
         done();
       },
     });
-    this.app = await createApp(config, { log: pino({ level: 'info' }, sink), extraHandlers: this.options.extraHandlers });
+    this.app = await createApp(config, { log: pino({ level: 'info' }, sink), extraHandlers: this.options.extraHandlers, channels: this.options.channels });
   }
 
   /** Another node in its own process, on the same database and Redis, with the test-only events mounted (`env`: settings of its own, e.g. a fixed PORT). */
