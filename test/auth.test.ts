@@ -193,11 +193,11 @@ describe('passwords', () => {
       attempts: 1,
       payload: {
         kind: 'account.password_reset',
-        locale: 'en',
-        title: 'Reset your Lilium password',
+        locale: 'ar',
+        title: 'طلب إعادة تعيين كلمة المرور',
         body: '',
         url: null,
-        data: { kind: 'account.password_reset' },
+        data: { kind: 'account.password_reset', notificationId: expect.any(String) },
       },
     });
     expect(gateway.to('shop8@demo.lilium')).toHaveLength(1);

@@ -163,6 +163,7 @@ describe('a zone-limited admin', () => {
   const NOT_FOUND = { code: 'NOT_FOUND' };
   const ZONE = { code: 'FORBIDDEN', details: { reason: 'zone' } };
   const inKarkh = (zoneIds: string[]) => zoneIds.includes(zones.KARKH!);
+  const accountZones = new Map<string, string[]>();
   /** A list answer: something in the zone is there, nothing outside it is. */
   const listed =
     <T>(items: (ok: never) => T[], inside: (item: T) => boolean, outside: string[] = [], idOf: (item: T) => string = (i) => (i as { id: string }).id) =>
@@ -352,10 +353,15 @@ describe('a zone-limited admin', () => {
       'notifications:preferences:get': mine,
       'notifications:preferences:set': mine,
       'notifications:deliveries': {
-        call: () => call(limited.socket, 'notifications:deliveries', { limit: 100 }),
+        // Every account touched by this file is told of its creation: each listed delivery's account must live in KARKH.
+        call: async () => {
+          const r = await call(limited.socket, 'notifications:deliveries', { limit: 100 });
+          for (const d of r.items) if (d.userId) accountZones.set(d.userId, (await call(su.socket, 'users:get', { id: d.userId })).zoneIds);
+          return r;
+        },
         then: listed(
           (r: { items: Array<{ id: string; userId: string | null }> }) => r.items,
-          (d) => d.userId === karkhOwner,
+          (d) => d.userId === limited.userId || inKarkh(accountZones.get(d.userId!) ?? []),
           [outDelivery],
         ),
       },

@@ -57,6 +57,9 @@ test("Lilium's own metrics carry conventional names and types", async () => {
     lilium_rpc_in_flight: 'GAUGE',
     lilium_db_pool_connections: 'GAUGE',
     lilium_db_pool_waiting: 'GAUGE',
+    lilium_notification_deliveries_total: 'COUNTER',
+    lilium_jobs_queued: 'GAUGE',
+    lilium_jobs_oldest_age_seconds: 'GAUGE',
   });
   // Counters, Lilium's and the runtime's alike, end in _total; every value is a number.
   for (const f of scraped.families.values()) {
