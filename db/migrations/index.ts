@@ -5,6 +5,7 @@ import { Ordering1764080000000 } from './1764080000000-ordering.js';
 import { Delivery1764090000000 } from './1764090000000-delivery.js';
 import { LoginHardening1764100000000 } from './1764100000000-login-hardening.js';
 import { Settings1764100200000 } from './1764100200000-settings.js';
+import { Deadlines1764200300000 } from './1764200300000-deadlines.js';
 
 /** In order; each one reversible. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Delivery1764090000000,
   LoginHardening1764100000000,
   Settings1764100200000,
+  Deadlines1764200300000,
 ];
