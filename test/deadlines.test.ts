@@ -14,11 +14,15 @@ let h: Harness;
 let admin: Session, manager: Session, staff: Session, shop: Session;
 let vendorId: string;
 
-beforeAll(async () => {
-  h = await startHarness({ env: { ...env, RATE_LIMIT_BURST: '100000', RATE_LIMIT_PER_S: '100000' } });
+async function signIn(): Promise<void> {
   [admin, manager, staff, shop] = (await Promise.all(
     ['admin@demo.lilium', 'manager1@demo.lilium', 'vendor1@demo.lilium', 'shop1@demo.lilium'].map((e) => h.login(e)),
   )) as [Session, Session, Session, Session];
+}
+
+beforeAll(async () => {
+  h = await startHarness({ env: { ...env, RATE_LIMIT_BURST: '100000', RATE_LIMIT_PER_S: '100000' } });
+  await signIn();
   vendorId = (await call(staff.socket, 'me:get', {})).vendorId!;
   await openVendors(h, admin, [vendorId]);
 });
@@ -84,6 +88,7 @@ describe('escalation and expiry', () => {
     expect(await stockOf(p.id)).toBe(7);
 
     await h.restart();
+    await signIn();
 
     const expired = await until<{ escalated_at: Date; accept_by: Date; expire_at: Date; expired_at: Date }>(
       `SELECT o.escalated_at, o.accept_by, o.expire_at, e.at AS expired_at FROM orders o JOIN order_events e ON e.order_id = o.id AND e.status = 'EXPIRED'
@@ -99,13 +104,12 @@ describe('escalation and expiry', () => {
     expect(await kindsFor(staff.userId, order!.id)).toEqual(['order.new']);
     expect(await kindsFor(shop.userId, order!.id)).toEqual(['order.expired']);
 
-    const relogged = await h.login('vendor1@demo.lilium');
-    expect(await rejection(call(relogged.socket, 'order:accept', { orderId: order!.id }))).toMatchObject({
+    expect(await rejection(call(staff.socket, 'order:accept', { orderId: order!.id }))).toMatchObject({
       code: 'INVALID_TRANSITION',
       details: { from: 'EXPIRED', to: 'ACCEPTED' },
     });
     const today = new Date();
-    const stats = await call((await h.login('manager1@demo.lilium')).socket, 'vendors:stats', {
+    const stats = await call(manager.socket, 'vendors:stats', {
       id: vendorId,
       from: new Date(today.getTime() - hour).toISOString(),
       to: new Date(today.getTime() + hour).toISOString(),
