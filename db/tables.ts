@@ -88,6 +88,16 @@ export const checkouts = table('checkouts', {
 });
 export type CheckoutRow = RowOf<typeof checkouts>;
 
+export const devices = table('devices', {
+  token: col.text,
+  user_id: col.uuid,
+  platform: col.text,
+  app: col.text,
+  created_at: col.timestamptz,
+  last_seen_at: col.timestamptz,
+});
+export type DeviceRow = RowOf<typeof devices>;
+
 export const driverLocations = table('driver_locations', {
   user_id: col.uuid,
   lat: col.float,
@@ -114,6 +124,14 @@ export const idempotencyKeys = table('idempotency_keys', {
 });
 export type IdempotencyKeyRow = RowOf<typeof idempotencyKeys>;
 
+export const importBatches = table('import_batches', {
+  import_id: col.uuid,
+  batch: col.int,
+  last_line: col.int,
+  written: col.jsonb(),
+});
+export type ImportBatchRow = RowOf<typeof importBatches>;
+
 export const importJobs = table('import_jobs', {
   id: col.uuid,
   vendor_id: col.uuid,
@@ -127,6 +145,7 @@ export const importJobs = table('import_jobs', {
   errors: col.jsonb(),
   created_at: col.timestamptz,
   finished_at: col.timestamptz.null(),
+  failure: col.text.null(),
 });
 export type ImportJobRow = RowOf<typeof importJobs>;
 
@@ -159,17 +178,46 @@ export const loginFailures = table('login_failures', {
 });
 export type LoginFailureRow = RowOf<typeof loginFailures>;
 
-export const notificationOutbox = table('notification_outbox', {
-  id: col.bigint,
-  created_at: col.timestamptz,
+export const notificationDeliveries = table('notification_deliveries', {
+  id: col.uuid,
+  notification_id: col.uuid.null(),
+  user_id: col.uuid.null(),
   channel: col.text,
-  recipient: col.text,
-  template: col.text,
+  address: col.text.null(),
   payload: col.jsonb(),
+  secret: col.bool,
+  status: col.text,
   attempts: col.int,
+  last_error: col.text.null(),
+  job_id: col.uuid.null(),
+  created_at: col.timestamptz,
+  next_attempt_at: col.timestamptz.null(),
   sent_at: col.timestamptz.null(),
 });
-export type NotificationOutboxRow = RowOf<typeof notificationOutbox>;
+export type NotificationDeliveryRow = RowOf<typeof notificationDeliveries>;
+
+export const notificationPreferences = table('notification_preferences', {
+  user_id: col.uuid,
+  group: col.text,
+  channel: col.text,
+  enabled: col.bool,
+  updated_at: col.timestamptz,
+});
+export type NotificationPreferenceRow = RowOf<typeof notificationPreferences>;
+
+export const notifications = table('notifications', {
+  id: col.uuid,
+  user_id: col.uuid,
+  kind: col.text,
+  group: col.text,
+  title: col.text,
+  body: col.text,
+  link_type: col.text.null(),
+  link_id: col.uuid.null(),
+  read_at: col.timestamptz.null(),
+  created_at: col.timestamptz,
+});
+export type NotificationRow = RowOf<typeof notifications>;
 
 export const orderEvents = table('order_events', {
   id: col.bigint,
@@ -275,6 +323,7 @@ export const products = table('products', {
   deleted_at: col.timestamptz.null(),
   search_text: col.text.null(),
   search_tsv: col.tsvector.null(),
+  low_stock_alerted: col.bool,
 });
 export type ProductRow = RowOf<typeof products>;
 
@@ -314,6 +363,15 @@ export const promotions = table('promotions', {
   created_at: col.timestamptz,
 });
 export type PromotionRow = RowOf<typeof promotions>;
+
+export const pushSubscriptions = table('push_subscriptions', {
+  endpoint: col.text,
+  user_id: col.uuid,
+  p256dh: col.text,
+  auth: col.text,
+  created_at: col.timestamptz,
+});
+export type PushSubscriptionRow = RowOf<typeof pushSubscriptions>;
 
 export const refreshTokens = table('refresh_tokens', {
   token_hash: col.text,
@@ -427,6 +485,7 @@ export const users = table('users', {
   created_at: col.timestamptz,
   updated_at: col.timestamptz,
   deleted_at: col.timestamptz.null(),
+  locale: col.text.null(),
 });
 export type UserRow = RowOf<typeof users>;
 
@@ -478,14 +537,18 @@ export const tables = [
   cashHandovers,
   categories,
   checkouts,
+  devices,
   driverLocations,
   driverStatus,
   idempotencyKeys,
+  importBatches,
   importJobs,
   ledgerEntries,
   ledgerTransactions,
   loginFailures,
-  notificationOutbox,
+  notificationDeliveries,
+  notificationPreferences,
+  notifications,
   orderEvents,
   orderItems,
   orders,
@@ -495,6 +558,7 @@ export const tables = [
   products,
   promotionRedemptions,
   promotions,
+  pushSubscriptions,
   refreshTokens,
   sessions,
   settings,

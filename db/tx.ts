@@ -26,9 +26,10 @@ export interface Tx extends Reader {
   afterCommit(hook: Hook): void;
 }
 
+/** Connections in use and idle, and work waiting for one (the pool's size is idle + busy). */
 export interface PoolStats {
-  total: number;
   idle: number;
+  busy: number;
   waiting: number;
 }
 
@@ -36,11 +37,17 @@ export interface PoolStats {
 class Gate {
   private tail: Promise<unknown> = Promise.resolve();
   waiting = 0;
+  busy = false;
   run<T>(fn: () => Promise<T>): Promise<T> {
     this.waiting++;
-    const next = this.tail.then(() => {
+    const next = this.tail.then(async () => {
       this.waiting--;
-      return fn();
+      this.busy = true;
+      try {
+        return await fn();
+      } finally {
+        this.busy = false;
+      }
     });
     this.tail = next.catch(() => undefined);
     return next;
@@ -92,13 +99,36 @@ export class Db {
     return this.read((m) => queryRows(m, statement, params));
   }
 
+  /**
+   * SQL a library brings as text (pg-boss): one statement with `$n` parameters, or several without any, run as one
+   * batch. It waits for its turn like every other statement, so on the embedded database it never lands inside
+   * someone's open transaction; and a batch that fails after its own BEGIN is rolled back here, or the aborted
+   * transaction would hold the only session.
+   */
+  run(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> {
+    return this.exclusive(async () => {
+      // One connection for the batch and its rollback: on a pool another one would not see the aborted transaction.
+      const runner = this.source.createQueryRunner();
+      try {
+        return { rows: await queryRows(runner.manager, text, values) };
+      } catch (err) {
+        if (!values?.length) await runner.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        await runner.release();
+      }
+    });
+  }
+
   async ping(): Promise<void> {
     await this.query(sql`SELECT 1`);
   }
 
   poolStats(): PoolStats {
-    if (this.gate) return { total: 1, idle: 0, waiting: this.gate.waiting };
+    if (this.gate) return { idle: this.gate.busy ? 0 : 1, busy: this.gate.busy ? 1 : 0, waiting: this.gate.waiting };
     const pool = (this.source.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
-    return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 };
+    const total = pool?.totalCount ?? 0;
+    const idle = pool?.idleCount ?? 0;
+    return { idle, busy: total - idle, waiting: pool?.waitingCount ?? 0 };
   }
 }

@@ -5,7 +5,8 @@
  * --rate is shop visits per second across all shops, each ending in a checkout (one order per vendor in the cart). It starts its own nodes (one Redis, one database
  * `lilium_load`, built afresh), runs for --duration seconds (at most 600), then lets deliveries finish, checks
  * that every order reached its vendor exactly once and that stock and the ledger balance, and writes
- * load/results/load.json and load/results/load.html. Loopback only; stops by itself.
+ * load/results/load.json and load/results/load.html. While it runs it reads every node's /metrics, for the
+ * report's server-side charts. Loopback only; stops by itself.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -13,9 +14,11 @@ import pg from 'pg';
 import { call, type LiliumSocket } from '../protocol/client.js';
 import type { EventName, InputOf, ResultOf } from '../protocol/index.js';
 import type { Order } from '../protocol/ordering.js';
-import { htmlReport } from './report.js';
+import { htmlReport, type LoadResult } from './report.js';
+import { MetricsSampler, missingSeries, serverCharts } from './server-metrics.js';
 import { BENCH_REDIS_URL, freshDatabase, machine, openVendors, signIn, startNode, stopAll, writeResult } from './setup.js';
 import { summary } from './stats.js';
+import { Timeline, windowFor } from './timeline.js';
 
 interface Options {
   nodes: number;
@@ -52,9 +55,13 @@ function parseOptions(): Options {
 
 // ---- measuring ------------------------------------------------------------------------------------------
 
-/** What the run measures: each call's latency by event and the two end-to-end paths (while on), failures by event and code. */
+/**
+ * What the run measures: each call's latency by event and the two end-to-end paths (while on), failures by event
+ * and code, and every call, checkout and failure by window of run time.
+ */
 class Meter {
   on = false;
+  timeline: Timeline | null = null;
   readonly latencies = new Map<string, number[]>();
   readonly errors = new Map<string, number>();
   readonly checkoutToOrderNew: number[] = [];
@@ -70,11 +77,15 @@ class Meter {
     const t = performance.now();
     try {
       const r = await call(socket, event, input);
-      if (this.on) this.samplesOf(event).push(performance.now() - t);
+      const ms = performance.now() - t;
+      if (this.on) this.samplesOf(event).push(ms);
+      this.timeline?.record('calls', ms);
+      if (event === 'cart:checkout') this.timeline?.record(event, ms);
       return r;
     } catch (err) {
       const key = `${event} ${(err as { code?: string }).code ?? 'ERROR'}`;
       this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
+      this.timeline?.record('errors', performance.now() - t);
       throw err;
     }
   };
@@ -123,6 +134,7 @@ interface Session {
 
 interface Cluster {
   db: pg.Pool;
+  urls: string[];
   /** Signs in on the nodes in turn. */
   signIn(email: string, password?: string): Promise<Session>;
   close(): Promise<void>;
@@ -139,6 +151,7 @@ async function startCluster(nodes: number): Promise<Cluster> {
   let next = 0;
   return {
     db,
+    urls,
     signIn: (email, password) => signIn(urls[next++ % urls.length]!, email, password),
     async close() {
       await stopAll();
@@ -279,10 +292,26 @@ function freeShop(count: number, busy: Set<number>, i: number): number | undefin
   return undefined;
 }
 
-/** Starts visits at the rate for the duration, measuring, then lets what is under way finish (at most a minute). */
-async function drive(flow: Flow, options: Options, shops: Session[]): Promise<{ visits: number; skipped: number; runSeconds: number }> {
-  flow.meter.on = true;
+interface Drive {
+  visits: number;
+  skipped: number;
+  runSeconds: number;
+  timeline: LoadResult['timeline'];
+  server: LoadResult['server'];
+}
+
+/**
+ * Starts visits at the rate for the duration, measuring, then lets what is under way finish (at most a minute);
+ * reads the nodes' /metrics throughout.
+ */
+async function drive(flow: Flow, options: Options, shops: Session[], nodeUrls: string[]): Promise<Drive> {
   const started = performance.now();
+  const windowS = windowFor(options.durationS);
+  const timeline = new Timeline(windowS, started);
+  const sampler = new MetricsSampler(nodeUrls, windowS, started);
+  flow.meter.on = true;
+  flow.meter.timeline = timeline;
+  sampler.start();
   let visits = 0;
   const progress = setInterval(() => {
     const s = Math.round((performance.now() - started) / 1000);
@@ -307,10 +336,26 @@ async function drive(flow: Flow, options: Options, shops: Session[]): Promise<{ 
   const runSeconds = (performance.now() - started) / 1000;
   const drainEnd = Date.now() + 60_000;
   while (flow.inFlight.size > 0 && Date.now() < drainEnd) await new Promise((r) => setTimeout(r, 100));
+  const ended = performance.now();
   flow.meter.on = false;
+  flow.meter.timeline = null;
   clearInterval(progress);
+  await sampler.stop();
   process.stderr.write('\n');
-  return { visits, skipped, runSeconds };
+  const charts = serverCharts(sampler.scrapes);
+  return {
+    visits,
+    skipped,
+    runSeconds,
+    timeline: {
+      windowS,
+      loadEndS: Math.round(runSeconds * 100) / 100,
+      // Rounded up, so the last window (cut at the true end) still ends within it.
+      endS: Math.ceil(((ended - started) / 1000) * 100) / 100,
+      windows: timeline.windowsUntil(ended, ['calls', 'cart:checkout', 'errors']),
+    },
+    server: { intervalS: windowS, scrapes: sampler.scrapes.length, failures: sampler.failures, charts, missing: missingSeries(charts) },
+  };
 }
 
 // ---- checks ---------------------------------------------------------------------------------------------
@@ -403,19 +448,19 @@ async function main(options: Options): Promise<number> {
   );
 
   const startSeq = await lastOutboxSeq(db);
-  const { visits, skipped, runSeconds } = await drive(flow, options, shops);
+  const { visits, skipped, runSeconds, timeline, server } = await drive(flow, options, shops, cluster.urls);
   const checks = await checkInvariants(db, flow, dashboards, startSeq, startStock);
 
   const { meter } = flow;
   const perSecond = (n: number) => Math.round((n / runSeconds) * 10) / 10;
-  const result = {
+  const result: LoadResult & { bench: string } = {
     bench: 'load',
     date: new Date().toISOString(),
     machine: machine(),
     config: {
       nodes: options.nodes,
       durationS: options.durationS,
-      targetCheckoutsPerS: options.rate,
+      targetVisitsPerS: options.rate,
       shops: options.shops,
       searchShare: options.searchShare,
       maxItems: options.maxItems,
@@ -436,10 +481,15 @@ async function main(options: Options): Promise<number> {
     errors: Object.fromEntries(meter.errors),
     endToEnd: { checkoutToOrderNewMs: summary(meter.checkoutToOrderNew), deliveryStatusToShopMs: summary(meter.statusToShop) },
     checks,
+    timeline,
+    server,
   };
-  writeResult('load.json', JSON.stringify(result, null, 2));
-  writeResult('load.html', htmlReport(result));
-  console.log(JSON.stringify(result, null, 2));
+  const json = writeResult('load.json', JSON.stringify(result, null, 2));
+  const html = writeResult('load.html', htmlReport(result));
+  // The series over time are for the report; the terminal gets the figures and where the rest is.
+  const { timeline: _timeline, server: _server, ...figures } = result;
+  console.log(JSON.stringify(figures, null, 2));
+  console.log(`load: wrote ${json} and ${html}`);
 
   for (const s of [boss, ...drivers, ...dashboards, ...shops]) s.socket.close();
   await cluster.close();

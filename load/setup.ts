@@ -75,7 +75,13 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 
 export const stopAll = () => Promise.all(children.map(stopProcess));
 
-export const machine = () => ({ cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version });
+export const machine = () => ({
+  cpu: os.cpus()[0]?.model,
+  cpus: os.cpus().length,
+  memGiB: Math.round(os.totalmem() / 2 ** 30),
+  os: `${os.type()} ${os.release()}`,
+  node: process.version,
+});
 
 /** Writes BENCH_OUT (else load/results)/<name>, and answers its path. */
 export function writeResult(name: string, body: string): string {

@@ -4,6 +4,12 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
+/**
+ * The fewest samples percentile `p` says anything with: below 100/(100 - p) the nearest rank is the maximum
+ * (p99 of 99 samples is the slowest one), so a report shows "n too small" instead. p50 needs 2, p95 20, p99 100.
+ */
+export const minSamplesFor = (p: number): number => Math.ceil(100 / (100 - p) - 1e-9);
+
 export function summary(samplesMs: number[]) {
   const s = [...samplesMs].sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 100) / 100;

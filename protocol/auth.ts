@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { App, Empty } from './common.js';
+import { App, Empty, Locale } from './common.js';
 import { defineEvents, definePushes } from './spec.js';
 import { Email, Phone, User } from './users.js';
 
@@ -62,13 +62,14 @@ export const authEvents = defineEvents({
     result: User,
   },
   'me:update': {
-    summary: "Change one's own name, email or phone.",
+    summary: "Change one's own name, email, phone or locale (the language notifications are written in).",
     roles: 'signedIn',
     input: z
       .strictObject({
         name: z.string().trim().min(1).max(200).optional(),
         email: Email.optional(),
         phone: Phone.optional(),
+        locale: Locale.optional(),
       })
       .refine((v) => Object.keys(v).length > 0, 'nothing to change'),
     result: User,

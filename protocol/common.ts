@@ -50,5 +50,10 @@ export const Roles = ['SUPER_ADMIN', 'ADMIN', 'COMPANY_MANAGER', 'VENDOR', 'SHOP
 export const Role = z.enum(Roles);
 export type Role = z.infer<typeof Role>;
 
+/** The language a person reads: what they are told is rendered in it. */
+export const Locale = z.enum(['ar', 'en']);
+export type Locale = z.infer<typeof Locale>;
+
 export const App = z.enum(['mobile', 'dashboard', 'driver']);
 export type App = z.infer<typeof App>;
+

@@ -30,8 +30,11 @@ export const WireError = z.object({
 });
 export type WireError = z.infer<typeof WireError>;
 
+/** The ack of any call that failed: one schema, so the AsyncAPI document names it once. */
+export const Failure = z.object({ ok: z.literal(false), error: WireError });
+
 export function ackOf<T extends z.ZodType>(data: T) {
-  return z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data }), z.object({ ok: z.literal(false), error: WireError })]);
+  return z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data }), Failure]);
 }
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
 

@@ -3,8 +3,11 @@ import { addressEvents } from './addresses.js';
 import { authEvents, authPushes } from './auth.js';
 import { catalogEvents, catalogPushes } from './catalog.js';
 import { deliveryEvents, deliveryPushes } from './delivery.js';
+import { deviceEvents } from './devices.js';
+import { messageDeliveryEvents } from './deliveries.js';
 import { feedEvents } from './feed.js';
 import { financeEvents, financePushes } from './finance.js';
+import { notificationEvents, notificationPushes } from './notifications.js';
 import { orderingEvents, orderingPushes } from './ordering.js';
 import { promotionEvents } from './promotions.js';
 import type { Ack } from './errors.js';
@@ -28,6 +31,9 @@ export * from './ordering.js';
 export * from './promotions.js';
 export * from './delivery.js';
 export * from './finance.js';
+export * from './notifications.js';
+export * from './devices.js';
+export * from './deliveries.js';
 
 /** Every client → server event. Adding a domain: spread its map here. */
 export const events = {
@@ -42,6 +48,9 @@ export const events = {
   ...orderingEvents,
   ...deliveryEvents,
   ...financeEvents,
+  ...notificationEvents,
+  ...deviceEvents,
+  ...messageDeliveryEvents,
 } as const satisfies Record<string, EventSpec>;
 
 /** Every server → client push. */
@@ -53,6 +62,7 @@ export const pushes = {
   ...orderingPushes,
   ...deliveryPushes,
   ...financePushes,
+  ...notificationPushes,
 } as const satisfies Record<string, PushSpec>;
 
 export type Events = typeof events;

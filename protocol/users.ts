@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, IsoTime, PageInput, Role, pageOf } from './common.js';
+import { Id, IsoTime, Locale, PageInput, Role, pageOf } from './common.js';
 import { defineEvents } from './spec.js';
 
 export const UserStatus = z.enum(['ACTIVE', 'DISABLED']);
@@ -16,6 +16,8 @@ export const User = z.object({
   shopId: Id.nullable(),
   /** The shop's zone for a shop owner; the zones served for drivers; the zones an admin is limited to (none: all). */
   zoneIds: z.array(Id),
+  /** What the account is told in: its own choice, else the deployment's DEFAULT_LOCALE. */
+  locale: Locale,
   createdAt: IsoTime,
 });
 export type User = z.infer<typeof User>;
@@ -33,7 +35,7 @@ const ById = z.strictObject({ id: Id });
 export const usersEvents = defineEvents({
   'users:create': {
     summary:
-      'Create an account. SUPER_ADMIN creates any role; ADMIN creates every role but admins (a zone-limited admin only within its zones); COMPANY_MANAGER creates VENDOR staff of its own vendor. A SHOP_OWNER needs `shop`; vendor staff need `vendorId`.',
+      'Create an account. SUPER_ADMIN creates any role; ADMIN creates every role but admins (a zone-limited admin only within its zones); COMPANY_MANAGER creates VENDOR staff of its own vendor. A SHOP_OWNER needs `shop`; vendor staff need `vendorId`. Without `password` the new user is sent a one-time link to set their own (by email to an email login, else by SMS).',
     roles: USER_MANAGERS,
     input: z
       .strictObject({
@@ -41,7 +43,8 @@ export const usersEvents = defineEvents({
         name: Name,
         email: Email.optional(),
         phone: Phone.optional(),
-        password: z.string().min(10, 'at least 10 characters').max(200),
+        password: z.string().min(10, 'at least 10 characters').max(200).optional(),
+        locale: Locale.optional(),
         zoneIds: z.array(Id).max(50).optional(),
         vendorId: Id.optional(),
         shop: z.strictObject({ name: Name, zoneId: Id }).optional(),

@@ -14,8 +14,11 @@ import { mountHttpRoutes, mountNotFound } from './http/routes.js';
 import { loadNativeUws } from './http/uws.js';
 import { createLogger, withSafeErrors, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { handlers } from './modules.js';
-import { deliverQueued, logTransport } from './notifications/queue.js';
+import { handlers, workers } from './modules.js';
+import { PgBossJobs } from './jobs/jobs.js';
+import type { NotificationChannel } from '../protocol/notifications.js';
+import type { ChannelProvider } from './notifications/channels/channel.js';
+import { createChannels } from './notifications/channels/index.js';
 import { Sequencer } from './outbox/sequencer.js';
 import { prepareDatabase } from './startup.js';
 import { sweepOrphans } from './uploads/uploads.service.js';
@@ -39,6 +42,8 @@ export interface AppOptions {
   log?: Logger;
   /** Extra handlers beside the protocol's (tests use this for instrumented events). */
   extraHandlers?: Registration[];
+  /** Providers to use instead of the configured ones (tests: a stand-in for an outside service). */
+  channels?: Partial<Record<NotificationChannel, ChannelProvider>>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -52,7 +57,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await source.initialize();
   const db = new Db(source, config.database.kind, (err) => log.error({ err }, 'after-commit hook failed'));
   let seeded: boolean;
+  let channels: Deps['channels'];
   try {
+    // Tests put local peers in place of a channel's provider.
+    channels = { ...createChannels({ config, db, log }), ...options.channels };
     const prepared = await prepareDatabase(config, source, db, log);
     seeded = prepared.seeded;
     // From here on every part of the node signs and verifies with the secret the database settled on.
@@ -68,9 +76,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pub = await connectRedis(config.redis.url, log, 'lilium-pub');
     sub = await connectRedis(config.redis.url, log, 'lilium-sub');
   }
-  const publishFailures = pub ? countPublishFailures(pub) : () => 0;
+  const publishFailures = metrics.counter('lilium_redis_publish_failures_total', 'Cross-node pushes Redis refused (clients recover them with feed:sync).', []);
+  if (pub) countPublishFailures(pub, () => publishFailures.inc({}));
 
-  const connections = new ConnectionGuard(config);
+  const connections = new ConnectionGuard(config, metrics);
   const io: IoServer = new Server({
     serveClient: false,
     // Tokens travel in the handshake, not in cookies: credentials cross origins only to the configured ones.
@@ -80,7 +89,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxHttpBufferSize: Math.max(1_000_000, config.rpc.maxBytes * 2),
     ...(pub && sub && config.redis ? { adapter: createAdapter(pub, sub, { key: `${config.redis.prefix}#socket.io` }) } : {}),
   });
-  const transport = logTransport({ log });
+  const jobs = new PgBossJobs(config.jobs, config.database, db, log, metrics);
   const deps: Deps = {
     config,
     db,
@@ -89,8 +98,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     io,
     redis: pub,
     cache: new ReadCache(pub, config.redis?.prefix ?? 'lilium'),
-    deliverNotifications: () => void deliverQueued(deps, transport).catch((err: unknown) => log.warn({ err }, 'notification delivery failed')),
+    jobs,
     sequencer: { kick: () => sequencer.kick() },
+    channels,
     sessions: {
       bind: (socket, session) => bindSession(socket, session, config.jwt.graceS * 1000),
       assertLive: assertSessionLive,
@@ -104,7 +114,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   mountHttpRoutes(http, deps, () => inflight.draining);
   mountFiles(http, uws, deps);
   io.attachApp(http);
-  connections.watch(io, metrics);
+  connections.watch(io);
   mountNotFound(http);
 
   io.use(handshakeAuth(deps));
@@ -114,19 +124,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   metrics.gauge('lilium_connected_sockets', 'Sockets connected to this node.', () => io.engine.clientsCount);
   metrics.gauge('lilium_rpc_in_flight', 'Calls being handled on this node.', () => inflight.size);
-  metrics.gauge('lilium_redis_publish_failures', 'Cross-node pushes Redis refused since start (clients recover them with feed:sync).', publishFailures);
-  metrics.gauge('lilium_db_pool_connections', 'Database pool connections by state.', () => db.poolStats() as unknown as Record<string, number>);
+  metrics.gauge(
+    'lilium_db_pool_connections',
+    'Database pool connections by state (idle, busy).',
+    () => {
+      const { idle, busy } = db.poolStats();
+      return { idle, busy };
+    },
+    'state',
+  );
+  metrics.gauge('lilium_db_pool_waiting', 'Queries waiting for a database connection.', () => db.poolStats().waiting);
 
   await sequencer.start();
+  await jobs.start();
+  for (const start of workers) await start(deps);
   const maintenance = setInterval(() => {
     sweepIdempotencyKeys({ deps }).catch((err: unknown) => log.warn({ err }, 'idempotency sweep failed'));
     sequencer.prune(config.feed.retentionDays).catch((err: unknown) => log.warn({ err }, 'feed prune failed'));
     sweepOrphans(deps).catch((err: unknown) => log.warn({ err }, 'orphan upload sweep failed'));
   }, 3600_000);
   maintenance.unref();
-  // Delivery is kicked after each commit that enqueues; this sweep retries what failed or was left by a crash.
-  const notifications = setInterval(deps.deliverNotifications, 15_000);
-  notifications.unref();
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     http.listen(config.host, config.port, (token) => (token ? resolve(token) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
@@ -139,11 +156,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     uws.us_listen_socket_close(listenSocket);
     const reconnectInMs = 1000;
     io.local.emit('server:shutdown', { reconnectInMs });
+    // Running jobs wind down while calls in flight finish; a job a call sends in its transaction is still written.
+    const jobsStopped = jobs.stop().catch((err: unknown) => log.warn({ err }, 'job queue did not stop cleanly'));
     await Promise.race([inflight.idle(), sleep(config.shutdownGraceMs)]);
     clearInterval(maintenance);
-    clearInterval(notifications);
     stopSessionChecks();
     unmount();
+    await jobsStopped;
     await sequencer.stop();
     io.local.disconnectSockets(true);
     await new Promise<void>((resolve) => io.close(() => resolve()));

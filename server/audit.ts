@@ -29,7 +29,8 @@ export type AuditAction =
   | 'DELIVERY_OVERRIDE'
   | 'SETTLEMENT_CREATE'
   | 'SETTLEMENT_VERIFY'
-  | 'SETTLEMENT_PAID';
+  | 'SETTLEMENT_PAID'
+  | 'DELIVERY_RETRY';
 
 /** Appends one audit row in the caller's transaction, so it exists exactly when the change does. */
 export async function audit(

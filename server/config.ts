@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { Locale } from '../protocol/common.js';
+import { fillTemplate } from './notifications/channels/template.js';
 
 /** The demo accounts' password unless DEMO_PASSWORD says otherwise; tests and benchmarks sign in with it. */
 export const DEFAULT_DEMO_PASSWORD = 'lilium-demo-pass';
@@ -7,6 +9,25 @@ export const DEFAULT_DEMO_PASSWORD = 'lilium-demo-pass';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const base64urlBytes = (n: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+    .refine((v) => Buffer.from(v, 'base64url').length === n, `must decode to ${n} bytes`);
+
+/** A JSON body with `{to}` and `{text}` inside its strings: filled with JSON-escaped values, it must stay JSON. */
+const smsBodyTemplate = z
+  .string()
+  .refine((v) => v.includes('{to}') && v.includes('{text}'), 'must contain {to} and {text}')
+  .refine((v) => {
+    try {
+      JSON.parse(fillTemplate(v, { to: '+10000000000', text: 'a "quoted"\n\\ text' }));
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be JSON once {to} and {text} are filled (put them inside strings)');
+
 const list = z.string().transform((v) =>
   v
     .split(',')
@@ -38,6 +59,8 @@ const env = z
     LOGIN_ADDRESS_MAX_FAILURES: positiveInt.default(100),
     LOGIN_ADDRESS_WINDOW_S: positiveInt.default(60),
     PASSWORD_RESET_TTL_S: positiveInt.default(30 * 60),
+    ACCOUNT_SETUP_TTL_S: positiveInt.default(3 * 86_400),
+    DEFAULT_LOCALE: Locale.default('ar'),
     TRUST_PROXY: flag.default(false),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
     BCRYPT_CONCURRENCY: positiveInt.default(2),
@@ -77,11 +100,42 @@ const env = z
     DRIVER_LOCATION_INTERVAL_S: positiveInt.default(10),
     CASH_TOLERANCE_BPS: z.coerce.number().int().min(0).max(10_000).default(1_000),
     EXPORT_URL_TTL_S: positiveInt.max(7 * 86_400).default(15 * 60),
+    // pg-boss polls no faster than every 500 ms.
+    JOBS_POLL_MS: positiveInt.min(500).default(2_000),
+    JOBS_MAINTENANCE_S: positiveInt.max(3_600).default(60),
+    JOBS_METRICS_S: positiveInt.max(3_600).default(15),
+    // pg-boss refuses a job timeout of a day or more.
+    IMPORT_TIMEOUT_S: positiveInt.max(86_399).default(15 * 60),
+    DELIVERY_MAX_ATTEMPTS: positiveInt.max(100).default(10),
+    DELIVERY_RETRY_BASE_MS: positiveInt.default(30_000),
+    DELIVERY_RETRY_MAX_MS: positiveInt.default(3_600_000),
     ACCEPTANCE_WINDOW_S: positiveInt.max(86_400).default(15 * 60),
     ACCEPTANCE_WINDOW_MIN_S: positiveInt.max(86_400).default(5 * 60),
     ACCEPTANCE_WINDOW_MAX_S: positiveInt.max(86_400).default(2 * 3600),
-    ORDER_EXPIRY_S: z.coerce.number().int().min(0).max(7 * 86_400).default(3600),
+    ORDER_EXPIRY_S: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .default(3600),
     VALIDATE_RESULTS: flag.optional(),
+    SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+    MAIL_FROM: z.string().trim().min(3).max(320).optional(),
+    VAPID_PUBLIC_KEY: base64urlBytes(65).optional(),
+    VAPID_PRIVATE_KEY: base64urlBytes(32).optional(),
+    VAPID_SUBJECT: z
+      .string()
+      .regex(/^(mailto:.+@.+|https:\/\/.+)$/, 'must be a mailto: or https: URL')
+      .optional(),
+    WEBPUSH_ALLOW_HTTP: flag.default(false),
+    FCM_CREDENTIALS_FILE: z.string().min(1).optional(),
+    FCM_PROJECT_ID: z.string().min(1).optional(),
+    FCM_ENDPOINT: z.url({ protocol: /^https?$/ }).default('https://fcm.googleapis.com'),
+    FCM_TOKEN_URL: z.url({ protocol: /^https?$/ }).optional(),
+    SMS_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+    SMS_GATEWAY_AUTH: z.string().min(1).optional(),
+    SMS_GATEWAY_BODY: smsBodyTemplate.default('{"to":"{to}","text":"{text}"}'),
+    PROVIDER_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
     TEST_HANDLERS: z.string().min(1).optional(),
   })
   .superRefine((v, ctx) => {
@@ -94,6 +148,25 @@ const env = z
     if (v.BOOTSTRAP_ADMIN_EMAIL && !v.BOOTSTRAP_ADMIN_PASSWORD_FILE) {
       ctx.addIssue({ code: 'custom', path: ['BOOTSTRAP_ADMIN_PASSWORD_FILE'], message: 'is required with BOOTSTRAP_ADMIN_EMAIL' });
     }
+    if (v.NODE_ENV === 'production' && !v.SMTP_URL && !v.SMS_GATEWAY_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SMTP_URL'],
+        message: 'or SMS_GATEWAY_URL is required when NODE_ENV=production, so that password resets can go out',
+      });
+    }
+    if (v.SMTP_URL && !v.MAIL_FROM) ctx.addIssue({ code: 'custom', path: ['MAIL_FROM'], message: 'is required with SMTP_URL' });
+    const vapid = [v.VAPID_PUBLIC_KEY, v.VAPID_PRIVATE_KEY, v.VAPID_SUBJECT].filter(Boolean).length;
+    if (vapid > 0 && vapid < 3) {
+      const missing = (['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT'] as const).find((k) => !v[k])!;
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'is required with the other VAPID_ variables' });
+    }
+    if (v.WEBPUSH_ALLOW_HTTP && v.NODE_ENV === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['WEBPUSH_ALLOW_HTTP'], message: 'is not allowed when NODE_ENV=production' });
+    }
+    if (v.DELIVERY_RETRY_MAX_MS < v.DELIVERY_RETRY_BASE_MS) {
+      ctx.addIssue({ code: 'custom', path: ['DELIVERY_RETRY_MAX_MS'], message: 'must be at least DELIVERY_RETRY_BASE_MS' });
+    }
     if (v.ACCEPTANCE_WINDOW_MIN_S > v.ACCEPTANCE_WINDOW_MAX_S) {
       ctx.addIssue({ code: 'custom', path: ['ACCEPTANCE_WINDOW_MIN_S'], message: 'must not exceed ACCEPTANCE_WINDOW_MAX_S' });
     }
@@ -101,7 +174,11 @@ const env = z
       ctx.addIssue({ code: 'custom', path: ['ACCEPTANCE_WINDOW_S'], message: 'must lie within ACCEPTANCE_WINDOW_MIN_S and ACCEPTANCE_WINDOW_MAX_S' });
     }
     if (v.ORDER_EXPIRY_S !== 0 && v.ORDER_EXPIRY_S <= v.ACCEPTANCE_WINDOW_MAX_S) {
-      ctx.addIssue({ code: 'custom', path: ['ORDER_EXPIRY_S'], message: 'must be 0 (off) or longer than ACCEPTANCE_WINDOW_MAX_S, so every order is escalated before it expires' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ORDER_EXPIRY_S'],
+        message: 'must be 0 (off) or longer than ACCEPTANCE_WINDOW_MAX_S, so every order is escalated before it expires',
+      });
     }
     if (v.TEST_HANDLERS && v.NODE_ENV !== 'test') {
       ctx.addIssue({ code: 'custom', path: ['TEST_HANDLERS'], message: 'is only allowed when NODE_ENV=test' });
@@ -139,6 +216,10 @@ const env = z
       addressWindowS: v.LOGIN_ADDRESS_WINDOW_S,
     },
     passwordResetTtlS: v.PASSWORD_RESET_TTL_S,
+    /** How long the set-password link of an account created without a password stays valid. */
+    accountSetupTtlS: v.ACCOUNT_SETUP_TTL_S,
+    /** The language of everyone who has not chosen one (`me:update { locale }`). */
+    defaultLocale: v.DEFAULT_LOCALE,
     /** Behind a proxy every client has the proxy's address: take the client's from the last X-Forwarded-For hop. */
     trustProxy: v.TRUST_PROXY,
     /** Browser origins allowed to connect with credentials; none (or `*`) lets any origin connect without them. */
@@ -185,6 +266,31 @@ const env = z
     },
     /** How long a signed export download link stays valid. */
     exportUrlTtlS: v.EXPORT_URL_TTL_S,
+    /** Where messages leave for people who are not connected; a channel left unset logs what it would send. */
+    channels: {
+      timeoutMs: v.PROVIDER_TIMEOUT_MS,
+      email: v.SMTP_URL ? { url: v.SMTP_URL, from: v.MAIL_FROM! } : null,
+      webPush: v.VAPID_PUBLIC_KEY ? { publicKey: v.VAPID_PUBLIC_KEY, privateKey: v.VAPID_PRIVATE_KEY!, subject: v.VAPID_SUBJECT! } : null,
+      fcm: v.FCM_CREDENTIALS_FILE
+        ? {
+            credentialsFile: v.FCM_CREDENTIALS_FILE,
+            projectId: v.FCM_PROJECT_ID ?? null,
+            endpoint: v.FCM_ENDPOINT.replace(/\/$/, ''),
+            tokenUrl: v.FCM_TOKEN_URL ?? null,
+          }
+        : null,
+      sms: v.SMS_GATEWAY_URL ? { url: v.SMS_GATEWAY_URL, auth: v.SMS_GATEWAY_AUTH ?? null, body: v.SMS_GATEWAY_BODY } : null,
+    },
+    /** Browsers' push endpoints must be https; tests may subscribe a loopback http endpoint (never in production). */
+    webPushAllowHttp: v.WEBPUSH_ALLOW_HTTP,
+    /**
+     * The durable job queue (pg-boss): how often each node's workers look for due jobs, how often expired tries are
+     * failed (and so retried) and old jobs archived, how often the queue gauges are refreshed, and how long an
+     * import may run before its node is taken for dead and another resumes it.
+     */
+    jobs: { pollMs: v.JOBS_POLL_MS, maintenanceS: v.JOBS_MAINTENANCE_S, metricsS: v.JOBS_METRICS_S, importTimeoutS: v.IMPORT_TIMEOUT_S },
+    /** Messages to people (email, SMS, push): tries per delivery and the exponential backoff between them. */
+    deliveries: { maxAttempts: v.DELIVERY_MAX_ATTEMPTS, retryBaseMs: v.DELIVERY_RETRY_BASE_MS, retryMaxMs: v.DELIVERY_RETRY_MAX_MS },
     usingDevSecret: !v.JWT_SECRET,
     /** A module whose `registrations` are mounted beside the protocol's: instrumented events for multi-process tests. */
     testHandlers: v.TEST_HANDLERS ?? null,
@@ -205,10 +311,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const name = String(issue.path[0] ?? 'environment');
   const value = source[name];
   const shown =
-    value === undefined
-      ? 'it is not set'
-      : name.includes('SECRET') || name.includes('PASSWORD') || name.includes('TOKEN')
-        ? 'got a hidden value'
-        : `got ${JSON.stringify(value)}`;
+    value === undefined ? 'it is not set' : /SECRET|PASSWORD|TOKEN|KEY|AUTH|SMTP_URL/.test(name) ? 'got a hidden value' : `got ${JSON.stringify(value)}`;
   throw new ConfigError(`config: ${name} ${issue.message.replace(/^Invalid input: /, '')} (${shown})`);
 }

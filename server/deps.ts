@@ -2,12 +2,14 @@ import type { Redis } from 'ioredis';
 import type { ReadCache } from './cache.js';
 import type { Server, Socket } from 'socket.io';
 import type { Db } from '../db/tx.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
+import type { ClientToServerEvents, NotificationChannel, ServerToClientEvents } from '../protocol/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Reader } from '../db/tx.js';
 import type { Actor, SocketSession } from './auth/actor.js';
+import type { Jobs } from './jobs/jobs.js';
+import type { ChannelProvider } from './notifications/channels/channel.js';
 
 export interface SocketData {
   session?: SocketSession;
@@ -52,9 +54,11 @@ export interface Deps {
   io: IoServer;
   redis: Redis | null;
   cache: ReadCache;
-  /** Sends pending outbox notifications now (they are also swept periodically). */
-  deliverNotifications: () => void;
+  /** The durable job queue (pg-boss): work that must happen once across all nodes, survive restarts, and retry. */
+  jobs: Jobs;
   /** Numbers and publishes committed pushes; kicked after each commit that wrote one. */
   sequencer: { kick(): void };
   sessions: Sessions;
+  /** How messages reach people who are not connected: one provider per delivery channel. */
+  channels: Record<NotificationChannel, ChannelProvider>;
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { demoLogins } from '../db/seed/seed.js';
 import { createApp } from './app.js';
 import { ConfigError, DEFAULT_DEMO_PASSWORD, loadConfig, type Config } from './config.js';
+import { UwsUnavailable } from './http/uws.js';
 import { createLogger } from './logger.js';
 import type { Registration } from './rpc/rpc.js';
 import { StartRefused } from './startup.js';
@@ -28,7 +29,7 @@ try {
   app = await createApp(config, { log, extraHandlers });
 } catch (err) {
   // A refusal is the operator's to fix, not a crash: the one line below is the whole story.
-  if (!(err instanceof StartRefused)) log.fatal({ err }, 'cannot start');
+  if (!(err instanceof StartRefused || err instanceof UwsUnavailable)) log.fatal({ err }, 'cannot start');
   process.stderr.write(`lilium: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }
@@ -37,7 +38,7 @@ const db = config.database.kind === 'postgres' ? 'PostgreSQL' : `embedded PGlite
 process.stdout.write(
   [
     `Lilium listening on ${app.url} (database: ${db}; ${config.redis ? 'Redis adapter' : 'single node, in-memory adapter'})`,
-    `  health ${app.url}/health   ready ${app.url}/ready   metrics ${app.url}/metrics   AsyncAPI ${app.url}/asyncapi.json`,
+    `  health ${app.url}/health   ready ${app.url}/ready   metrics ${app.url}/metrics   AsyncAPI ${app.url}/asyncapi.json   docs ${app.url}/docs`,
     // Production never seeds, so it has no demo logins to advertise.
     ...(config.env === 'production'
       ? []

@@ -1,65 +1,68 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
 const BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-interface Histogram {
-  counts: number[];
-  sum: number;
-  count: number;
+type Read = () => Record<string, number> | number;
+
+export interface CounterHandle {
+  inc(labels: Record<string, string>, n?: number): void;
 }
 
-type Gauge = () => Record<string, number> | number;
-
-const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-
-/** A small Prometheus text-format registry: RPC counts, latencies, error codes and sampled gauges. */
+/**
+ * This node's metrics in the Prometheus text format, through prom-client: the runtime's own
+ * (process_*, nodejs_*: CPU, memory, event-loop lag, GC, heap) and Lilium's (lilium_*). Each app has
+ * its own registry, so several apps in one process (as in the tests) never share a series.
+ */
 export class Metrics {
-  private readonly calls = new Map<string, number>();
-  private readonly latency = new Map<string, Histogram>();
-  private readonly errors = new Map<string, number>();
-  private readonly gauges = new Map<string, { help: string; read: Gauge }>();
+  private readonly registry = new Registry();
+  private readonly calls: Counter<'event' | 'code'>;
+  private readonly errors: Counter<'code'>;
+  private readonly latency: Histogram<'event'>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    this.calls = new Counter({ name: 'lilium_rpc_calls_total', help: 'RPC calls by event and outcome code.', labelNames: ['event', 'code'], registers });
+    this.errors = new Counter({ name: 'lilium_rpc_errors_total', help: 'RPC errors by code.', labelNames: ['code'], registers });
+    this.latency = new Histogram({ name: 'lilium_rpc_duration_seconds', help: 'RPC latency by event.', labelNames: ['event'], buckets: BUCKETS_S, registers });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
 
   observeCall(event: string, code: string, seconds: number): void {
-    const key = `${event}\u0000${code}`;
-    this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
-    if (code !== 'OK') this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
-    let h = this.latency.get(event);
-    if (!h) this.latency.set(event, (h = { counts: BUCKETS_S.map(() => 0), sum: 0, count: 0 }));
-    h.sum += seconds;
-    h.count++;
-    const i = BUCKETS_S.findIndex((b) => seconds <= b);
-    if (i >= 0) h.counts[i]!++;
+    this.calls.inc({ event, code });
+    if (code !== 'OK') this.errors.inc({ code });
+    this.latency.observe({ event }, seconds);
   }
 
-  /** A gauge read when scraped; a record value becomes one series per key (label `kind`). */
-  gauge(name: string, help: string, read: Gauge): void {
-    this.gauges.set(name, { help, read });
+  /** A counter of things that happen (its name ends in `_total`); a label-less one starts at 0. */
+  counter(name: string, help: string, labelNames: string[]): CounterHandle {
+    const counter = new Counter({ name, help, labelNames, registers: [this.registry] });
+    return { inc: (labels, n = 1) => counter.inc(labels, n) };
   }
 
-  render(): string {
-    const out: string[] = [];
-    out.push('# HELP lilium_rpc_calls_total RPC calls by event and outcome code.', '# TYPE lilium_rpc_calls_total counter');
-    for (const [key, n] of this.calls) {
-      const [event, code] = key.split('\u0000') as [string, string];
-      out.push(`lilium_rpc_calls_total{event="${label(event)}",code="${code}"} ${n}`);
-    }
-    out.push('# HELP lilium_rpc_duration_seconds RPC latency by event.', '# TYPE lilium_rpc_duration_seconds histogram');
-    for (const [event, h] of this.latency) {
-      let cumulative = 0;
-      BUCKETS_S.forEach((b, i) => {
-        cumulative += h.counts[i]!;
-        out.push(`lilium_rpc_duration_seconds_bucket{event="${label(event)}",le="${b}"} ${cumulative}`);
-      });
-      out.push(`lilium_rpc_duration_seconds_bucket{event="${label(event)}",le="+Inf"} ${h.count}`);
-      out.push(`lilium_rpc_duration_seconds_sum{event="${label(event)}"} ${h.sum}`);
-      out.push(`lilium_rpc_duration_seconds_count{event="${label(event)}"} ${h.count}`);
-    }
-    out.push('# HELP lilium_rpc_errors_total RPC errors by code.', '# TYPE lilium_rpc_errors_total counter');
-    for (const [code, n] of this.errors) out.push(`lilium_rpc_errors_total{code="${code}"} ${n}`);
-    for (const [name, { help, read }] of this.gauges) {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
-      const value = read();
-      if (typeof value === 'number') out.push(`${name} ${value}`);
-      else for (const [kind, v] of Object.entries(value)) out.push(`${name}{kind="${label(kind)}"} ${v}`);
-    }
-    return `${out.join('\n')}\n`;
+  /**
+   * A gauge read when scraped. A record value becomes one series per key, under the label
+   * `labelName`; keys missing from a later read disappear rather than keep their last value.
+   */
+  gauge(name: string, help: string, read: Read, labelName = 'kind'): void {
+    new Gauge({
+      name,
+      help,
+      labelNames: [labelName],
+      registers: [this.registry],
+      collect() {
+        const value = read();
+        this.reset();
+        if (typeof value === 'number') this.set(value);
+        else for (const [key, v] of Object.entries(value)) this.set({ [labelName]: key }, v);
+      },
+    });
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

@@ -4,10 +4,17 @@ import { cartHandlers } from './cart/cart.handlers.js';
 import { catalogHandlers } from './catalog/catalog.handlers.js';
 import { deliveryHandlers } from './delivery/delivery.handlers.js';
 import { financeHandlers } from './finance/finance.handlers.js';
+import { notificationHandlers } from './notifications/notifications.handlers.js';
+import { deviceHandlers } from './notifications/devices.handlers.js';
+import { deliveryAdminHandlers } from './notifications/deliveries.handlers.js';
+import { startDeadlines } from './orders/deadlines.js';
 import { orderHandlers } from './orders/orders.handlers.js';
 import { feedHandlers } from './outbox/feed.handlers.js';
 import { promotionHandlers } from './promotions/promotions.handlers.js';
 import type { Registration } from './rpc/rpc.js';
+import type { Deps } from './deps.js';
+import { startImports } from './catalog/import.service.js';
+import { startDeliveries } from './notifications/delivery-worker.js';
 import { userHandlers } from './users/users.handlers.js';
 import { vendorHandlers } from './vendors/vendors.handlers.js';
 import { zoneHandlers } from './zones/zones.handlers.js';
@@ -26,4 +33,10 @@ export const handlers: Registration[] = [
   ...orderHandlers,
   ...deliveryHandlers,
   ...financeHandlers,
+  ...notificationHandlers,
+  ...deviceHandlers,
+  ...deliveryAdminHandlers,
 ];
+
+/** Every domain's job workers, started on every node once the database is migrated. */
+export const workers: Array<(deps: Deps) => Promise<void>> = [startDeliveries, startImports, startDeadlines];

@@ -23,15 +23,13 @@ export async function connectRedis(url: string, log: Logger, name: string): Prom
  * unhandled rejection. Those pushes are only lost to other nodes' live sockets; the outbox and
  * `feed:sync` still hold them. Count them instead of letting them take the process down.
  */
-export function countPublishFailures(redis: Redis): () => number {
-  let failures = 0;
+export function countPublishFailures(redis: Redis, failed: () => void): void {
   const publish = redis.publish.bind(redis) as (...args: unknown[]) => Promise<number>;
   Object.assign(redis, {
     publish: (...args: unknown[]) => {
       const sent = publish(...args);
-      sent.catch(() => failures++);
+      sent.catch(failed);
       return sent;
     },
   });
-  return () => failures;
 }

@@ -3,13 +3,20 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { codeOf, expectLocked, fails, rejection } from './support/expect.js';
 import { startHarness, type Harness } from './support/harness.js';
+import { until } from './support/until.js';
+import { WebhookPeer } from './support/webhook.js';
 
 const SECRET = 'test-secret-test-secret-test-secret-0123';
 let h: Harness;
+let gateway: WebhookPeer;
 beforeAll(async () => {
-  h = await startHarness({ redis: true, env: { TRUST_PROXY: '1' } });
+  gateway = await WebhookPeer.start();
+  h = await startHarness({ redis: true, env: { TRUST_PROXY: '1' }, channels: gateway.channels });
 });
-afterAll(() => h.close());
+afterAll(async () => {
+  await h.close();
+  await gateway.stop();
+});
 
 describe('login per app', () => {
   test.each([
@@ -149,49 +156,67 @@ describe('lockout', () => {
 });
 
 describe('passwords', () => {
-  const resetToken = async (recipient: string) => {
-    const line = await (async () => {
-      for (let i = 0; i < 100; i++) {
-        const found = h.logs.filter((l) => (l.notification as { recipient?: string })?.recipient === recipient).at(-1);
-        if (found) return found;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`no notification to ${recipient} in the log`);
-    })();
-    return (line.notification as { payload: { token: string } }).payload.token;
+  /** The token of the latest reset message the gateway received for this address, by the channel of its login. */
+  const resetToken = async (address: string, channel: 'email' | 'sms') => {
+    await until(async () => gateway.to(address).length > 0, 5_000);
+    const got = gateway.to(address).at(-1)!;
+    // Demo accounts have no locale of their own: the deployment's default (DEFAULT_LOCALE, ar).
+    expect(got).toMatchObject({ channel, message: { kind: 'account.password_reset', locale: 'ar', title: 'طلب إعادة تعيين كلمة المرور' } });
+    const token = new URL(got.message.url!).searchParams.get('token')!;
+    expect(got.message.body).toContain(got.message.url);
+    return token;
   };
 
-  test('a reset token goes out through the outbox to the log, works once, and ends every session', async () => {
+  test('a reset token goes out by email to an email login, never to the log, works once, and ends every session', async () => {
     const victim = await h.login('shop8@demo.lilium');
     const anon = await h.connect();
     expect(await call(anon, 'auth:password-reset:request', { login: 'shop8@demo.lilium' })).toEqual({});
-    const token = await resetToken('shop8@demo.lilium');
+    const token = await resetToken('shop8@demo.lilium', 'email');
+    expect(JSON.stringify(h.logs)).not.toContain(token);
     const dropped = h.disconnected(victim.socket);
     expect(await call(anon, 'auth:password-reset:confirm', { token, newPassword: 'a-brand-new-password' })).toEqual({});
     await dropped;
     expect(await codeOf(call(anon, 'auth:password-reset:confirm', { token, newPassword: 'yet-another-password' }))).toBe('UNAUTHENTICATED');
     expect(await codeOf(h.login('shop8@demo.lilium'))).toBe('UNAUTHENTICATED');
     await expect(h.login('shop8@demo.lilium', { password: 'a-brand-new-password' })).resolves.toBeTruthy();
-    const [sent] = await h.q<{ sent: boolean; has_token: boolean }>(
-      `SELECT sent_at IS NOT NULL AS sent, payload ? 'token' AS has_token FROM notification_outbox WHERE recipient = 'shop8@demo.lilium'`,
-    );
-    expect(sent).toEqual({ sent: true, has_token: false });
+    // Sent once, and once sent the stored message keeps neither the link nor the token.
+    const stored = () =>
+      h.q<{ status: string; channel: string; secret: boolean; attempts: number; payload: unknown }>(
+        `SELECT status, channel, secret, attempts, payload FROM notification_deliveries WHERE address = 'shop8@demo.lilium'`,
+      );
+    await until(async () => (await stored())[0]?.status === 'SENT', 5_000);
+    const [sent] = await stored();
+    expect(sent).toEqual({
+      status: 'SENT',
+      channel: 'email',
+      secret: true,
+      attempts: 1,
+      payload: {
+        kind: 'account.password_reset',
+        locale: 'en',
+        title: 'Reset your Lilium password',
+        body: '',
+        url: null,
+        data: { kind: 'account.password_reset' },
+      },
+    });
+    expect(gateway.to('shop8@demo.lilium')).toHaveLength(1);
     expect(await h.audit('PASSWORD_RESET', victim.userId)).toHaveLength(1);
   });
 
-  test('an expired reset token is refused', async () => {
+  test('a reset for a phone login goes out by SMS to its number; an expired reset token is refused', async () => {
     const anon = await h.connect();
     await call(anon, 'auth:password-reset:request', { login: '+9647730000009' });
-    const token = await resetToken('+9647730000009');
+    const token = await resetToken('+9647730000009', 'sms');
     await h.q(`UPDATE password_resets SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`);
     expect(await codeOf(call(anon, 'auth:password-reset:confirm', { token, newPassword: 'a-brand-new-password' }))).toBe('UNAUTHENTICATED');
   });
 
   test('a request for an unknown account gets the same answer and sends nothing', async () => {
     const anon = await h.connect();
-    const before = (await h.q<{ n: number }>('SELECT count(*)::int AS n FROM notification_outbox'))[0]!.n;
+    const before = (await h.q<{ n: number }>('SELECT count(*)::int AS n FROM notification_deliveries'))[0]!.n;
     expect(await call(anon, 'auth:password-reset:request', { login: 'nobody-at-all@demo.lilium' })).toEqual({});
-    expect((await h.q<{ n: number }>('SELECT count(*)::int AS n FROM notification_outbox'))[0]!.n).toBe(before);
+    expect((await h.q<{ n: number }>('SELECT count(*)::int AS n FROM notification_deliveries'))[0]!.n).toBe(before);
   });
 
   test('changing a password needs the current one and ends the other sessions only', async () => {

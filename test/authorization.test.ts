@@ -88,6 +88,8 @@ describe('a zone-limited admin', () => {
   // A vendor serving every zone with a product sold only in RUSAFA, and a platform-wide promotion.
   let both: string, bothProduct: string, platformPromotion: string;
   let csvUpload: string;
+  // Password-reset deliveries to a shop owner in KARKH and to one outside it.
+  let karkhOwner: string, outDelivery: string;
   const day = { from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() };
 
   beforeAll(async () => {
@@ -132,6 +134,14 @@ describe('a zone-limited admin', () => {
 
     // Inside KARKH, so that each list has something it must show.
     const [karkhShop] = await makeShops(h, su, 1, zones.KARKH!);
+    karkhOwner = karkhShop!.userId;
+    const resetFor = async (userId: string) => {
+      const [{ email }] = (await h.q<{ email: string }>('SELECT email FROM users WHERE id = $1', [userId])) as [{ email: string }];
+      await call(await h.connect(), 'auth:password-reset:request', { login: email });
+      return (await h.q<{ id: string }>('SELECT id FROM notification_deliveries WHERE user_id = $1', [userId]))[0]!.id;
+    };
+    await resetFor(karkhOwner);
+    outDelivery = await resetFor(out.shopOwner);
     const karkhProduct = await makeProduct(h, su, { vendorId: both, zoneIds: [zones.KARKH!] });
     await placeOrder(karkhShop!, karkhProduct.id);
     await call(su.socket, 'promotions:create', { ...promo, vendorId: both, zoneIds: [zones.KARKH!], couponCode: `IN${randomUUID().slice(0, 6)}` });
@@ -167,6 +177,7 @@ describe('a zone-limited admin', () => {
 
   type Row = { call: () => Promise<unknown>; then: (a: Answer) => void } | { unzoned: string };
   const own = { unzoned: 'acts on the caller’s own account or session' };
+  const mine = { unzoned: 'the caller’s own notifications and preferences' };
   const rows = (): Record<EventName, Row> =>
     ({
       'auth:login': own,
@@ -177,6 +188,9 @@ describe('a zone-limited admin', () => {
       'auth:password-reset:confirm': own,
       'me:get': own,
       'me:update': own,
+      'push:key': { unzoned: 'the deployment’s VAPID public key, the same for every browser' },
+      'push:subscribe': own,
+      'push:unsubscribe': own,
       'categories:tree': { unzoned: 'the catalogue’s structure, the same for every signed-in user' },
       'users:create': {
         call: () =>
@@ -332,6 +346,20 @@ describe('a zone-limited admin', () => {
       'finance:platform-earnings': { call: () => call(limited.socket, 'finance:platform-earnings', day), then: refuses(ZONE) },
       'finance:cash-flow': { call: () => call(limited.socket, 'finance:cash-flow', day), then: refuses(ZONE) },
       'finance:pending-cash': { call: () => call(limited.socket, 'finance:pending-cash', {}), then: refuses(ZONE) },
+      'notifications:list': mine,
+      'notifications:read': mine,
+      'notifications:unread-count': mine,
+      'notifications:preferences:get': mine,
+      'notifications:preferences:set': mine,
+      'notifications:deliveries': {
+        call: () => call(limited.socket, 'notifications:deliveries', { limit: 100 }),
+        then: listed(
+          (r: { items: Array<{ id: string; userId: string | null }> }) => r.items,
+          (d) => d.userId === karkhOwner,
+          [outDelivery],
+        ),
+      },
+      'notifications:deliveries:retry': { call: () => call(limited.socket, 'notifications:deliveries:retry', { id: outDelivery }), then: refuses(NOT_FOUND) },
     }) as Record<EventName, Row>;
 
   const categoryId = async () => (await h.q<{ id: string }>(`SELECT id FROM categories WHERE slug = 'sugar'`))[0]!.id;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { call } from '../protocol/client.js';
 import { startHarness, type Harness } from './support/harness.js';
+import { scrape, series } from './support/metrics.js';
 import { until } from './support/until.js';
 
 /** An engine.io connection over a raw WebSocket that never joins a namespace nor signs in. */
@@ -40,6 +41,7 @@ describe('connection limits', () => {
     for (let i = 0; i < 5; i++) open.push(await rawConnection(h.url, '198.51.100.7'));
     expect(await handshake(h.url, '198.51.100.7')).toEqual({ status: 403, body: { code: 4, message: 'too many connections from this address (limit 5)' } });
     await expect(rawConnection(h.url, '198.51.100.7')).rejects.toThrow('HTTP 403');
+    expect(series(await scrape(h.url), 'lilium_connections_refused_total')).toEqual({ 'limit=address': 2 });
     // Another client is not affected, and a closed connection frees its place.
     open.push(await rawConnection(h.url, '198.51.100.8'));
     open.shift()!.close();
@@ -56,6 +58,7 @@ describe('connection limits', () => {
       return true;
     });
     await expect(rawConnection(h.url, '198.51.100.99')).rejects.toThrow('HTTP 403');
+    expect(series(await scrape(h.url), 'lilium_connections_refused_total')['limit=node']).toBeGreaterThanOrEqual(2);
   });
 });
 

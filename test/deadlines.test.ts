@@ -7,7 +7,7 @@ import { placeOrder } from './support/delivery.js';
 import { key, makeProduct, openVendors } from './support/ordering.js';
 
 // Windows of seconds so the test sees them pass; the bounds must still put expiry after every window.
-const env = { ACCEPTANCE_WINDOW_MIN_S: '1', ACCEPTANCE_WINDOW_S: '2', ACCEPTANCE_WINDOW_MAX_S: '3', ORDER_EXPIRY_S: '4', JOBS_POLL_MS: '200' };
+const env = { ACCEPTANCE_WINDOW_MIN_S: '1', ACCEPTANCE_WINDOW_S: '2', ACCEPTANCE_WINDOW_MAX_S: '3', ORDER_EXPIRY_S: '4', JOBS_POLL_MS: '500' };
 const hour = 3600_000;
 
 let h: Harness;
@@ -40,7 +40,9 @@ async function until<T>(sql: string, params: unknown[], timeoutMs = 30_000): Pro
 }
 
 const kindsFor = async (userId: string, orderId: string) =>
-  (await h.q<{ kind: string }>(`SELECT kind FROM notifications WHERE user_id = $1 AND link_id = $2 ORDER BY created_at, id`, [userId, orderId])).map((r) => r.kind);
+  (await h.q<{ kind: string }>(`SELECT kind FROM notifications WHERE user_id = $1 AND link_id = $2 ORDER BY created_at, id`, [userId, orderId])).map(
+    (r) => r.kind,
+  );
 const stockOf = async (id: string) => (await h.q<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [id]))[0]!.stock;
 
 describe('acceptance windows', () => {
@@ -99,7 +101,7 @@ describe('escalation and expiry', () => {
     expect(expired.expired_at.getTime()).toBeGreaterThanOrEqual(expired.expire_at.getTime());
     expect(await stockOf(p.id)).toBe(10);
     expect((await h.q<{ used_count: number }>('SELECT used_count FROM promotions WHERE id = $1', [promotion.id]))[0]!.used_count).toBe(0);
-    expect(await kindsFor(manager.userId, order!.id)).toEqual(['order.overdue']);
+    expect(await kindsFor(manager.userId, order!.id)).toEqual(['order.new', 'order.overdue']);
     expect(await kindsFor(admin.userId, order!.id)).toEqual(['order.overdue']);
     expect(await kindsFor(staff.userId, order!.id)).toEqual(['order.new']);
     expect(await kindsFor(shop.userId, order!.id)).toEqual(['order.expired']);
@@ -138,7 +140,9 @@ describe('escalation and expiry', () => {
         expect(o.status).toBe('EXPIRED');
         expect(o.error).toMatchObject({ code: 'INVALID_TRANSITION', details: { from: 'EXPIRED', to: 'ACCEPTED' } });
       }
-      expect((await kindsFor(shop.userId, o.id)).filter((k) => k === 'order.accepted' || k === 'order.expired')).toEqual([o.accepted ? 'order.accepted' : 'order.expired']);
+      expect((await kindsFor(shop.userId, o.id)).filter((k) => k === 'order.accepted' || k === 'order.expired')).toEqual([
+        o.accepted ? 'order.accepted' : 'order.expired',
+      ]);
     }
     const expiredCount = outcomes.filter((o) => !o.accepted).length;
     expect(await stockOf(p.id)).toBe(100 - 2 * orders.length + 2 * expiredCount);

@@ -51,7 +51,7 @@ test('Redis stops and returns: nodes keep serving, /ready says degraded, cross-n
   const during = await placeOrder(shop, product.id);
   expect((await call(dashboard.socket, 'orders:get', { id: during.id })).status).toBe('PENDING');
   // The push for it could not cross to node B: counted, not an unhandled rejection that ends the process.
-  const failures = async () => Number(/^lilium_redis_publish_failures (\d+)$/m.exec(await (await fetch(`${h.url}/metrics`)).text())?.[1] ?? 0);
+  const failures = async () => Number(/^lilium_redis_publish_failures_total (\d+)$/m.exec(await (await fetch(`${h.url}/metrics`)).text())?.[1] ?? 0);
   await until(async () => (await failures()) > 0);
 
   await redis.start();

@@ -40,7 +40,7 @@ test('the category tree is served from Redis and a change on another node invali
   expect(counted.productCount).toBe(1);
 });
 
-const BIG = ['products', 'orders', 'order_items', 'outbox', 'stock_history', 'ledger_entries', 'cart_items', 'product_zones', 'order_events'];
+const BIG = ['products', 'orders', 'order_items', 'outbox', 'stock_history', 'ledger_entries', 'cart_items', 'product_zones', 'order_events', 'notifications'];
 
 function seqScans(plan: Record<string, unknown>): string[] {
   const here = plan['Node Type'] === 'Seq Scan' && BIG.includes(String(plan['Relation Name'])) ? [String(plan['Relation Name'])] : [];
@@ -67,6 +67,10 @@ test('the hot reads can all use an index on PostgreSQL: no sequential scan of a 
     await call(staff.socket, 'feed:sync', { afterSeq: 0, limit: 100 });
     await call(staff.socket, 'stock:history', { productId: product.id });
     await call(staff.socket, 'finance:vendor-balance', { vendorId: product.vendorId });
+    await call(staff.socket, 'notifications:list', {});
+    await call(staff.socket, 'notifications:list', { unread: true });
+    await call(staff.socket, 'notifications:list', { kind: 'order.new' });
+    await call(staff.socket, 'notifications:unread-count', {});
   });
   const reads = statements.filter((s) => /^\s*(SELECT|WITH)/i.test(s.sql) && !/FOR UPDATE/i.test(s.sql));
   expect(reads.length).toBeGreaterThan(10);

@@ -1,7 +1,5 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { call } from '../protocol/client.js';
-import { eventNames, events, pushes } from '../protocol/index.js';
 import { loadNativeUws } from '../server/http/uws.js';
 import { startHarness, type Harness } from './support/harness.js';
 
@@ -27,37 +25,6 @@ test('/ready is 200 when the database and Redis answer', async () => {
   const res = await fetch(`${h.url}/ready`);
   expect(res.status).toBe(200);
   expect(await res.json()).toEqual({ status: 'ready', database: 'ok', redis: 'ok' });
-});
-
-test('/metrics exposes sockets, RPC counts, latency histograms, error codes and the pool', async () => {
-  const shop = await h.login('shop1@demo.lilium');
-  await call(shop.socket, 'zones:list', {});
-  await call(shop.socket, 'zones:list', { nope: 1 } as never).catch(() => undefined);
-  const res = await fetch(`${h.url}/metrics`);
-  expect(res.headers.get('content-type')).toContain('text/plain');
-  const text = await res.text();
-  expect(text).toMatch(/^lilium_connected_sockets [1-9]/m);
-  expect(text).toContain('lilium_rpc_calls_total{event="zones:list",code="OK"} 1');
-  expect(text).toContain('lilium_rpc_calls_total{event="zones:list",code="BAD_REQUEST"} 1');
-  expect(text).toContain('lilium_rpc_duration_seconds_count{event="zones:list"} 2');
-  expect(text).toContain('lilium_rpc_errors_total{code="BAD_REQUEST"} 1');
-  expect(text).toMatch(/lilium_db_pool_connections\{kind="total"\} \d+/);
-});
-
-test('/asyncapi.json documents every event and push from protocol/', async () => {
-  const doc = (await (await fetch(`${h.url}/asyncapi.json`)).json()) as {
-    asyncapi: string;
-    channels: Record<string, { messages: Record<string, { payload: unknown }> }>;
-    operations: Record<string, { action: string; 'x-roles'?: unknown }>;
-  };
-  expect(doc.asyncapi).toBe('3.0.0');
-  for (const e of eventNames) {
-    expect(doc.operations[e]?.action).toBe('receive');
-    expect(doc.operations[e]?.['x-roles'], e).toEqual(events[e].roles);
-    expect(doc.channels[e]?.messages.request?.payload).toBeTypeOf('object');
-  }
-  for (const p of Object.keys(pushes)) expect(doc.operations[`push ${p}`]?.action).toBe('send');
-  expect(JSON.stringify(doc.channels['auth:login']!.messages.request!.payload)).toContain('"password"');
 });
 
 test('anything else is a 404', async () => {

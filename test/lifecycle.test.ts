@@ -18,6 +18,25 @@ describe('configuration errors name the variable', () => {
     [{ BCRYPT_COST: '3' }, /^config: BCRYPT_COST /],
     [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SEED: 'auto' }, /^config: SEED cannot be auto when NODE_ENV=production/],
     [{ BOOTSTRAP_ADMIN_EMAIL: 'not an email', BOOTSTRAP_ADMIN_PASSWORD_FILE: '/run/secrets/x' }, /^config: BOOTSTRAP_ADMIN_EMAIL /],
+    [
+      { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) },
+      /^config: SMTP_URL or SMS_GATEWAY_URL is required when NODE_ENV=production, so that password resets can go out \(it is not set\)$/,
+    ],
+    [{ SMTP_URL: 'smtp://mail.example.com:587' }, /^config: MAIL_FROM is required with SMTP_URL \(it is not set\)$/],
+    [{ SMTP_URL: 'http://user:pass@mail.example.com' }, /^config: SMTP_URL .*\(got a hidden value\)$/],
+    [{ VAPID_PUBLIC_KEY: 'B'.repeat(87) }, /^config: VAPID_PRIVATE_KEY is required with the other VAPID_ variables \(it is not set\)$/],
+    [{ VAPID_PUBLIC_KEY: 'abc' }, /^config: VAPID_PUBLIC_KEY must decode to 65 bytes \(got a hidden value\)$/],
+    [{ VAPID_SUBJECT: 'ops@example.com' }, /^config: VAPID_SUBJECT must be a mailto: or https: URL \(got "ops@example.com"\)$/],
+    [{ SMS_GATEWAY_URL: 'https://sms.example.com', SMS_GATEWAY_BODY: '{"to":"{to}"}' }, /^config: SMS_GATEWAY_BODY must contain \{to\} and \{text\}/],
+    [
+      { SMS_GATEWAY_BODY: '{"to":{to},"text":"{text}"}' },
+      /^config: SMS_GATEWAY_BODY must be JSON once \{to\} and \{text\} are filled \(put them inside strings\)/,
+    ],
+    [{ PROVIDER_TIMEOUT_MS: '0' }, /^config: PROVIDER_TIMEOUT_MS /],
+    [
+      { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SMS_GATEWAY_URL: 'https://sms.example.com/send', WEBPUSH_ALLOW_HTTP: '1' },
+      /^config: WEBPUSH_ALLOW_HTTP is not allowed when NODE_ENV=production/,
+    ],
   ];
   test.each(cases)('%o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
@@ -33,8 +52,31 @@ describe('configuration errors name the variable', () => {
   });
 
   test('production never seeds by default, and without JWT_SECRET no two starts share a secret', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).seed).toBe('never');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SMTP_URL: 'smtp://mail.example.com', MAIL_FROM: 'a@example.com' }).seed).toBe(
+      'never',
+    );
     expect(loadConfig({}).jwt.secret).not.toBe(loadConfig({}).jwt.secret);
+  });
+
+  test('production starts with either channel for password resets; a channel left unset only logs', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+    expect(loadConfig({ ...production, SMS_GATEWAY_URL: 'https://sms.example.com/send' }).channels).toEqual({
+      timeoutMs: 10_000,
+      email: null,
+      webPush: null,
+      fcm: null,
+      sms: { url: 'https://sms.example.com/send', auth: null, body: '{"to":"{to}","text":"{text}"}' },
+    });
+    expect(loadConfig({ ...production, SMTP_URL: 'smtps://u:p@mail.example.com', MAIL_FROM: 'Lilium <no-reply@example.com>' }).channels.email).toEqual({
+      url: 'smtps://u:p@mail.example.com',
+      from: 'Lilium <no-reply@example.com>',
+    });
+    expect(loadConfig({ FCM_CREDENTIALS_FILE: '/run/secrets/fcm.json', FCM_ENDPOINT: 'http://127.0.0.1:9999/' }).channels.fcm).toEqual({
+      credentialsFile: '/run/secrets/fcm.json',
+      projectId: null,
+      endpoint: 'http://127.0.0.1:9999',
+      tokenUrl: null,
+    });
   });
 
   test('the server stops with one line naming the variable', async () => {
@@ -48,7 +90,7 @@ describe('configuration errors name the variable', () => {
     const p = spawnServer({ UWS_USE_FALLBACK: '1', PGLITE_DIR: 'memory://', SEED: 'never', LOG_LEVEL: 'silent' });
     const { code } = await p.exited;
     expect(code).toBe(1);
-    expect(p.stderr()).toContain('native binary did not load');
+    expect(p.stderr()).toBe('lilium: cannot start: uWebSockets.js: UWS_USE_FALLBACK asks for the JavaScript fallback, which Lilium never runs on; unset it\n');
   });
 });
 

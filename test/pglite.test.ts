@@ -67,4 +67,10 @@ test('a cart becomes orders on PGlite: checkout, a concurrent retry and a reject
   expect(a!.orders[0]).toMatchObject({ subtotal: 1400, status: 'PENDING' });
   await call(staff!.socket, 'order:reject', { orderId: a!.orders[0]!.id, reason: 'pglite' });
   expect((await call(shop!.socket, 'products:get', { id: p.id })).stock).toBe(5);
+  // Each side was told, once, in its language.
+  const told = async (s: typeof shop, kind: 'order.new' | 'order.rejected') =>
+    (await call(s!.socket, 'notifications:list', { kind })).items.map((n) => [n.link?.id, n.title]);
+  const { number } = a!.orders[0]!;
+  expect(await told(staff, 'order.new')).toEqual([[a!.orders[0]!.id, `طلب جديد رقم ${number}`]]);
+  expect(await told(shop, 'order.rejected')).toEqual([[a!.orders[0]!.id, `تم رفض الطلب رقم ${number}`]]);
 });

@@ -40,6 +40,9 @@ function production(name: string, extra: Record<string, string> = {}): Record<st
     NODE_ENV: 'production',
     DATABASE_URL: dbUrl(name),
     JWT_SECRET: 'production-secret-production-secret-0123',
+    // Production needs a channel for password resets; nothing is sent while these tests run.
+    SMTP_URL: 'smtp://127.0.0.1:2525',
+    MAIL_FROM: 'Lilium <no-reply@lilium.test>',
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'warn',
@@ -110,6 +113,15 @@ describe('a production node', () => {
     expect(cli.stdout()).toContain('retired 11 demo login(s)');
     const url = await startNode(production(name));
     await expect(login(url, 'superadmin@demo.lilium', DEMO_PASSWORD)).rejects.toSatisfy((e: RpcError) => e.code === 'UNAUTHENTICATED');
+  });
+
+  test('refuses to start without a channel for password resets, naming the variables', async () => {
+    const { SMTP_URL: _smtp, MAIL_FROM: _from, ...env } = production('unused');
+    const p = spawnServer(env);
+    expect((await p.exited).code).toBe(1);
+    expect(p.stderr().trim().split('\n')).toEqual([
+      'config: SMTP_URL or SMS_GATEWAY_URL is required when NODE_ENV=production, so that password resets can go out (it is not set)',
+    ]);
   });
 
   test('SEED=auto is a configuration error', async () => {

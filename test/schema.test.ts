@@ -8,7 +8,8 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-// Tables that belong to libraries, not to a row type of ours.
+// Tables that belong to libraries, not to a row type of ours: TypeORM's in public; pg-boss keeps all of its own
+// in the schema `pgboss`, which it creates and migrates itself, so only `public` is compared below.
 const FOREIGN = ['migrations'];
 
 test('every table has one declared row type, and each declaration matches the migrated columns exactly', async () => {
@@ -27,4 +28,13 @@ test('every table has one declared row type, and each declaration matches the mi
   expect(tables.length).toBe(declared.size); // one declaration per table
   expect([...declared.keys()].sort()).toEqual([...migrated.keys()].sort());
   for (const [name, cols] of migrated) expect({ table: name, columns: declared.get(name) }).toEqual({ table: name, columns: cols });
+});
+
+test('the job queue keeps its tables in its own schema, beside ours', async () => {
+  const schemas = await h.q<{ schema: string }>(
+    `SELECT DISTINCT table_schema AS schema FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
+  );
+  expect(schemas.map((s) => s.schema)).toEqual(['pgboss', 'public']);
+  const [{ queues }] = (await h.q<{ queues: string[] }>(`SELECT array_agg(name ORDER BY name) AS queues FROM pgboss.queue`)) as [{ queues: string[] }];
+  expect(queues).toEqual(expect.arrayContaining(['delivery', 'delivery-dead', 'import', 'import-dead']));
 });

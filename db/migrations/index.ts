@@ -5,6 +5,10 @@ import { Ordering1764080000000 } from './1764080000000-ordering.js';
 import { Delivery1764090000000 } from './1764090000000-delivery.js';
 import { LoginHardening1764100000000 } from './1764100000000-login-hardening.js';
 import { Settings1764100200000 } from './1764100200000-settings.js';
+import { Deliveries1764200000000 } from './1764200000000-deliveries.js';
+import { ImportBatches1764200050000 } from './1764200050000-import-batches.js';
+import { Notifications1764200100000 } from './1764200100000-notifications.js';
+import { Devices1764200200000 } from './1764200200000-devices.js';
 import { Deadlines1764200300000 } from './1764200300000-deadlines.js';
 
 /** In order; each one reversible. */
@@ -16,5 +20,9 @@ export const migrations = [
   Delivery1764090000000,
   LoginHardening1764100000000,
   Settings1764100200000,
+  Deliveries1764200000000,
+  ImportBatches1764200050000,
+  Notifications1764200100000,
+  Devices1764200200000,
   Deadlines1764200300000,
 ];

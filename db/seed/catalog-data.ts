@@ -19,8 +19,6 @@ export const zoneSeeds = [
   { code: 'ADHAMIYA', ar: 'الأعظمية', en: 'Adhamiya' },
 ];
 
-export const vendorNames = ['Rafidain Wholesale', 'Tigris Trading Co.', 'Babylon Foods', 'Euphrates Distribution', 'Mesopotamia Supplies', 'Ishtar Imports'];
-
 export const brands: Tr[] = [
   { ar: 'الريان', en: 'Al Rayyan' },
   { ar: 'نستله', en: 'Nestle' },

@@ -3,7 +3,9 @@ import { faker } from '@faker-js/faker';
 import type { Role } from '../../protocol/common.js';
 import { sql } from '../sql.js';
 import type { Db, Reader, Tx } from '../tx.js';
-import { brands, categoryTree, vendorNames, zoneSeeds, type CategorySeed, type Tr } from './catalog-data.js';
+import { brands, categoryTree, zoneSeeds, type CategorySeed, type Tr } from './catalog-data.js';
+import { vendorNames } from './people-data.js';
+import { mobile, peopleFaker, personName, pickScript, shopAddress, shopName, unique, type Script } from './people.js';
 
 export const SEED = 20251125;
 export const PRODUCTS_PER_VENDOR = 60;
@@ -40,20 +42,23 @@ function leaves(nodes: CategorySeed[]): CategorySeed[] {
   return nodes.flatMap((n) => (n.children ? leaves(n.children) : [n]));
 }
 
-const phone = (kind: number, i: number) => `+96477${kind}${String(i).padStart(7, '0')}`;
+/** Shop owner N signs in by phone too, with a number one can guess: +964 773 000 00NN. */
+export const shopPhone = (n: number) => `+964773${String(n).padStart(7, '0')}`;
 
 /** Builds the deterministic demo set (same ids and data on every run) inside one transaction. */
 export async function seed(tx: Tx, options: { password: string; bcryptCost: number; productsPerVendor?: number }): Promise<void> {
   faker.seed(SEED);
+  const people = peopleFaker(SEED);
   const id = () => faker.string.uuid();
   const hash = await bcrypt.hash(options.password, options.bcryptCost);
 
   const zones = zoneSeeds.map((z) => ({ id: id(), code: z.code, name_ar: z.ar, name_en: z.en }));
   await insertRows(tx, 'zones', zones);
 
+  // Wholesalers trade under both names; every other one is listed under its Arabic one.
   const vendors = vendorNames.map((name, i) => ({
     id: id(),
-    name,
+    name: name[i % 2 === 0 ? 'en' : 'ar'],
     status: i < 5 ? 'APPROVED' : 'PENDING',
     commission_bps: [800, 1000, 1250, 750, 1500, 1000][i]!,
   }));
@@ -91,31 +96,43 @@ export async function seed(tx: Tx, options: { password: string; bcryptCost: numb
   const users: Record<string, unknown>[] = [];
   const userZones: Record<string, unknown>[] = [];
   const shops: Record<string, unknown>[] = [];
-  const user = (role: Role, email: string, name: string, phoneNo: string, vendorId: string | null = null) => {
+  const addresses: Record<string, unknown>[] = [];
+  const SHOPS = 20;
+  const phones = new Set(Array.from({ length: SHOPS }, (_, i) => shopPhone(i + 1)));
+  const user = (role: Role, email: string, name: string, phoneNo = unique(phones, () => mobile(people)), vendorId: string | null = null) => {
     const row = { id: id(), role, name, email, phone: phoneNo, password_hash: hash, vendor_id: vendorId };
     users.push(row);
     return row;
   };
-  user('SUPER_ADMIN', 'superadmin@demo.lilium', 'Sara Superadmin', phone(0, 1));
-  user('ADMIN', 'admin@demo.lilium', 'Adam Admin', phone(0, 2));
+  const someone = (script: Script = pickScript(people)) => personName(people, script);
+  user('SUPER_ADMIN', 'superadmin@demo.lilium', 'Sara Superadmin');
+  user('ADMIN', 'admin@demo.lilium', 'Adam Admin');
   vendors.slice(0, 5).forEach((v, i) => {
-    user('COMPANY_MANAGER', `manager${i + 1}@demo.lilium`, faker.person.fullName(), phone(1, i + 1), v.id);
-    user('VENDOR', `vendor${i + 1}@demo.lilium`, faker.person.fullName(), phone(2, i + 1), v.id);
+    user('COMPANY_MANAGER', `manager${i + 1}@demo.lilium`, someone(), undefined, v.id);
+    user('VENDOR', `vendor${i + 1}@demo.lilium`, someone(), undefined, v.id);
   });
-  for (let i = 1; i <= 20; i++) {
-    const owner = user('SHOP_OWNER', `shop${i}@demo.lilium`, faker.person.fullName(), phone(3, i));
-    shops.push({ id: id(), owner_id: owner.id, name: `${faker.company.name()} Market`, zone_id: zones[(i - 1) % zones.length]!.id });
+  const shopNames = new Set<string>();
+  for (let i = 1; i <= SHOPS; i++) {
+    // The owner writes the shop's name and address in the script they write their own in.
+    const script = pickScript(people);
+    const owner = user('SHOP_OWNER', `shop${i}@demo.lilium`, someone(script), shopPhone(i));
+    const zone = zones[(i - 1) % zones.length]!;
+    const shop = { id: id(), owner_id: owner.id, name: unique(shopNames, () => shopName(people, script)), zone_id: zone.id };
+    shops.push(shop);
+    const { label, line, notes, lat, lng } = shopAddress(people, zone.code, script);
+    addresses.push({ id: id(), shop_id: shop.id, label, line, zone_id: zone.id, notes, lat, lng, is_default: true });
   }
   for (let i = 1; i <= 6; i++) {
     // Odd drivers ride for a vendor's fleet, even ones for the platform.
     const vendorIndex = i % 2 === 1 ? (i - 1) / 2 : null;
-    const driver = user('DRIVER', `driver${i}@demo.lilium`, faker.person.fullName(), phone(4, i), vendorIndex === null ? null : vendors[vendorIndex]!.id);
+    const driver = user('DRIVER', `driver${i}@demo.lilium`, someone(), undefined, vendorIndex === null ? null : vendors[vendorIndex]!.id);
     const served = vendorIndex === null ? zones : vendorZones[vendorIndex]!;
     for (const z of served) userZones.push({ user_id: driver.id, zone_id: z.id });
   }
   await insertRows(tx, 'users', users);
   await insertRows(tx, 'user_zones', userZones);
   await insertRows(tx, 'shops', shops);
+  await insertRows(tx, 'addresses', addresses);
 
   const leafList = leaves(categoryTree);
   const products: Record<string, unknown>[] = [];

@@ -4,7 +4,7 @@ import { sql } from '../../db/sql.js';
 import type { PasswordResetRow, RefreshTokenRow, SessionRow, UserRow } from '../../db/tables.js';
 import { audit } from '../audit.js';
 import { AppError } from '../errors.js';
-import { enqueueNotification } from '../notifications/queue.js';
+import { notify } from '../notifications/notify.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { findUser } from './user-view.js';
 import { loadActor, rooms } from './actor.js';
@@ -150,6 +150,7 @@ export async function changePassword(ctx: Ctx, input: ParsedInputOf<'auth:passwo
   return {};
 }
 
+/** The reset link, in plain English until the notification centre renders it in the user's language. */
 /** Same answer, and the same work up to the write, whether or not the account exists. */
 export async function requestPasswordReset(ctx: Ctx, input: ParsedInputOf<'auth:password-reset:request'>): Promise<ResultOf<'auth:password-reset:request'>> {
   const key = loginKey(input.login);
@@ -160,12 +161,18 @@ export async function requestPasswordReset(ctx: Ctx, input: ParsedInputOf<'auth:
       await ctx.query(sql`
         INSERT INTO password_resets (token_hash, user_id, expires_at)
         VALUES (${token.hash}, ${found.id}, now() + make_interval(secs => ${ctx.deps.config.passwordResetTtlS}))`);
+      // To the login that was typed: an email login by email, a phone login by SMS.
       const byEmail = key.includes('@') ? true : !found.phone;
-      await enqueueNotification(ctx, {
-        channel: byEmail ? 'email' : 'sms',
-        recipient: (byEmail ? found.email : found.phone)!,
-        template: 'password-reset',
-        payload: { token: token.token },
+      const { passwordResetTtlS, publicUrl } = ctx.deps.config;
+      await notify(ctx, {
+        kind: 'account.password_reset',
+        userIds: [found.id],
+        vars: { minutes: Math.ceil(passwordResetTtlS / 60) },
+        direct: {
+          channel: byEmail ? 'email' : 'sms',
+          address: (byEmail ? found.email : found.phone)!,
+          secretVars: { link: `${publicUrl}/reset-password?token=${token.token}` },
+        },
       });
       await audit(ctx, 'PASSWORD_RESET_REQUEST', { type: 'user', id: found.id });
     });

@@ -5,8 +5,11 @@ import { z } from 'zod';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import { MAX_PRICE_MINOR, MAX_QUANTITY } from '../../protocol/common.js';
 import { sql } from '../../db/sql.js';
-import type { CategoryRow, ProductRow, UploadRow, ZoneRow } from '../../db/tables.js';
-import { rooms } from '../auth/actor.js';
+import type { CategoryRow, ImportBatchRow, ImportJobRow, ProductRow, UploadRow, ZoneRow } from '../../db/tables.js';
+import { rooms, type Actor } from '../auth/actor.js';
+import type { Deps } from '../deps.js';
+import { jobCtx } from '../jobs/job-context.js';
+import type { JobInfo } from '../jobs/jobs.js';
 import { adminZones, zoneScope } from '../auth/zone-scope.js';
 import { audit } from '../audit.js';
 import { AppError, notFound } from '../errors.js';
@@ -167,6 +170,8 @@ const BATCH = 500;
 interface Written {
   /** When the batch wrote (its transaction's `now()`, as text to keep the microseconds): what still carries it is as the batch left it. */
   at: string;
+  /** The file line of its last row: a later try goes on after it. */
+  lastLine: number;
   created: string[];
   updated: Array<{ id: string; before: Record<string, unknown>; zoneIds: string[]; stockDelta: number }>;
 }
@@ -174,10 +179,38 @@ interface Written {
 const PRODUCT_FIELDS = sql`name_ar, name_en, description_ar, description_en, category_id, unit, units_per_pack, price_minor, compare_at_minor, min_order_qty,
   low_stock_threshold, featured, status`;
 
-/** One batch, set-based: snapshot and lock the rows it updates, upsert them all, replace their zones, record stock moves. */
-async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows'], onWritten: (ctx: TxCtx, w: Written) => Promise<void>): Promise<Written> {
+/** Another try of the same import has moved on (its node was taken for dead while it still ran): this one stops. */
+class Superseded extends Error {
+  override name = 'Superseded';
+}
+
+/**
+ * Holds the import's row for the batch's transaction and checks that this try writes the batch due next, so two
+ * tries of one import (one whose node was only slow, and its retry) never write a batch twice.
+ */
+async function claimBatch(ctx: TxCtx, importId: string, batch: number): Promise<void> {
+  const [j] = await ctx.query<Pick<ImportJobRow, 'status' | 'failure'> & { batches: number }>(
+    sql`SELECT j.status, j.failure, (SELECT count(*)::int FROM import_batches b WHERE b.import_id = j.id) AS batches
+          FROM import_jobs j WHERE j.id = ${importId} FOR UPDATE`,
+  );
+  if (!j || j.status !== 'RUNNING' || j.failure !== null || j.batches !== batch) throw new Superseded(`import ${importId} moved on without this try`);
+}
+
+/**
+ * One batch, set-based: snapshot and lock the rows it updates, upsert them all, replace their zones, record stock
+ * moves, and record what it wrote (import_batches) in the same transaction.
+ */
+async function writeBatch(
+  ctx: Ctx,
+  importId: string,
+  batchNo: number,
+  vendorId: string,
+  batch: Checked['rows'],
+  onWritten: (ctx: TxCtx, w: Written) => Promise<void>,
+): Promise<Written> {
   const actor = actorOf(ctx);
   return changeCatalog(ctx, async (ctx) => {
+    await claimBatch(ctx, importId, batchNo);
     const skus = batch.map((b) => b.row.sku);
     const before = await ctx.query<Pick<ProductRow, 'id' | 'sku' | 'stock'> & { row: Record<string, unknown>; zone_ids: string[] }>(
       sql`SELECT p.id, p.sku, p.stock, to_jsonb(p) - 'search_text' - 'search_tsv' AS row,
@@ -226,9 +259,13 @@ async function writeBatch(ctx: Ctx, vendorId: string, batch: Checked['rows'], on
     const [{ at }] = (await ctx.query<{ at: string }>(sql`SELECT now()::text AS at`)) as [{ at: string }];
     const w: Written = {
       at,
+      lastLine: batch.at(-1)!.line,
       created: ids.filter((id) => !existed.has(id)),
       updated: before.map((b) => ({ id: b.id, before: b.row, zoneIds: b.zone_ids, stockDelta: delta.get(b.id) ?? 0 })),
     };
+    await ctx.query(
+      sql`INSERT INTO import_batches (import_id, batch, last_line, written) VALUES (${importId}, ${batchNo}, ${w.lastLine}, ${JSON.stringify(w)})`,
+    );
     await onWritten(ctx, w);
     return w;
   });
@@ -245,9 +282,10 @@ async function addProductZones(ctx: TxCtx, pairs: ReadonlyArray<readonly [produc
  * Undoes written batches after a later one failed, newest first: created products go (or, if something already
  * refers to one, are hidden), updated ones get their fields and zones back, and their stock moves are reversed.
  * Only products still as their batch left them are touched: an edit or a sale made meanwhile is never overwritten.
- * Answers how many products could not be undone for that reason.
+ * Each batch's record goes once it is undone, so a try that stops halfway leaves the rest for the next one (which
+ * may count a product it finds already undone as changed meanwhile). Answers how many products were kept so.
  */
-async function undo(ctx: Ctx, done: Written[]): Promise<number> {
+async function undo(ctx: Ctx, importId: string, done: Written[]): Promise<number> {
   const actor = actorOf(ctx);
   let kept = 0;
   for (const w of [...done].reverse()) {
@@ -278,21 +316,48 @@ async function undo(ctx: Ctx, done: Written[]): Promise<number> {
           moved.map((u) => ({ productId: u.id, delta: -u.stockDelta, reason: 'import undone', actorId: actor.userId })),
         );
     });
-    if (!w.created.length) continue;
-    const created = sql`id = ANY(${w.created}::uuid[]) AND updated_at = ${w.at}::timestamptz`;
-    const gone = await changeCatalog(ctx, async (ctx) => {
-      await ctx.query(sql`DELETE FROM stock_history WHERE product_id IN (SELECT id FROM products WHERE ${created})`);
-      return (await ctx.query<Pick<ProductRow, 'id'>>(sql`DELETE FROM products WHERE ${created} RETURNING id`)).length;
-    }).catch(() => null);
-    const hidden =
-      gone ??
-      (await changeCatalog(ctx, (ctx) => ctx.query(sql`UPDATE products SET deleted_at = now(), updated_at = now() WHERE ${created} RETURNING id`))).length;
-    kept += w.created.length - hidden;
+    if (w.created.length) kept += await undoCreated(ctx, w);
+    await ctx.query(sql`DELETE FROM import_batches WHERE import_id = ${importId} AND last_line = ${w.lastLine}`);
   }
   return kept;
 }
 
-/** Starts an import; the work goes on after the answer, reported by import:progress pushes and kept in import_jobs. */
+/** Removes the products a batch created (hiding those something already refers to); answers how many were changed meanwhile. */
+async function undoCreated(ctx: Ctx, w: Written): Promise<number> {
+  const created = sql`id = ANY(${w.created}::uuid[]) AND updated_at = ${w.at}::timestamptz`;
+  const gone = await changeCatalog(ctx, async (ctx) => {
+    await ctx.query(sql`DELETE FROM stock_history WHERE product_id IN (SELECT id FROM products WHERE ${created})`);
+    return (await ctx.query<Pick<ProductRow, 'id'>>(sql`DELETE FROM products WHERE ${created} RETURNING id`)).length;
+  }).catch(() => null);
+  const hidden =
+    gone ??
+    (await changeCatalog(ctx, (ctx) => ctx.query(sql`UPDATE products SET deleted_at = now(), updated_at = now() WHERE ${created} RETURNING id`))).length;
+  return w.created.length - hidden;
+}
+
+/** The queue whose jobs run imports; an import whose tries ran out lands in IMPORT_DEAD_QUEUE and is failed. */
+export const IMPORT_QUEUE = 'import';
+export const IMPORT_DEAD_QUEUE = 'import-dead';
+
+/** What an import job carries: the import, and who started it (every try acts as them, within their reach). */
+interface ImportJob {
+  importId: string;
+  actor: Actor;
+}
+
+/**
+ * Makes this node a worker of imports. A try whose node dies stays active until IMPORT_TIMEOUT_S has passed, is
+ * then failed by the queue's maintenance and tried again (here after a restart, or on another node), going on
+ * after the last batch written; one whose tries run out is undone and FAILED. An import never stays RUNNING.
+ */
+export async function startImports(deps: Deps): Promise<void> {
+  const policy = { retryLimit: 3, retryDelayS: 5, expireInS: deps.config.jobs.importTimeoutS, deadLetter: IMPORT_DEAD_QUEUE };
+  await deps.jobs.work<ImportJob>(IMPORT_QUEUE, (data, job) => importTry(deps, data, job), { policy, concurrency: 2 });
+  // The last word on an import keeps trying for hours (a database that is down), so none is left RUNNING.
+  await deps.jobs.work<ImportJob>(IMPORT_DEAD_QUEUE, (data, job) => abandonImport(deps, data, job), { policy: { retryLimit: 10, retryDelayS: 30 } });
+}
+
+/** Starts an import; a job does the work after the answer, reported by import:progress pushes and kept in import_jobs. */
 export async function startImport(ctx: Ctx, input: ParsedInputOf<'products:import'>): Promise<ResultOf<'products:import'>> {
   const actor = actorOf(ctx);
   const vendorId = await vendorFor(ctx, input.vendorId);
@@ -301,24 +366,52 @@ export async function startImport(ctx: Ctx, input: ParsedInputOf<'products:impor
   );
   if (!upload) throw notFound('CSV upload');
   // A file that is not well-formed CSV is refused now, naming its line, before any job starts.
-  const records = parseCsv(await readFile(join(ctx.deps.config.uploadDir, upload.path), 'utf8'));
+  parseCsv(await readFile(join(ctx.deps.config.uploadDir, upload.path), 'utf8'));
   const jobId = randomUUID();
   await ctx.tx(async (ctx) => {
     await ctx.query(
       sql`INSERT INTO import_jobs (id, vendor_id, upload_id, actor_id, mode, status) VALUES (${jobId}, ${vendorId}, ${input.uploadId}, ${actor.userId}, ${input.mode}, 'RUNNING')`,
     );
     await ctx.query(sql`UPDATE uploads SET attached_at = now() WHERE id = ${input.uploadId}`);
+    await ctx.deps.jobs.send(ctx, IMPORT_QUEUE, { importId: jobId, actor } satisfies ImportJob);
   });
-  const started: Report = { jobId, status: 'RUNNING', total: 0, processed: 0, created: 0, updated: 0, errors: [] };
-  setImmediate(() => {
-    runImport(ctx, jobId, vendorId, input.mode, records).catch(async (err: unknown) => {
-      ctx.log.error({ jobId, cause: err instanceof Error ? err.message : String(err) }, 'import failed');
-      await finish(ctx, { ...started, status: 'FAILED', errors: [{ row: 0, field: null, message: 'the import failed; nothing was imported' }] }).catch(
-        () => undefined,
-      );
-    });
-  });
-  return started;
+  return { jobId, status: 'RUNNING', total: 0, processed: 0, created: 0, updated: 0, errors: [] };
+}
+
+type Running = Pick<ImportJobRow, 'id' | 'vendor_id' | 'mode' | 'status' | 'total' | 'failure'> & Pick<UploadRow, 'path'>;
+
+async function loadImport(ctx: Ctx, importId: string): Promise<Running | undefined> {
+  const [j] = await ctx.query<Running>(
+    sql`SELECT j.id, j.vendor_id, j.mode, j.status, j.total, j.failure, u.path FROM import_jobs j JOIN uploads u ON u.id = j.upload_id WHERE j.id = ${importId}`,
+  );
+  return j;
+}
+
+/** The batches earlier tries wrote, in order. */
+async function writtenBatches(ctx: Ctx, importId: string): Promise<Written[]> {
+  const rows = await ctx.query<Pick<ImportBatchRow, 'written'>>(sql`SELECT written FROM import_batches WHERE import_id = ${importId} ORDER BY batch`);
+  return rows.map((r) => r.written as Written);
+}
+
+/** One try of an import: from the start, or after the batches earlier tries wrote; nothing when it has ended. */
+async function importTry(deps: Deps, { importId, actor }: ImportJob, job: JobInfo): Promise<void> {
+  const ctx = jobCtx(deps, job.id, actor);
+  const imp = await loadImport(ctx, importId);
+  if (!imp || imp.status !== 'RUNNING') return;
+  const done = await writtenBatches(ctx, importId);
+  // An earlier try was undoing when it stopped: finish undoing.
+  if (imp.failure) return fail(ctx, report(imp, done), done, imp.failure);
+  const records = parseCsv(await readFile(join(deps.config.uploadDir, imp.path), 'utf8'));
+  await runImport(ctx, imp, records, done, job.signal);
+}
+
+/** An import whose tries ran out (its nodes kept dying or the database kept failing): undone and FAILED. */
+async function abandonImport(deps: Deps, { importId, actor }: ImportJob, job: JobInfo): Promise<void> {
+  const ctx = jobCtx(deps, job.id, actor);
+  const imp = await loadImport(ctx, importId);
+  if (!imp || imp.status !== 'RUNNING') return;
+  const done = await writtenBatches(ctx, importId);
+  await fail(ctx, report(imp, done), done, imp.failure ?? 'the import was interrupted too often', true);
 }
 
 /** Tells the import's author how far it got, once the transaction that got it there commits. */
@@ -331,58 +424,86 @@ const after = (r: Report, w: Written): Report => {
   return { ...r, processed, created, updated: processed - created };
 };
 
+/** The report of a running import after the batches written so far. */
+const report = (imp: Running, done: Written[]): Report =>
+  done.reduce(after, { jobId: imp.id, status: 'RUNNING', total: imp.total, processed: 0, created: 0, updated: 0, errors: [] });
+
 /**
- * Records how the import ended and tells its author. Each statement on its own, not in `ctx.tx`: the record must
- * land even when the author's session ended meanwhile (which refuses a transaction, and leaves nobody to tell).
+ * Records how the import ended, once (a try that finds it ended does nothing), and tells its author. Not in
+ * `ctx.tx`: the record must land even when the author's session ended meanwhile (which refuses a transaction,
+ * and leaves nobody to tell).
  */
-async function finish(ctx: Ctx, r: Report): Promise<void> {
-  await ctx.query(
-    sql`UPDATE import_jobs SET status = ${r.status}, total = ${r.total}, created = ${r.created}, updated = ${r.updated}, errors = ${JSON.stringify(r.errors)},
-                               finished_at = now() WHERE id = ${r.jobId}`,
-  );
-  await ctx.tx((ctx) => progress(ctx, r)).catch(() => undefined);
+async function finish(ctx: Ctx, r: Report, auditedVendor: string | null): Promise<void> {
+  const ended = await ctx.deps.db.tx(async (tx) => {
+    const [row] = await tx.query(
+      sql`UPDATE import_jobs SET status = ${r.status}, total = ${r.total}, created = ${r.created}, updated = ${r.updated}, errors = ${JSON.stringify(r.errors)},
+                                 finished_at = now() WHERE id = ${r.jobId} AND status = 'RUNNING' RETURNING id`,
+    );
+    if (!row) return false;
+    await tx.query(sql`DELETE FROM import_batches WHERE import_id = ${r.jobId}`);
+    if (auditedVendor)
+      await audit(
+        { query: tx.query, actor: ctx.actor, clientAddress: null },
+        'PRODUCT_IMPORT',
+        { type: 'vendor', id: auditedVendor },
+        { jobId: r.jobId, created: r.created, updated: r.updated, errors: r.errors.length },
+      );
+    return true;
+  });
+  if (ended) await ctx.tx((ctx) => progress(ctx, r)).catch(() => undefined);
 }
 
 /**
- * Checks everything, then writes in batches. A batch that fails when written (a constraint, a category deleted
- * meanwhile) undoes the batches before it, so the import still lands whole or not at all, in either mode.
+ * Fails an import: undoes the batches written (marking it failing first, so a try that stops halfway is finished
+ * by the next) and records FAILED with `cause` and what was kept, or with the row errors alone when `cause` is null.
+ * The last resort (`last`) records FAILED even when the undo cannot be done, saying so.
  */
-async function runImport(ctx: Ctx, jobId: string, vendorId: string, mode: 'all-or-nothing' | 'partial', records: string[][]): Promise<void> {
-  const checked = await check(ctx, vendorId, records);
-  let result: Report = { jobId, status: 'RUNNING', total: checked.total, processed: 0, created: 0, updated: 0, errors: checked.errors };
-  if (checked.errors.length && mode === 'all-or-nothing') result = { ...result, status: 'FAILED' };
-  else {
-    const done: Written[] = [];
+async function fail(ctx: Ctx, r: Report, done: Written[], cause: string | null, last = false): Promise<void> {
+  let message = cause && `${cause}; nothing was imported`;
+  if (done.length) {
+    if (cause) await ctx.query(sql`UPDATE import_jobs SET failure = ${cause} WHERE id = ${r.jobId}`);
     try {
-      for (let i = 0; i < checked.rows.length; i += BATCH) {
-        await breathe();
-        const sofar = result;
-        const w = await writeBatch(ctx, vendorId, checked.rows.slice(i, i + BATCH), (ctx, w) => progress(ctx, after(sofar, w)));
-        done.push(w);
-        result = after(result, w);
-      }
+      const kept = await undo(ctx, r.jobId, done);
+      if (cause && kept) message = `${cause}; the import was undone except for ${kept} products changed by someone else meanwhile`;
     } catch (err) {
-      // The message only: a failed statement carries the rows' values, which stay out of the logs.
-      ctx.log.error({ jobId, cause: err instanceof Error ? err.message : String(err) }, 'an import batch failed; undoing the batches written');
-      const kept = await undo(ctx, done);
-      const message = kept
-        ? `a row could not be written; the import was undone except for ${kept} products changed by someone else meanwhile`
-        : 'a row could not be written; nothing was imported';
-      result = { ...result, status: 'FAILED', processed: 0, created: 0, updated: 0, errors: [...result.errors, { row: 0, field: null, message }] };
-    }
-    if (result.status === 'RUNNING') {
-      await ctx.tx((ctx) =>
-        audit(
-          ctx,
-          'PRODUCT_IMPORT',
-          { type: 'vendor', id: vendorId },
-          { jobId, created: result.created, updated: result.updated, errors: result.errors.length },
-        ),
-      );
-      result = { ...result, status: 'DONE' };
+      if (!last) throw err;
+      ctx.log.error({ importId: r.jobId, cause: err instanceof Error ? err.message : String(err) }, 'an abandoned import could not be undone');
+      message = `${cause}; what it wrote could not be undone`;
     }
   }
-  await finish(ctx, result);
+  const errors = message ? [...r.errors, { row: 0, field: null, message }] : r.errors;
+  await finish(ctx, { ...r, status: 'FAILED', processed: 0, created: 0, updated: 0, errors }, null);
+}
+
+/**
+ * Checks everything, then writes in batches after those earlier tries wrote. A batch that fails when written (a
+ * constraint, a category deleted meanwhile) undoes the batches before it, so the import still lands whole or not
+ * at all, in either mode. A try told to stop (its node is stopping), or overtaken by another try, stops between
+ * batches and leaves the rest to the next try.
+ */
+async function runImport(ctx: Ctx, imp: Running, records: string[][], done: Written[], signal: AbortSignal): Promise<void> {
+  const checked = await check(ctx, imp.vendor_id, records);
+  let result: Report = { ...report(imp, done), total: checked.total, errors: checked.errors };
+  if (checked.errors.length && imp.mode === 'all-or-nothing') return fail(ctx, result, done, null);
+  const lastLine = done.at(-1)?.lastLine ?? 0;
+  const rows = checked.rows.filter((r) => r.line > lastLine);
+  await ctx.query(sql`UPDATE import_jobs SET total = ${checked.total} WHERE id = ${imp.id}`);
+  try {
+    for (let i = 0; i < rows.length; i += BATCH) {
+      await breathe();
+      if (signal.aborted) throw new Superseded('this node is stopping');
+      const sofar = result;
+      const w = await writeBatch(ctx, imp.id, done.length, imp.vendor_id, rows.slice(i, i + BATCH), (ctx, w) => progress(ctx, after(sofar, w)));
+      done.push(w);
+      result = after(result, w);
+    }
+  } catch (err) {
+    if (err instanceof Superseded || signal.aborted) throw err;
+    // The message only: a failed statement carries the rows' values, which stay out of the logs.
+    ctx.log.error({ jobId: imp.id, cause: err instanceof Error ? err.message : String(err) }, 'an import batch failed; undoing the batches written');
+    return fail(ctx, result, done, 'a row could not be written');
+  }
+  await finish(ctx, { ...result, status: 'DONE' }, imp.vendor_id);
 }
 
 export async function exportProducts(ctx: Ctx, input: ParsedInputOf<'products:export'>): Promise<ResultOf<'products:export'>> {

@@ -5,6 +5,7 @@ import { sql, type Sql } from '../../db/sql.js';
 import type { OrderRow } from '../../db/tables.js';
 import { rooms } from '../auth/actor.js';
 import { AppError, forbidden } from '../errors.js';
+import { noticeAssigned } from '../orders/notices.js';
 import { loadOrder, toOrder } from '../orders/orders.read.js';
 import { publishOrder, recordEvent, transition } from '../orders/workflow.js';
 import { tell } from '../outbox/outbox.js';
@@ -49,6 +50,7 @@ export async function assignDriver(ctx: Ctx, input: ParsedInputOf<'delivery:assi
     if (order.driver_id) await tell(ctx, [rooms.driver(order.driver_id)], 'order:updated', toOrder({ ...order, driver_id: input.driverId }));
     const updated = await publishOrder(ctx, order.id);
     await tell(ctx, [rooms.driver(input.driverId)], 'delivery:assigned', updated);
+    await noticeAssigned(ctx, updated, order.driver_id, input.reason ?? null);
     return updated;
   });
 }

@@ -6,6 +6,8 @@ import type { CashCollectionRow, CashHandoverRow, UserRow } from '../../db/table
 import { adminRooms, rooms } from '../auth/actor.js';
 import { assertInZones, refuseZoneLimited } from '../auth/zone-scope.js';
 import { AppError, forbidden, notFound } from '../errors.js';
+import { notify, vendorManagers } from '../notifications/notify.js';
+import { formatMoney } from '../notifications/templates.js';
 import { loadOrder } from '../orders/orders.read.js';
 import { tell } from '../outbox/outbox.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
@@ -74,6 +76,13 @@ export async function collectCash(ctx: Ctx, input: ParsedInputOf<'cash:collect'>
       VALUES (${order.id}, ${actor.userId}, ${order.total_minor}, ${input.amount}, ${input.reason ?? null}, ${txId}) RETURNING *`);
     const collection = toCollection(row!);
     await tell(ctx, [rooms.vendor(order.vendor_id), ...adminRooms([order.zone_id])], 'cash:collected', collection);
+    const [driver] = await ctx.query<Pick<UserRow, 'name'>>(sql`SELECT name FROM users WHERE id = ${actor.userId}`);
+    await notify(ctx, {
+      kind: 'cash.collected',
+      userIds: await vendorManagers(ctx, order.vendor_id),
+      vars: { number: order.number, driver: driver!.name, amount: formatMoney(input.amount, order.currency) },
+      link: { type: 'order', id: order.id },
+    });
     return collection;
   });
 }

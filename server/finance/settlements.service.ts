@@ -8,6 +8,8 @@ import type { Actor } from '../auth/actor.js';
 import { assertInZones, zoneScope } from '../auth/zone-scope.js';
 import { formatCsv } from '../catalog/csv.js';
 import { AppError, forbidden, notFound } from '../errors.js';
+import { notify, vendorManagers } from '../notifications/notify.js';
+import { formatDay, formatMoney } from '../notifications/templates.js';
 import { afterCursor, page } from '../pagination.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { assertTransition, type Transitions } from '../transitions.js';
@@ -113,18 +115,39 @@ export async function createSettlement(ctx: Ctx, input: ParsedInputOf<'settlemen
       sql`INSERT INTO settlement_orders (settlement_id, order_id, commission_minor) SELECT ${id}, unnest(${orderIds}::uuid[]), unnest(${commissions}::bigint[])`,
     );
     await audit(ctx, 'SETTLEMENT_CREATE', { type: 'settlement', id }, { vendorId: input.vendorId, orders: orders.length, net });
-    return toSettlement(await find(ctx, actor, id));
+    const settlement = toSettlement(await find(ctx, actor, id));
+    await tellManagers(ctx, 'settlement.created', settlement);
+    return settlement;
   });
 }
 
+/** The vendor's managers hear of each step of its settlement. */
+async function tellManagers(ctx: TxCtx, kind: 'settlement.created' | 'settlement.verified' | 'settlement.paid', s: Settlement): Promise<void> {
+  await notify(ctx, {
+    kind,
+    userIds: await vendorManagers(ctx, s.vendorId),
+    vars: { from: formatDay(s.periodStart), to: formatDay(s.periodEnd), orders: s.orderIds.length, net: formatMoney(s.netPayable, ctx.deps.config.currency) },
+    link: { type: 'settlement', id: s.id },
+  });
+}
+
+const ADVANCE_NEWS = { VERIFIED: 'settlement.verified', PAID: 'settlement.paid' } as const;
+
 /** Moves a settlement to `to` under its row lock, as the table allows, doing the step's `work` in the same transaction. */
-async function advance(ctx: Ctx, id: string, to: SettlementStatus, work: (ctx: TxCtx, s: SettlementView, actor: Actor) => Promise<void>): Promise<Settlement> {
+async function advance(
+  ctx: Ctx,
+  id: string,
+  to: 'VERIFIED' | 'PAID',
+  work: (ctx: TxCtx, s: SettlementView, actor: Actor) => Promise<void>,
+): Promise<Settlement> {
   const actor = actorOf(ctx);
   return ctx.tx(async (ctx) => {
     const s = await find(ctx, actor, id, true);
     assertTransition(SETTLEMENT_TRANSITIONS, 'settlement', s.status as SettlementStatus, to);
     await work(ctx, s, actor);
-    return toSettlement(await find(ctx, actor, id));
+    const settlement = toSettlement(await find(ctx, actor, id));
+    await tellManagers(ctx, ADVANCE_NEWS[to], settlement);
+    return settlement;
   });
 }
 

@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { clientAddressOf } from '../client-address.js';
 import { BlockList, isIP } from 'node:net';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { asyncApiDocument } from '../../protocol/asyncapi.js';
 import type { Deps } from '../deps.js';
+import { mountDocs } from './docs.js';
 import { asyncRoute, send, sendJson } from './respond.js';
 
 const VERSION = '0.1.0';
@@ -59,10 +59,9 @@ function metricsAccess(deps: Deps): (res: HttpResponse, req: HttpRequest) => boo
   };
 }
 
-/** The thin HTTP side: health, readiness, metrics and the AsyncAPI document. */
+/** The thin HTTP side: health, readiness, metrics, the AsyncAPI document and its page. */
 export function mountHttpRoutes(app: TemplatedApp, deps: Deps, isDraining: () => boolean): void {
   const started = Date.now();
-  const asyncApi = JSON.stringify(asyncApiDocument({ version: VERSION, host: `${deps.config.host}:${deps.config.port}` }));
 
   app.get('/health', (res) => sendJson(res, 200, { status: 'ok', version: VERSION, uptimeS: Math.round((Date.now() - started) / 1000), uws: 'native' }));
 
@@ -79,12 +78,16 @@ export function mountHttpRoutes(app: TemplatedApp, deps: Deps, isDraining: () =>
   );
 
   const mayReadMetrics = metricsAccess(deps);
+  const metrics = asyncRoute(async (res, aborted) => {
+    const text = await deps.metrics.render();
+    if (!aborted()) send(res, 200, text, deps.metrics.contentType);
+  });
   app.get('/metrics', (res, req) => {
     if (!mayReadMetrics(res, req))
       return sendJson(res, 403, { error: { code: 'FORBIDDEN', message: 'metrics are served to METRICS_ALLOW addresses or with METRICS_TOKEN' } });
-    send(res, 200, deps.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
+    metrics(res, req);
   });
-  app.get('/asyncapi.json', (res) => send(res, 200, asyncApi, 'application/json; charset=utf-8'));
+  mountDocs(app, deps, VERSION);
 }
 
 export function mountNotFound(app: TemplatedApp): void {

@@ -9,6 +9,7 @@ import { AppError } from '../errors.js';
 import { tell } from '../outbox/outbox.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { commissionAt } from '../vendors/vendors.service.js';
+import { noticeNewOrders } from './notices.js';
 import { loadOrder, toOrder } from './orders.read.js';
 import { deadlineValues, scheduleDeadlines } from './deadlines.js';
 import { recordEvent } from './workflow.js';
@@ -159,6 +160,7 @@ export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>):
       moves.map((m) => m.productId),
     );
     const orders = await pushOrders(ctx, orderIds);
+    await noticeNewOrders(ctx, shopId, orders);
     // The cart left behind, for the owner's devices (this one too: its answer is the orders, not the cart).
     await tellCart(ctx, await currentCart(ctx), { exceptCaller: false });
     // Last, because the product rows stay locked until commit and popular products are shared by every checkout.

@@ -2,7 +2,8 @@ import { sql } from '../../db/sql.js';
 import type { OrderRow } from '../../db/tables.js';
 import type { Deps } from '../deps.js';
 import { notify, vendorManagers, zoneAdmins } from '../notifications/notify.js';
-import { systemCtx, type TxCtx } from '../rpc/context.js';
+import { jobCtx } from '../jobs/job-context.js';
+import type { TxCtx } from '../rpc/context.js';
 import { SYSTEM, loadOrder } from './orders.read.js';
 import { moveOrder } from './workflow.js';
 
@@ -33,22 +34,34 @@ export async function scheduleDeadlines(ctx: TxCtx, order: Pick<OrderRow, 'id' |
   if (order.accept_by) {
     await ctx.deps.jobs.send(ctx, DEADLINE_QUEUE, { orderId: order.id, step: 'escalate' } satisfies DeadlineJob, {
       startAfter: at(order.accept_by),
-      singletonKey: `${order.id}:escalate`,
     });
   }
   if (order.expire_at) {
     await ctx.deps.jobs.send(ctx, DEADLINE_QUEUE, { orderId: order.id, step: 'expire' } satisfies DeadlineJob, {
       startAfter: at(order.expire_at),
-      singletonKey: `${order.id}:expire`,
     });
   }
 }
 
+interface Waiting {
+  shop: string;
+  vendor: string;
+  minutes: number;
+}
+
+/** Every node works the deadlines; a try that fails (the database away) is tried again with backoff. */
+export async function startDeadlines(deps: Deps): Promise<void> {
+  await deps.jobs.work<DeadlineJob>(DEADLINE_QUEUE, (data, job) => runDeadline(deps, data, job.id), { policy: { retryLimit: 20, retryDelayS: 5 } });
+}
+
 /** One deadline, in its own transaction. */
 export async function runDeadline(deps: Deps, job: DeadlineJob, jobId: string): Promise<void> {
-  await systemCtx(deps, jobId).tx(async (ctx) => {
-    const [order] = await ctx.query<Pick<OrderRow, 'status' | 'escalated_at' | 'vendor_id' | 'zone_id' | 'number'>>(
-      sql`SELECT status, escalated_at, vendor_id, zone_id, number FROM orders WHERE id = ${job.orderId} FOR UPDATE`,
+  await jobCtx(deps, jobId).tx(async (ctx) => {
+    const [order] = await ctx.query<Pick<OrderRow, 'status' | 'escalated_at' | 'vendor_id' | 'zone_id' | 'number'> & Waiting>(
+      sql`SELECT o.status, o.escalated_at, o.vendor_id, o.zone_id, o.number, s.name AS shop, v.name AS vendor,
+                 ceil(extract(epoch FROM now() - o.created_at) / 60)::int AS minutes
+            FROM orders o JOIN shops s ON s.id = o.shop_id JOIN vendors v ON v.id = o.vendor_id
+           WHERE o.id = ${job.orderId} FOR UPDATE OF o`,
     );
     // Accepted, rejected or cancelled in time (or gone): the deadline has nothing left to do.
     if (!order || order.status !== 'PENDING') return;
@@ -56,7 +69,12 @@ export async function runDeadline(deps: Deps, job: DeadlineJob, jobId: string): 
       if (order.escalated_at) return;
       await ctx.query(sql`UPDATE orders SET escalated_at = now() WHERE id = ${job.orderId}`);
       const [managers, admins] = await Promise.all([vendorManagers(ctx, order.vendor_id), zoneAdmins(ctx, order.zone_id)]);
-      await notify(ctx, { kind: 'order.overdue', userIds: [...managers, ...admins], vars: { number: order.number }, link: { type: 'order', id: job.orderId } });
+      await notify(ctx, {
+        kind: 'order.overdue',
+        userIds: [...managers, ...admins],
+        vars: { number: order.number, shop: order.shop, vendor: order.vendor, minutes: order.minutes },
+        link: { type: 'order', id: job.orderId },
+      });
       return;
     }
     await moveOrder(ctx, await loadOrder(ctx, SYSTEM, job.orderId), 'EXPIRED', SYSTEM, { reason: 'not accepted in time' });

@@ -11,6 +11,7 @@ import { afterCursor, page } from '../pagination.js';
 import { discountOf, type PromotionRule } from '../promotions/rules.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { assertTransition, type Transitions } from '../transitions.js';
+import { noticeReduced } from './notices.js';
 import { ORDER_SELECT, loadOrder, orderScope, toOrder, type LoadedOrder } from './orders.read.js';
 import { cancelGuard, publishOrder, recordEvent, transition } from './workflow.js';
 
@@ -105,7 +106,9 @@ export async function reduceOrder(ctx: Ctx, input: ParsedInputOf<'order:reduce'>
                             updated_at = now() WHERE id = ${order.id}`,
     );
     await recordEvent(ctx, order.id, 'PENDING', actor.userId, `quantities reduced: ${input.reason}`);
-    return publishOrder(ctx, order.id);
+    const published = await publishOrder(ctx, order.id);
+    await noticeReduced(ctx, published, input.reason);
+    return published;
   });
 }
 

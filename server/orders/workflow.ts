@@ -7,6 +7,7 @@ import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import type { Actor } from '../auth/actor.js';
 import { moveStock } from '../catalog/stock.service.js';
 import { assertTransition, type Transitions } from '../transitions.js';
+import { noticeStatus } from './notices.js';
 import { SYSTEM, loadOrder, orderRooms, toOrder, type LoadedOrder } from './orders.read.js';
 
 /** The contract's order life; anything else answers INVALID_TRANSITION. */
@@ -76,7 +77,9 @@ export async function moveOrder(ctx: TxCtx, order: LoadedOrder, to: OrderStatus,
   await recordEvent(ctx, order.id, to, actorId, opts.reason ?? null);
   if (RESTOCKING.includes(to)) await restock(ctx, order, `ORDER_${to}`, actorId);
   if (opts.audit) await audit(ctx, opts.audit, { type: 'order', id: order.id }, { from: order.status, to, reason: opts.reason ?? null });
-  return publishOrder(ctx, order.id);
+  const published = await publishOrder(ctx, order.id);
+  await noticeStatus(ctx, order, published, opts.reason ?? null);
+  return published;
 }
 
 /** A shop cancels only while the vendor has not accepted; staff and admins until it leaves the vendor. */

@@ -23,6 +23,18 @@ async function store(ctx: TxCtx, rooms: string[], event: StoredPush, data: unkno
 }
 
 /**
+ * Stored pushes of one event, each with its own data to its own room, in one statement: a notification to each of
+ * many recipients costs one round trip, not one per recipient.
+ */
+export async function tellEach<P extends StoredPush>(ctx: TxCtx, event: P, items: Array<{ room: string; data: PushDataOf<P> }>): Promise<void> {
+  if (items.length === 0) return;
+  await ctx.query(sql`
+    INSERT INTO outbox (rooms, event, data)
+    SELECT ARRAY[i.room], ${event}, i.data::jsonb FROM unnest(${items.map((i) => i.room)}::text[], ${items.map((i) => JSON.stringify(i.data))}::text[]) AS i(room, data)`);
+  await announce(ctx);
+}
+
+/**
  * Stock pushes are coalesced: the change marks the product, and the sequencer pushes its latest level.
  * An existing mark is locked (DO UPDATE, not DO NOTHING) until this transaction commits, so the
  * sequencer's SKIP LOCKED flush cannot take the mark away while reading the level from before it.

@@ -3,7 +3,7 @@ import type { Socket as EngineSocket } from 'engine.io';
 import { clientAddressOf } from '../client-address.js';
 import type { Config } from '../config.js';
 import type { IoServer, IoSocket } from '../deps.js';
-import type { Metrics } from '../metrics.js';
+import type { CounterHandle, Metrics } from '../metrics.js';
 
 /** The client's address of an engine request, as calls see it. */
 const addressOf = (req: IncomingMessage, trustProxy: boolean): string => clientAddressOf(req.headers, req.connection?.remoteAddress, trustProxy) ?? 'unknown';
@@ -16,29 +16,38 @@ const addressOf = (req: IncomingMessage, trustProxy: boolean): string => clientA
 export class ConnectionGuard {
   private readonly byAddress = new Map<string, number>();
   private total = 0;
-  private refused = 0;
+  private readonly refused: CounterHandle;
   /** The Socket.IO sockets riding on each engine connection, to tell whether any signed in. */
   private readonly socketsOf = new WeakMap<EngineSocket, Set<IoSocket>>();
 
-  constructor(private readonly config: Pick<Config, 'trustProxy' | 'connections'>) {}
+  constructor(
+    private readonly config: Pick<Config, 'trustProxy' | 'connections'>,
+    metrics: Metrics,
+  ) {
+    this.refused = metrics.counter(
+      'lilium_connections_refused_total',
+      "Connections refused by a connection limit: this node's (node) or one address's (address).",
+      ['limit'],
+    );
+  }
 
   /** For the Server's `allowRequest`: only handshakes come here, never a known session's requests. */
   readonly allowRequest = (req: IncomingMessage, answer: (err: string | null | undefined, success: boolean) => void): void => {
     const why = this.refusal(addressOf(req, this.config.trustProxy));
-    if (why) this.refused++;
-    answer(why, why === null);
+    if (why) this.refused.inc({ limit: why.limit });
+    answer(why?.message, why === null);
   };
 
-  private refusal(address: string): string | null {
+  private refusal(address: string): { limit: 'node' | 'address'; message: string } | null {
     const { maxTotal, maxPerAddress } = this.config.connections;
-    if (this.total >= maxTotal) return `this node holds its limit of ${maxTotal} connections; retry later`;
-    if ((this.byAddress.get(address) ?? 0) >= maxPerAddress) return `too many connections from this address (limit ${maxPerAddress})`;
+    if (this.total >= maxTotal) return { limit: 'node', message: `this node holds its limit of ${maxTotal} connections; retry later` };
+    if ((this.byAddress.get(address) ?? 0) >= maxPerAddress)
+      return { limit: 'address', message: `too many connections from this address (limit ${maxPerAddress})` };
     return null;
   }
 
   /** Counts every engine connection while it lives, and closes those that do not sign in in time. */
-  watch(io: IoServer, metrics: Metrics): void {
-    metrics.gauge('lilium_connections_refused', 'Handshakes refused by the connection limits since start.', () => this.refused);
+  watch(io: IoServer): void {
     io.engine.on('connection', (conn: EngineSocket) => {
       const address = addressOf(conn.request, this.config.trustProxy);
       // Handshakes racing past allowRequest are caught here, once counted.
@@ -54,7 +63,7 @@ export class ConnectionGuard {
         else this.byAddress.delete(address);
       });
       if (over) {
-        this.refused++;
+        this.refused.inc({ limit: over.limit });
         conn.close();
       }
     });

@@ -53,11 +53,6 @@ export function createCtx(base: CtxBase, open?: Tx): Ctx {
   };
 }
 
-/** For work no person asked for (a job): no actor and no socket, so a write has no session to check. */
-export function systemCtx(deps: Deps, requestId: string): Ctx {
-  return createCtx({ requestId, actor: null, socketId: null, clientAddress: null, deps, log: deps.log.child({ requestId }), bindSocket: null });
-}
-
 /** The actor, or UNAUTHENTICATED: for services whose events are never public. */
 export function actorOf(ctx: Ctx): Actor {
   if (!ctx.actor) throw new AppError('UNAUTHENTICATED', 'sign in first');

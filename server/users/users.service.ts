@@ -7,6 +7,8 @@ import { audit } from '../audit.js';
 import { revokeSessions } from '../auth/auth.service.js';
 import { clearFailures } from '../auth/lockout.js';
 import { hashPassword } from '../auth/passwords.js';
+import { newOpaqueToken } from '../auth/tokens.js';
+import { notify } from '../notifications/notify.js';
 import { refreshUserSockets } from '../auth/session.js';
 import { assertInZones, assertWithinZones, mergeZones, zoneScope } from '../auth/zone-scope.js';
 import { mapConstraintErrors } from '../db-errors.js';
@@ -84,21 +86,44 @@ export async function createUser(ctx: Ctx, input: ParsedInputOf<'users:create'>)
   if (actor.role === 'COMPANY_MANAGER' && vendorId !== actor.vendorId) throw forbidden('a manager creates staff of its own vendor only');
   if ((input.role === 'SHOP_OWNER') !== !!input.shop)
     throw new AppError('BAD_REQUEST', input.shop ? 'only a SHOP_OWNER has a shop' : 'a SHOP_OWNER needs a shop');
-  const hash = await hashPassword(ctx, input.password);
+  // Without a password nobody knows it until the user sets their own through the link they are sent.
+  const hash = await hashPassword(ctx, input.password ?? newOpaqueToken().token);
   return ctx.tx(async (ctx) => {
     if (input.shop) await assertActiveZones(ctx, [input.shop.zoneId]);
     const zones = await shapeFor(ctx, input.role, vendorId, input.zoneIds, input.shop?.zoneId ?? null);
     await checkZoneLimit(ctx, actor, input.role, vendorId, zones);
     const [row] = await writeLogins(() =>
       ctx.query<Pick<UserRow, 'id'>>(sql`
-        INSERT INTO users (role, name, email, phone, password_hash, vendor_id)
-        VALUES (${input.role}, ${input.name}, ${input.email?.toLowerCase() ?? null}, ${input.phone ?? null}, ${hash}, ${vendorId}) RETURNING id`),
+        INSERT INTO users (role, name, email, phone, password_hash, vendor_id, locale)
+        VALUES (${input.role}, ${input.name}, ${input.email?.toLowerCase() ?? null}, ${input.phone ?? null}, ${hash}, ${vendorId}, ${input.locale ?? null})
+        RETURNING id`),
     );
     const id = row!.id;
     if (OWN_ZONE_ROLES.includes(input.role)) await setZones(ctx, id, input.zoneIds ?? []);
     if (input.shop) await ctx.query(sql`INSERT INTO shops (owner_id, name, zone_id) VALUES (${id}, ${input.shop.name}, ${input.shop.zoneId})`);
-    await audit(ctx, 'USER_CREATE', { type: 'user', id }, { role: input.role, vendorId });
+    await audit(ctx, 'USER_CREATE', { type: 'user', id }, { role: input.role, vendorId, setupLink: !input.password });
+    await welcome(ctx, id, input);
     return (await findUser(ctx, id))!;
+  });
+}
+
+/**
+ * Tells a new user their account exists; one created without a password also gets a one-time link to set theirs
+ * (a reset token with its own lifetime), by email to an email login, else by SMS.
+ */
+async function welcome(ctx: TxCtx, userId: string, input: ParsedInputOf<'users:create'>): Promise<void> {
+  const { accountSetupTtlS, publicUrl } = ctx.deps.config;
+  const vars = { name: input.name, hours: Math.ceil(accountSetupTtlS / 3600) };
+  if (input.password) return notify(ctx, { kind: 'account.created', userIds: [userId], vars });
+  const token = newOpaqueToken();
+  await ctx.query(sql`
+    INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES (${token.hash}, ${userId}, now() + make_interval(secs => ${accountSetupTtlS}))`);
+  const direct = input.email ? { channel: 'email' as const, address: input.email } : { channel: 'sms' as const, address: input.phone! };
+  await notify(ctx, {
+    kind: 'account.created',
+    userIds: [userId],
+    vars,
+    direct: { ...direct, secretVars: { link: `${publicUrl}/set-password?token=${token.token}` } },
   });
 }
 
@@ -127,13 +152,18 @@ export async function listUsers(ctx: Ctx, input: ParsedInputOf<'users:list'>): P
   const rows = await ctx.query<UserView & { created_key: string }>(sql`
     SELECT * FROM (SELECT ${USER_COLUMNS}, u.created_at::text AS created_key FROM ${USER_FROM} WHERE u.deleted_at IS NULL) x
      WHERE ${sql.and(where)} ORDER BY x.created_at DESC, x.id DESC LIMIT ${input.limit + 1}`);
-  return page(rows, input.limit, toUser, (r) => [r.created_key, r.id]);
+  return page(
+    rows,
+    input.limit,
+    (r) => toUser(r, ctx.deps.config.defaultLocale),
+    (r) => [r.created_key, r.id],
+  );
 }
 
 export async function getUser(ctx: Ctx, { id }: ParsedInputOf<'users:get'>): Promise<User> {
   const actor = actorOf(ctx);
   if (id === actor.userId) return (await findUser(ctx, id))!;
-  return ctx.tx(async (ctx) => toUser(await loadManaged(ctx, actor, id)));
+  return ctx.tx(async (ctx) => toUser(await loadManaged(ctx, actor, id), ctx.deps.config.defaultLocale));
 }
 
 export async function updateUser(ctx: Ctx, input: ParsedInputOf<'users:update'>): Promise<ResultOf<'users:update'>> {
@@ -219,7 +249,7 @@ export async function updateMe(ctx: Ctx, input: ParsedInputOf<'me:update'>): Pro
     await writeLogins(() =>
       ctx.query(sql`
         UPDATE users SET name = coalesce(${input.name ?? null}, name), email = coalesce(${input.email?.toLowerCase() ?? null}, email),
-               phone = coalesce(${input.phone ?? null}, phone), updated_at = now()
+               phone = coalesce(${input.phone ?? null}, phone), locale = coalesce(${input.locale ?? null}, locale), updated_at = now()
          WHERE id = ${actor.userId}`),
     );
     return (await findUser(ctx, actor.userId))!;

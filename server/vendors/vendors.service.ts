@@ -119,7 +119,12 @@ export async function listVendors(ctx: Ctx, input: ParsedInputOf<'vendors:list'>
   if (input.status) where.push(sql`x.status = ${input.status}`);
   if (input.zoneId) where.push(sql`EXISTS (SELECT 1 FROM vendor_zones z WHERE z.vendor_id = x.id AND z.zone_id = ${input.zoneId})`);
   const rows = await ctx.query<VendorView>(sql`SELECT * FROM (${SELECT}) x WHERE ${sql.and(where)} ORDER BY x.name_key, x.id LIMIT ${input.limit + 1}`);
-  return page(rows, input.limit, (v) => toVendor(v, ctx.deps.config.deadlines.acceptanceWindowS), (r) => [r.name_key, r.id]);
+  return page(
+    rows,
+    input.limit,
+    (v) => toVendor(v, ctx.deps.config.deadlines.acceptanceWindowS),
+    (r) => [r.name_key, r.id],
+  );
 }
 
 export async function getVendor(ctx: Ctx, { id }: ParsedInputOf<'vendors:get'>): Promise<ResultOf<'vendors:get'>> {
@@ -132,7 +137,11 @@ export async function updateVendor(ctx: Ctx, input: ParsedInputOf<'vendors:updat
   const { minS, maxS } = ctx.deps.config.deadlines;
   const windowS = input.acceptanceWindowS;
   if (windowS != null && (windowS < minS || windowS > maxS)) {
-    throw new AppError('BAD_REQUEST', `the acceptance window must be between ${minS} and ${maxS} seconds`, { field: 'acceptanceWindowS', min: minS, max: maxS });
+    throw new AppError('BAD_REQUEST', `the acceptance window must be between ${minS} and ${maxS} seconds`, {
+      field: 'acceptanceWindowS',
+      min: minS,
+      max: maxS,
+    });
   }
   return ctx.tx(async (ctx) => {
     ctx.deps.cache.invalidateAfter(ctx, TREE_CACHE);

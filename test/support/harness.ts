@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { pino } from 'pino';
 import { io } from 'socket.io-client';
-import { createApp, type App } from '../../server/app.js';
+import { createApp, type App, type AppOptions } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import type { Registration } from '../../server/rpc/rpc.js';
 import { call, type LiliumSocket } from '../../protocol/client.js';
@@ -18,6 +18,8 @@ export interface HarnessOptions {
   redis?: boolean;
   env?: Record<string, string>;
   extraHandlers?: Registration[];
+  /** Channel providers standing in for the outside services (the others log). */
+  channels?: AppOptions['channels'];
 }
 
 export interface Session {
@@ -103,7 +105,7 @@ export class Harness {
         done();
       },
     });
-    this.app = await createApp(config, { log: pino({ level: 'info' }, sink), extraHandlers: this.options.extraHandlers });
+    this.app = await createApp(config, { log: pino({ level: 'info' }, sink), extraHandlers: this.options.extraHandlers, channels: this.options.channels });
   }
 
   /** Stops this node and starts it again on the same database, as a deploy or a crash and restart would; its sockets are gone. */
@@ -112,9 +114,9 @@ export class Harness {
     await this.startApp();
   }
 
-  /** Another node in its own process, on the same database and Redis, with the test-only events mounted. */
-  async spawnNode(): Promise<{ url: string; process: Spawned }> {
-    const p = spawnServer(this.env({ LOG_LEVEL: 'warn', TEST_HANDLERS: 'test/support/test-plugin.ts' }));
+  /** Another node in its own process, on the same database and Redis, with the test-only events mounted (`env`: settings of its own, e.g. a fixed PORT). */
+  async spawnNode(env: Record<string, string> = {}): Promise<{ url: string; process: Spawned }> {
+    const p = spawnServer(this.env({ LOG_LEVEL: 'warn', TEST_HANDLERS: 'test/support/test-plugin.ts', ...env }));
     this.spawned.push(p);
     const [, url] = await p.waitFor(/listening on (http:\S+)/);
     return { url: url!, process: p };

@@ -19,7 +19,8 @@ export function spawnDbCli(args: string[], env: Record<string, string>): Spawned
   return spawnScript('db/cli.ts', args, env);
 }
 
-function spawnScript(script: string, args: string[], env: Record<string, string>): Spawned {
+/** Runs a TypeScript script of this repository as its own process, through tsx. */
+export function spawnScript(script: string, args: string[], env: Record<string, string>): Spawned {
   const started = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: new URL('../..', import.meta.url).pathname,

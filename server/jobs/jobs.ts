@@ -1,0 +1,233 @@
+import PgBoss from 'pg-boss';
+import type { DatabaseConfig } from '../../db/data-source.js';
+import { queryRows, type Db, type Tx } from '../../db/tx.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+
+/** pg-boss keeps its tables in this schema of the same database; it creates and migrates them itself at start. */
+export const JOBS_SCHEMA = 'pgboss';
+
+export interface JobOptions {
+  /** Not before this time. */
+  startAfter?: Date;
+  /** On a queue of policy `short`, at most one job per key waits at a time: a second send answers null. */
+  singletonKey?: string;
+  /** Further tries after a failure, instead of the queue's. */
+  retryLimit?: number;
+}
+
+export interface JobInfo {
+  id: string;
+  /** 0 on the first try. */
+  retryCount: number;
+  /** Aborted when this node stops: a long job stops at a safe point and is tried again, here after a restart or elsewhere. */
+  signal: AbortSignal;
+}
+
+export type JobHandler<T> = (data: T, job: JobInfo) => Promise<void>;
+
+export interface QueuePolicy {
+  /** `short`: at most one waiting job per singletonKey. */
+  policy?: 'standard' | 'short';
+  /** Tries after the first one failed (its handler threw, or its node died and the try expired). */
+  retryLimit?: number;
+  /** Seconds before the first retry; each later one waits twice as long, times a random 1–2 (pg-boss's backoff with jitter). */
+  retryDelayS?: number;
+  /** A try still running after this long is failed, its node taken for dead, and retried (at most a day). */
+  expireInS?: number;
+  /** Once its tries are spent, the job is copied to this queue, whose worker settles what it left. */
+  deadLetter?: string;
+}
+
+export interface Jobs {
+  /**
+   * Queues a job. With `ctx` it is written in that transaction (pg-boss's per-call `db`), so a rollback drops it
+   * and no worker sees it before the commit; without, at once (never call that inside a transaction on PGlite).
+   */
+  send(ctx: Tx | null, queue: string, data: object, opts?: JobOptions): Promise<string | null>;
+  /**
+   * Registers this node as a worker of a queue (defining the queue, with `policy` when given). A handler that
+   * throws is retried per the queue's policy; a job runs once across all nodes at a time, and survives restarts.
+   */
+  work<T extends object>(queue: string, handler: JobHandler<T>, options?: { policy?: QueuePolicy; concurrency?: number }): Promise<void>;
+  /** Creates the queue if it does not exist and sets its policy. A queue must be defined on a node before it sends to it. */
+  define(queue: string, policy?: QueuePolicy): Promise<void>;
+}
+
+const DEFAULT_POLICY = { policy: 'standard', retryLimit: 3, retryDelayS: 10, expireInS: 15 * 60 } as const satisfies QueuePolicy;
+/** pg-boss's own connections per node on PostgreSQL: polling and maintenance, never a request's work. */
+const POOL_SIZE = 3;
+/** How long a stopping node lets running jobs finish; what is still running is failed, to be retried. */
+const STOP_TIMEOUT_MS = 3_000;
+/** A job due within this long after it was sent on this node wakes this node's workers then; later ones are found by polling. */
+const WAKE_AHEAD_MS = 5 * 60_000;
+/** SQLSTATE deadlock_detected. */
+const DEADLOCK = '40P01';
+
+type QueueStats = Map<string, { queued: number; oldestS: number }>;
+
+/**
+ * The durable job queue: pg-boss on the same database, PostgreSQL or embedded PGlite. On PostgreSQL pg-boss has a
+ * small pool of its own; on PGlite its statements go through `Db.run`, which waits for the single session like
+ * every transaction does. Workers poll every JOBS_POLL_MS, and a job sent on this node wakes its workers at once
+ * after the commit (or when it falls due), so a single node never waits for a poll.
+ */
+export class PgBossJobs implements Jobs {
+  private readonly boss: PgBoss;
+  private readonly defined = new Set<string>();
+  private readonly workers = new Map<string, string[]>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly stopping = new AbortController();
+  private stats: QueueStats = new Map();
+  private statsTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly config: Config['jobs'],
+    database: DatabaseConfig,
+    db: Db,
+    private readonly log: Logger,
+    metrics: Metrics,
+  ) {
+    const common: PgBoss.ConstructorOptions = {
+      schema: JOBS_SCHEMA,
+      // No cron schedules: deadlines are jobs with a start time, so the clock-skew checks and the cron queue are not needed.
+      schedule: false,
+      supervise: true,
+      maintenanceIntervalSeconds: config.maintenanceS,
+      pollingIntervalSeconds: config.pollMs / 1000,
+    };
+    this.boss =
+      database.kind === 'postgres'
+        ? new PgBoss({ ...common, connectionString: database.url, max: POOL_SIZE, application_name: 'lilium-jobs' })
+        : new PgBoss({ ...common, db: { executeSql: (text, values) => db.run(text, values) } });
+    this.boss.on('error', (err) => log.warn({ err }, 'job queue error'));
+    const read = (pick: (s: { queued: number; oldestS: number }) => number) => () =>
+      Object.fromEntries([...this.defined].map((q) => [q, pick(this.stats.get(q) ?? { queued: 0, oldestS: 0 })]));
+    metrics.gauge(
+      'lilium_jobs_queued',
+      'Jobs waiting per queue (due or not yet), refreshed every JOBS_METRICS_S.',
+      read((s) => s.queued),
+      'queue',
+    );
+    metrics.gauge(
+      'lilium_jobs_oldest_age_seconds',
+      'How long the oldest due job of each queue has waited to start.',
+      read((s) => s.oldestS),
+      'queue',
+    );
+  }
+
+  /** Installs or migrates pg-boss's schema (under its own advisory lock, so nodes may start together) and starts maintenance. */
+  async start(): Promise<void> {
+    await this.boss.start();
+    await this.refreshStats();
+    this.statsTimer = setInterval(() => void this.refreshStats(), this.config.metricsS * 1000);
+    this.statsTimer.unref();
+  }
+
+  async define(queue: string, policy: QueuePolicy = {}): Promise<void> {
+    const p = { ...DEFAULT_POLICY, ...policy };
+    if (p.deadLetter && !this.defined.has(p.deadLetter)) await this.define(p.deadLetter);
+    const options: PgBoss.Queue = {
+      name: queue,
+      policy: p.policy,
+      retryLimit: p.retryLimit,
+      retryDelay: p.retryDelayS,
+      retryBackoff: true,
+      expireInSeconds: p.expireInS,
+      ...(p.deadLetter ? { deadLetter: p.deadLetter } : {}),
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.boss.createQueue(queue, options);
+        // A queue made by an earlier version takes the policy the code says now.
+        await this.boss.updateQueue(queue, options);
+        break;
+      } catch (err) {
+        // Nodes starting together create queues at once; each creation attaches a table to pg-boss's own, and two can
+        // deadlock. The one PostgreSQL chose to fail tries again, and finds its queue made or makes it.
+        if ((err as { code?: string }).code !== DEADLOCK || attempt >= 8) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
+      }
+    }
+    this.defined.add(queue);
+  }
+
+  async send(ctx: Tx | null, queue: string, data: object, opts: JobOptions = {}): Promise<string | null> {
+    if (!this.defined.has(queue)) throw new Error(`job queue ${queue} is not defined on this node (jobs.define or jobs.work first)`);
+    // pg-boss checks every option it is given, so only those set are passed.
+    const options: PgBoss.SendOptions = {
+      ...(opts.startAfter ? { startAfter: opts.startAfter } : {}),
+      ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
+      ...(opts.retryLimit !== undefined ? { retryLimit: opts.retryLimit } : {}),
+    };
+    if (!ctx) {
+      const id = await this.boss.send(queue, data, options);
+      this.wake(queue, opts.startAfter);
+      return id;
+    }
+    const db = { executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(ctx.manager, text, values) }) };
+    const id = await this.boss.send(queue, data, { ...options, db });
+    ctx.afterCommit(() => this.wake(queue, opts.startAfter));
+    return id;
+  }
+
+  async work<T extends object>(queue: string, handler: JobHandler<T>, options: { policy?: QueuePolicy; concurrency?: number } = {}): Promise<void> {
+    if (options.policy || !this.defined.has(queue)) await this.define(queue, options.policy);
+    const ids = this.workers.get(queue) ?? [];
+    for (let i = 0; i < (options.concurrency ?? 1); i++) {
+      ids.push(await this.boss.work<T>(queue, { includeMetadata: true, batchSize: 1 }, ([job]) => this.run(queue, handler, job!)));
+    }
+    this.workers.set(queue, ids);
+  }
+
+  private async run<T>(queue: string, handler: JobHandler<T>, job: PgBoss.JobWithMetadata<T>): Promise<void> {
+    try {
+      await handler(job.data, { id: job.id, retryCount: job.retryCount, signal: this.stopping.signal });
+    } catch (err) {
+      this.log.warn({ err, queue, jobId: job.id, retryCount: job.retryCount }, 'job failed; its queue retries it while tries are left');
+      throw err;
+    }
+  }
+
+  /** Wakes this node's workers of a queue now, or when a job sent here falls due. */
+  private wake(queue: string, at?: Date): void {
+    const ids = this.workers.get(queue);
+    if (!ids?.length || this.stopping.signal.aborted) return;
+    const notify = () => ids.forEach((id) => this.boss.notifyWorker(id));
+    const delay = at ? at.getTime() - Date.now() : 0;
+    if (delay <= 0) return notify();
+    if (delay > WAKE_AHEAD_MS) return;
+    // pg-boss takes jobs whose start time is strictly past; a little later keeps the wake-up from coming too early.
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      notify();
+    }, delay + 20);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private async refreshStats(): Promise<void> {
+    try {
+      const { rows } = await this.boss.getDb().executeSql(
+        `SELECT name, count(*)::int AS queued,
+                coalesce(extract(epoch FROM now() - min(start_after) FILTER (WHERE start_after <= now())), 0)::float8 AS oldest
+           FROM ${JOBS_SCHEMA}.job WHERE state < 'active' GROUP BY name`,
+        [],
+      );
+      this.stats = new Map((rows as Array<{ name: string; queued: number; oldest: number }>).map((r) => [r.name, { queued: r.queued, oldestS: r.oldest }]));
+    } catch (err) {
+      this.log.warn({ err }, 'job queue statistics not refreshed');
+    }
+  }
+
+  /** Stops taking jobs, tells running ones to stop at a safe point, waits a little for them, and fails the rest (to be retried). */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await this.boss.stop({ graceful: true, wait: true, close: true, timeout: STOP_TIMEOUT_MS });
+  }
+}

@@ -1,0 +1,77 @@
+import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
+import type { Notification, NotificationGroup, NotificationKind, NotificationLink } from '../../protocol/notifications.js';
+import { sql } from '../../db/sql.js';
+import type { NotificationRow } from '../../db/tables.js';
+import type { Reader } from '../../db/tx.js';
+import { rooms } from '../auth/actor.js';
+import { AppError } from '../errors.js';
+import { tell } from '../outbox/outbox.js';
+import { afterCursor, page } from '../pagination.js';
+import { actorOf, type Ctx } from '../rpc/context.js';
+
+export type NotificationView = Pick<NotificationRow, 'id' | 'kind' | 'group' | 'title' | 'body' | 'link_type' | 'link_id' | 'read_at' | 'created_at'>;
+
+// notify() writes only protocol kinds, groups and link types (and the table checks the latter two).
+export const toNotification = (n: NotificationView): Notification => ({
+  id: n.id,
+  kind: n.kind as NotificationKind,
+  group: n.group as NotificationGroup,
+  title: n.title,
+  body: n.body,
+  link: n.link_type && n.link_id ? { type: n.link_type as NotificationLink['type'], id: n.link_id } : null,
+  readAt: n.read_at ? new Date(n.read_at).toISOString() : null,
+  createdAt: new Date(n.created_at).toISOString(),
+});
+
+export async function unreadCount(r: Reader, userId: string): Promise<number> {
+  const [row] = await r.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM notifications WHERE user_id = ${userId} AND read_at IS NULL`);
+  return row!.n;
+}
+
+export async function listNotifications(ctx: Ctx, input: ParsedInputOf<'notifications:list'>): Promise<ResultOf<'notifications:list'>> {
+  const { userId } = actorOf(ctx);
+  const where = sql.and([
+    sql`user_id = ${userId}`,
+    ...(input.unread === undefined ? [] : [input.unread ? sql`read_at IS NULL` : sql`read_at IS NOT NULL`]),
+    ...(input.kind ? [sql`kind = ${input.kind}`] : []),
+    afterCursor(input.cursor, [
+      [sql`created_at`, 'timestamptz'],
+      [sql`id`, 'uuid'],
+    ]),
+  ]);
+  const rows = await ctx.query<NotificationView & { created_key: string }>(sql`
+    SELECT id, kind, "group", title, body, link_type, link_id, read_at, created_at, created_at::text AS created_key
+      FROM notifications WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ${input.limit + 1}`);
+  return page(rows, input.limit, toNotification, (n) => [n.created_key, n.id]);
+}
+
+/**
+ * Marks the caller's own notifications read, all or the ones named. Ids that are not the caller's (another
+ * person's, or none at all) are NOT_FOUND alike and nothing is marked, so a client learns nothing of others'.
+ */
+export async function readNotifications(ctx: Ctx, input: ParsedInputOf<'notifications:read'>): Promise<ResultOf<'notifications:read'>> {
+  const { userId } = actorOf(ctx);
+  const ids = input.ids ? [...new Set(input.ids)] : null;
+  return ctx.tx(async (ctx) => {
+    if (ids) {
+      const mine = new Set(
+        (await ctx.query<Pick<NotificationRow, 'id'>>(sql`SELECT id FROM notifications WHERE user_id = ${userId} AND id = ANY(${ids}::uuid[])`)).map(
+          (r) => r.id,
+        ),
+      );
+      const missing = ids.filter((id) => !mine.has(id));
+      if (missing.length) throw new AppError('NOT_FOUND', 'no such notification of yours', { ids: missing });
+    }
+    const marked = await ctx.query<Pick<NotificationRow, 'id'>>(sql`
+      UPDATE notifications SET read_at = now()
+       WHERE user_id = ${userId} AND read_at IS NULL${ids ? sql` AND id = ANY(${ids}::uuid[])` : sql.empty} RETURNING id`);
+    const unread = await unreadCount(ctx, userId);
+    // The user's other devices update their badge; this socket has the answer.
+    if (marked.length) await tell(ctx, [rooms.user(userId)], 'notification:read', { ids: ids && marked.map((m) => m.id), unread }, { except: ctx.socketId });
+    return { updated: marked.length, unread };
+  });
+}
+
+export async function countUnread(ctx: Ctx): Promise<ResultOf<'notifications:unread-count'>> {
+  return { unread: await unreadCount(ctx, actorOf(ctx).userId) };
+}

@@ -1,0 +1,88 @@
+import type { NotificationKind } from '../../protocol/notifications.js';
+import type { Order, OrderStatus } from '../../protocol/ordering.js';
+import { sql } from '../../db/sql.js';
+import type { ShopRow } from '../../db/tables.js';
+import { notify, vendorStaff } from '../notifications/notify.js';
+import { formatMoney } from '../notifications/templates.js';
+import type { TxCtx } from '../rpc/context.js';
+import type { LoadedOrder } from './orders.read.js';
+
+/** What the shop owner is told when its order reaches a status; other steps (PREPARING) are not news to it. */
+const SHOP_NEWS: Partial<Record<OrderStatus, NotificationKind>> = {
+  ACCEPTED: 'order.accepted',
+  REJECTED: 'order.rejected',
+  CANCELLED: 'order.cancelled',
+  ON_THE_WAY: 'order.on_the_way',
+  DELIVERED: 'order.delivered',
+  FAILED: 'order.failed',
+  EXPIRED: 'order.expired',
+};
+
+async function loadShop(ctx: TxCtx, shopId: string): Promise<Pick<ShopRow, 'owner_id' | 'name'>> {
+  const [shop] = await ctx.query<Pick<ShopRow, 'owner_id' | 'name'>>(sql`SELECT owner_id, name FROM shops WHERE id = ${shopId}`);
+  return shop!;
+}
+
+const linkTo = (order: Pick<Order, 'id'>) => ({ type: 'order' as const, id: order.id });
+/** Whole minutes until the ETA, at least one. */
+const minutesUntil = (iso: string) => Math.max(1, Math.ceil((Date.parse(iso) - Date.now()) / 60_000));
+
+/** Each vendor's staff and managers hear of its new order. */
+export async function noticeNewOrders(ctx: TxCtx, shopId: string, orders: Order[]): Promise<void> {
+  const shop = await loadShop(ctx, shopId);
+  for (const o of orders) {
+    await notify(ctx, {
+      kind: 'order.new',
+      userIds: await vendorStaff(ctx, o.vendorId),
+      vars: { number: o.number, shop: shop.name, total: formatMoney(o.total, o.currency) },
+      link: linkTo(o),
+    });
+  }
+}
+
+/** After a status change: the shop owner hears what concerns it, and a driver whose assigned order was cancelled hears to stop. */
+export async function noticeStatus(ctx: TxCtx, before: LoadedOrder, after: Order, reason: string | null): Promise<void> {
+  const kind = SHOP_NEWS[after.status];
+  if (!kind) return;
+  const shop = await loadShop(ctx, after.shopId);
+  const vars = {
+    number: after.number,
+    vendor: after.vendorName,
+    total: formatMoney(after.total, after.currency),
+    reason: reason ?? '—',
+    ...(after.eta ? { etaMin: minutesUntil(after.eta) } : {}),
+  };
+  await notify(ctx, { kind, userIds: [shop.owner_id], vars, link: linkTo(after) });
+  if (after.status === 'CANCELLED' && before.driver_id) {
+    await notify(ctx, {
+      kind: 'delivery.cancelled',
+      userIds: [before.driver_id],
+      vars: { number: after.number, shop: shop.name, reason: reason ?? '—' },
+      link: linkTo(after),
+    });
+  }
+}
+
+/** The shop owner hears that the vendor lowered quantities, and the new total. */
+export async function noticeReduced(ctx: TxCtx, after: Order, reason: string): Promise<void> {
+  const shop = await loadShop(ctx, after.shopId);
+  await notify(ctx, {
+    kind: 'order.reduced',
+    userIds: [shop.owner_id],
+    vars: { number: after.number, vendor: after.vendorName, reason, total: formatMoney(after.total, after.currency) },
+    link: linkTo(after),
+  });
+}
+
+/** The driver given the order hears of it; the one it was taken from hears why. */
+export async function noticeAssigned(ctx: TxCtx, after: Order, previousDriver: string | null, reason: string | null): Promise<void> {
+  const shop = await loadShop(ctx, after.shopId);
+  await notify(ctx, {
+    kind: 'delivery.assigned',
+    userIds: [after.driverId!],
+    vars: { number: after.number, vendor: after.vendorName, shop: shop.name },
+    link: linkTo(after),
+  });
+  // No link: the order is out of that driver's reach now.
+  if (previousDriver) await notify(ctx, { kind: 'delivery.unassigned', userIds: [previousDriver], vars: { number: after.number, reason: reason ?? '—' } });
+}
