@@ -123,12 +123,14 @@ describe('escalation and expiry', () => {
   test('an accept and an expiry in the same instant: exactly one wins, cleanly', async () => {
     const p = await makeProduct(h, staff, { stock: 100 });
     const orders = [];
-    for (let i = 0; i < 8; i++) orders.push(await placeOrder(shop, p.id, 2));
+    for (let i = 0; i < 12; i++) orders.push(await placeOrder(shop, p.id, 2));
     const outcomes = await Promise.all(
-      orders.map(async (o) => {
+      orders.map(async (o, i) => {
+        // Every other expiry starts a little later, so that some find the accept already in flight and some do not;
+        // whoever comes first, the outcome must be one or the other, whole.
         const [accept] = await Promise.allSettled([
           call(staff.socket, 'order:accept', { orderId: o.id }),
-          runDeadline(h.app.deps, { orderId: o.id, step: 'expire' }, `race-${o.id}`),
+          new Promise((r) => (i % 2 ? setTimeout(r, i) : r(null))).then(() => runDeadline(h.app.deps, { orderId: o.id, step: 'expire' }, `race-${o.id}`)),
         ]);
         const [row] = await h.q<{ status: string }>('SELECT status FROM orders WHERE id = $1', [o.id]);
         return { id: o.id, accepted: accept.status === 'fulfilled', status: row!.status, error: accept.status === 'rejected' ? accept.reason : null };
