@@ -267,6 +267,9 @@ export const orders = table('orders', {
   eta_at: col.timestamptz.null(),
   on_the_way_at: col.timestamptz.null(),
   delivered_at: col.timestamptz.null(),
+  accept_by: col.timestamptz.null(),
+  expire_at: col.timestamptz.null(),
+  escalated_at: col.timestamptz.null(),
 });
 export type OrderRow = RowOf<typeof orders>;
 
@@ -511,6 +514,7 @@ export const vendors = table('vendors', {
   created_at: col.timestamptz,
   updated_at: col.timestamptz,
   status_reason: col.text.null(),
+  acceptance_window_s: col.int.null(),
 });
 export type VendorRow = RowOf<typeof vendors>;
 

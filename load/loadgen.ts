@@ -391,7 +391,7 @@ async function checkInvariants(db: pg.Pool, flow: Flow, dashboards: Session[], s
   const stockRows = (
     await db.query<{ id: string; stock: string; held: string }>(
       `SELECT p.id, p.stock, coalesce((SELECT sum(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id
-                                         WHERE i.product_id = p.id AND o.status NOT IN ('REJECTED', 'CANCELLED')), 0) AS held FROM products p`,
+                                         WHERE i.product_id = p.id AND o.status NOT IN ('REJECTED', 'CANCELLED', 'EXPIRED')), 0) AS held FROM products p`,
     )
   ).rows;
   const stockBroken = stockRows.filter((r) => Number(r.stock) + Number(r.held) !== startStock.get(r.id)).length;

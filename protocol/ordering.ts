@@ -58,7 +58,7 @@ export const Cart = z.object({
 });
 export type Cart = z.infer<typeof Cart>;
 
-export const OrderStatus = z.enum(['PENDING', 'ACCEPTED', 'PREPARING', 'ON_THE_WAY', 'DELIVERED', 'FAILED', 'REJECTED', 'CANCELLED']);
+export const OrderStatus = z.enum(['PENDING', 'ACCEPTED', 'PREPARING', 'ON_THE_WAY', 'DELIVERED', 'FAILED', 'REJECTED', 'CANCELLED', 'EXPIRED']);
 export type OrderStatus = z.infer<typeof OrderStatus>;
 
 export const Order = z.object({
@@ -86,6 +86,10 @@ export const Order = z.object({
   eta: IsoTime.nullable(),
   deliveredAt: IsoTime.nullable(),
   createdAt: IsoTime,
+  /** Until when the vendor may accept before its managers and the zone's admins are told; the order expires later if still PENDING (expireAt). */
+  acceptBy: IsoTime.nullable(),
+  /** When a still-PENDING order is cancelled as EXPIRED; null when expiry is off. */
+  expireAt: IsoTime.nullable(),
   timeline: z.array(z.object({ status: OrderStatus, at: IsoTime, by: Id.nullable(), reason: z.string().nullable() })),
 });
 export type Order = z.infer<typeof Order>;

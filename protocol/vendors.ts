@@ -17,6 +17,10 @@ export const Vendor = z.object({
   commissionBps: z.int().min(0).max(10_000),
   commissionHistory: z.array(z.object({ commissionBps: z.int(), effectiveFrom: IsoTime })),
   zones: z.array(VendorZone),
+  /** Seconds a new order may wait for acceptance before the vendor's managers and the zone's admins are told. */
+  acceptanceWindowS: z.int(),
+  /** True when the window is the deployment's default rather than the vendor's own. */
+  acceptanceWindowDefault: z.boolean(),
   createdAt: IsoTime,
 });
 export type Vendor = z.infer<typeof Vendor>;
@@ -46,7 +50,14 @@ export const vendorEvents = defineEvents({
     summary:
       'Rename a vendor or change the zones it serves (managers: their own); admins also change the commission, which applies to orders placed from now on.',
     roles: ['SUPER_ADMIN', 'ADMIN', 'COMPANY_MANAGER'],
-    input: z.strictObject({ id: Id, name: z.string().trim().min(1).max(200).optional(), commissionBps: Bps.optional(), zones: Zones.optional() }),
+    input: z.strictObject({
+      id: Id,
+      name: z.string().trim().min(1).max(200).optional(),
+      commissionBps: Bps.optional(),
+      zones: Zones.optional(),
+      /** Within the deployment's bounds (BAD_REQUEST { field, min, max } outside them); null returns to the default. */
+      acceptanceWindowS: z.int().min(1).max(86_400).nullable().optional(),
+    }),
     result: Vendor,
   },
   'vendors:set-status': {
@@ -58,7 +69,7 @@ export const vendorEvents = defineEvents({
   },
   'vendors:stats': {
     summary:
-      'A vendor’s orders placed in [from, to): count by status, revenue (delivered orders’ totals), ordered value (all but rejected and cancelled), average seconds to accept, share rejected.',
+      'A vendor’s orders placed in [from, to): count by status, revenue (delivered orders’ totals), ordered value (all but rejected, cancelled and expired), average seconds to accept, share rejected, share expired.',
     roles: ['SUPER_ADMIN', 'ADMIN', 'COMPANY_MANAGER'],
     input: z
       .strictObject({ id: Id, from: IsoTime, to: IsoTime })
@@ -74,6 +85,10 @@ export const vendorEvents = defineEvents({
       averageAcceptSeconds: z.number().nullable(),
       /** Rejected among those the vendor decided on (accepted or rejected); null before any decision. */
       rejectionRate: z.number().nullable(),
+      /** Orders that expired unaccepted among all placed in the range; null when none were placed. */
+      expiryRate: z.number().nullable(),
+      /** Orders left PENDING past their acceptance window (escalated), among all placed; null when none were placed. */
+      overdueRate: z.number().nullable(),
     }),
   },
 });

@@ -109,6 +109,15 @@ const env = z
     DELIVERY_MAX_ATTEMPTS: positiveInt.max(100).default(10),
     DELIVERY_RETRY_BASE_MS: positiveInt.default(30_000),
     DELIVERY_RETRY_MAX_MS: positiveInt.default(3_600_000),
+    ACCEPTANCE_WINDOW_S: positiveInt.max(86_400).default(15 * 60),
+    ACCEPTANCE_WINDOW_MIN_S: positiveInt.max(86_400).default(5 * 60),
+    ACCEPTANCE_WINDOW_MAX_S: positiveInt.max(86_400).default(2 * 3600),
+    ORDER_EXPIRY_S: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .default(3600),
     VALIDATE_RESULTS: flag.optional(),
     SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
     MAIL_FROM: z.string().trim().min(3).max(320).optional(),
@@ -157,6 +166,19 @@ const env = z
     }
     if (v.DELIVERY_RETRY_MAX_MS < v.DELIVERY_RETRY_BASE_MS) {
       ctx.addIssue({ code: 'custom', path: ['DELIVERY_RETRY_MAX_MS'], message: 'must be at least DELIVERY_RETRY_BASE_MS' });
+    }
+    if (v.ACCEPTANCE_WINDOW_MIN_S > v.ACCEPTANCE_WINDOW_MAX_S) {
+      ctx.addIssue({ code: 'custom', path: ['ACCEPTANCE_WINDOW_MIN_S'], message: 'must not exceed ACCEPTANCE_WINDOW_MAX_S' });
+    }
+    if (v.ACCEPTANCE_WINDOW_S < v.ACCEPTANCE_WINDOW_MIN_S || v.ACCEPTANCE_WINDOW_S > v.ACCEPTANCE_WINDOW_MAX_S) {
+      ctx.addIssue({ code: 'custom', path: ['ACCEPTANCE_WINDOW_S'], message: 'must lie within ACCEPTANCE_WINDOW_MIN_S and ACCEPTANCE_WINDOW_MAX_S' });
+    }
+    if (v.ORDER_EXPIRY_S !== 0 && v.ORDER_EXPIRY_S <= v.ACCEPTANCE_WINDOW_MAX_S) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ORDER_EXPIRY_S'],
+        message: 'must be 0 (off) or longer than ACCEPTANCE_WINDOW_MAX_S, so every order is escalated before it expires',
+      });
     }
     if (v.TEST_HANDLERS && v.NODE_ENV !== 'test') {
       ctx.addIssue({ code: 'custom', path: ['TEST_HANDLERS'], message: 'is only allowed when NODE_ENV=test' });
@@ -231,6 +253,17 @@ const env = z
     delivery: { etaDefaultMin: v.DELIVERY_ETA_DEFAULT_MIN, locationIntervalS: v.DRIVER_LOCATION_INTERVAL_S },
     /** How far (basis points of the order total, either way) a driver's collected cash may be from the total. */
     cashToleranceBps: v.CASH_TOLERANCE_BPS,
+    /**
+     * A PENDING order not accepted within its vendor's window (default `acceptanceWindowS`; vendors choose within
+     * [minS, maxS]) is escalated to the vendor's managers and the zone's admins; `expiryS` after it was placed it
+     * expires (0: never).
+     */
+    deadlines: {
+      acceptanceWindowS: v.ACCEPTANCE_WINDOW_S,
+      minS: v.ACCEPTANCE_WINDOW_MIN_S,
+      maxS: v.ACCEPTANCE_WINDOW_MAX_S,
+      expiryS: v.ORDER_EXPIRY_S,
+    },
     /** How long a signed export download link stays valid. */
     exportUrlTtlS: v.EXPORT_URL_TTL_S,
     /** Where messages leave for people who are not connected; a channel left unset logs what it would send. */

@@ -9,6 +9,7 @@ import { Deliveries1764200000000 } from './1764200000000-deliveries.js';
 import { ImportBatches1764200050000 } from './1764200050000-import-batches.js';
 import { Notifications1764200100000 } from './1764200100000-notifications.js';
 import { Devices1764200200000 } from './1764200200000-devices.js';
+import { Deadlines1764200300000 } from './1764200300000-deadlines.js';
 
 /** In order; each one reversible. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   ImportBatches1764200050000,
   Notifications1764200100000,
   Devices1764200200000,
+  Deadlines1764200300000,
 ];

@@ -11,6 +11,7 @@ import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { commissionAt } from '../vendors/vendors.service.js';
 import { noticeNewOrders } from './notices.js';
 import { loadOrder, toOrder } from './orders.read.js';
+import { deadlineValues, scheduleDeadlines } from './deadlines.js';
 import { recordEvent } from './workflow.js';
 
 type Target = Awaited<ReturnType<typeof deliveryTarget>>;
@@ -77,12 +78,15 @@ async function insertOrder(ctx: TxCtx, checkoutId: string, target: Target, g: Pr
   const v = g.view;
   const { currency } = ctx.deps.config;
   const commission = await commissionAt(ctx, v.vendor.id);
-  const [{ id }] = (await ctx.query<Pick<OrderRow, 'id'>>(
+  const { acceptBy, expireAt } = deadlineValues(ctx, v.vendor.id);
+  const [order] = (await ctx.query<Pick<OrderRow, 'id' | 'accept_by' | 'expire_at'>>(
     sql`INSERT INTO orders (checkout_id, shop_id, vendor_id, zone_id, address_id, subtotal_minor, discount_minor, delivery_fee_minor, total_minor,
-                            currency, commission_bps, promotion_id, note)
+                            currency, commission_bps, promotion_id, note, accept_by, expire_at)
         VALUES (${checkoutId}, ${shopOf(ctx)}, ${v.vendor.id}, ${target.zoneId}, ${target.addressId}, ${v.subtotal}, ${v.discount}, ${v.deliveryFee},
-                ${v.total}, ${currency}, ${commission}, ${g.promotion?.id ?? null}, ${note}) RETURNING id`,
-  )) as [{ id: string }];
+                ${v.total}, ${currency}, ${commission}, ${g.promotion?.id ?? null}, ${note}, ${acceptBy}, ${expireAt}) RETURNING id, accept_by, expire_at`,
+  )) as [Pick<OrderRow, 'id' | 'accept_by' | 'expire_at'>];
+  const { id } = order;
+  await scheduleDeadlines(ctx, order);
   await ctx.query(
     sql`INSERT INTO order_items (order_id, product_id, name_ar, name_en, category_id, unit_price_minor, ordered_quantity, quantity)
         SELECT ${id}, l.product_id, l.name_ar, l.name_en, l.category_id, l.price, l.quantity, l.quantity

@@ -15,6 +15,7 @@ const SHOP_NEWS: Partial<Record<OrderStatus, NotificationKind>> = {
   ON_THE_WAY: 'order.on_the_way',
   DELIVERED: 'order.delivered',
   FAILED: 'order.failed',
+  EXPIRED: 'order.expired',
 };
 
 async function loadShop(ctx: TxCtx, shopId: string): Promise<Pick<ShopRow, 'owner_id' | 'name'>> {

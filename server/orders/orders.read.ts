@@ -10,7 +10,7 @@ import type { Reader } from '../../db/tx.js';
 import { isAdmin } from '../auth/zone-scope.js';
 
 /** An order as ORDER_SELECT reads it: its row, its vendor's and promotion's names, its items and its timeline. */
-export type LoadedOrder = Omit<OrderRow, 'status' | 'updated_at' | 'accepted_at' | 'code_failures' | 'on_the_way_at'> & {
+export type LoadedOrder = Omit<OrderRow, 'status' | 'updated_at' | 'accepted_at' | 'code_failures' | 'on_the_way_at' | 'escalated_at'> & {
   status: OrderStatus;
   vendor_name: VendorRow['name'];
   promotion_name_ar: PromotionRow['name_ar'] | null;
@@ -33,7 +33,7 @@ export type LoadedOrder = Omit<OrderRow, 'status' | 'updated_at' | 'accepted_at'
 export const ORDER_SELECT = sql`
   SELECT o.id, o.number, o.checkout_id, o.shop_id, o.vendor_id, v.name AS vendor_name, o.zone_id, o.address_id, o.status,
          o.subtotal_minor, o.discount_minor, o.delivery_fee_minor, o.total_minor, o.currency, o.commission_bps, o.promotion_id,
-         pr.name_ar AS promotion_name_ar, pr.name_en AS promotion_name_en, pr.coupon_code, o.note, o.driver_id, o.delivery_code, o.eta_at, o.delivered_at, o.created_at,
+         pr.name_ar AS promotion_name_ar, pr.name_en AS promotion_name_en, pr.coupon_code, o.note, o.driver_id, o.delivery_code, o.eta_at, o.delivered_at, o.created_at, o.accept_by, o.expire_at,
          o.created_at::text AS created_key,
          coalesce((SELECT json_agg(json_build_object('productId', i.product_id, 'nameAr', i.name_ar, 'nameEn', i.name_en, 'categoryId', i.category_id,
                     'unitPrice', i.unit_price_minor, 'quantity', i.quantity, 'orderedQuantity', i.ordered_quantity) ORDER BY i.name_en, i.product_id)
@@ -65,11 +65,17 @@ export const toOrder = (o: LoadedOrder): Order => ({
   eta: o.eta_at ? new Date(o.eta_at).toISOString() : null,
   deliveredAt: o.delivered_at ? new Date(o.delivered_at).toISOString() : null,
   createdAt: new Date(o.created_at).toISOString(),
+  acceptBy: o.accept_by ? new Date(o.accept_by).toISOString() : null,
+  expireAt: o.expire_at ? new Date(o.expire_at).toISOString() : null,
   timeline: o.timeline.map((e) => ({ status: e.status, at: new Date(e.at).toISOString(), by: e.by, reason: e.reason })),
 });
 
+/** The platform itself (a deadline, or a reload after a change the caller was allowed to make): every order. */
+export const SYSTEM = 'system';
+
 /** Which orders a caller reaches: a shop its own, staff their vendor's, a driver those assigned, admins all (or their zones'). */
-export function orderScope(actor: Actor): Sql {
+export function orderScope(actor: Actor | typeof SYSTEM): Sql {
+  if (actor === SYSTEM) return sql`true`;
   if (isAdmin(actor.role)) return zoneScope(actor, 'order', sql`o.id`);
   if (actor.role === 'SHOP_OWNER') return sql`o.shop_id = ${actor.shopId}`;
   if (actor.role === 'DRIVER') return sql`o.driver_id = ${actor.userId}`;
@@ -77,7 +83,7 @@ export function orderScope(actor: Actor): Sql {
 }
 
 /** One order the caller reaches; another's is simply not found. `lock` holds its row until the transaction ends. */
-export async function loadOrder(r: Reader, actor: Actor, id: string, lock = false): Promise<LoadedOrder> {
+export async function loadOrder(r: Reader, actor: Actor | typeof SYSTEM, id: string, lock = false): Promise<LoadedOrder> {
   if (lock) await r.query(sql`SELECT 1 FROM orders WHERE id = ${id} FOR UPDATE`);
   const [row] = await r.query<LoadedOrder>(sql`${ORDER_SELECT} WHERE o.id = ${id} AND ${orderScope(actor)}`);
   if (!row) throw notFound('order');

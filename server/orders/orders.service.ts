@@ -52,6 +52,7 @@ const REDUCE_TRANSITIONS = {
   DELIVERED: [],
   REJECTED: [],
   CANCELLED: [],
+  EXPIRED: [],
 } as const satisfies Transitions<OrderStatus>;
 
 /** The order's own promotion on what is left, never more than it gave at checkout. */

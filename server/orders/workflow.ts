@@ -8,11 +8,11 @@ import type { Actor } from '../auth/actor.js';
 import { moveStock } from '../catalog/stock.service.js';
 import { assertTransition, type Transitions } from '../transitions.js';
 import { noticeStatus } from './notices.js';
-import { loadOrder, orderRooms, toOrder, type LoadedOrder } from './orders.read.js';
+import { SYSTEM, loadOrder, orderRooms, toOrder, type LoadedOrder } from './orders.read.js';
 
 /** The contract's order life; anything else answers INVALID_TRANSITION. */
 export const ORDER_TRANSITIONS = {
-  PENDING: ['ACCEPTED', 'REJECTED', 'CANCELLED'],
+  PENDING: ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED'],
   ACCEPTED: ['PREPARING', 'CANCELLED'],
   PREPARING: ['ON_THE_WAY', 'CANCELLED'],
   ON_THE_WAY: ['DELIVERED', 'FAILED'],
@@ -20,14 +20,15 @@ export const ORDER_TRANSITIONS = {
   DELIVERED: [],
   REJECTED: [],
   CANCELLED: [],
+  EXPIRED: [],
 } as const satisfies Transitions<OrderStatus>;
 
 /** Statuses that give the stock back and release the promotion use. */
-const RESTOCKING: readonly OrderStatus[] = ['REJECTED', 'CANCELLED'];
+const RESTOCKING: readonly OrderStatus[] = ['REJECTED', 'CANCELLED', 'EXPIRED'];
 
-/** Reloads the order, tells its rooms, and answers it. */
+/** Reloads the order the caller has just changed (and so reached), tells its rooms, and answers it. */
 export async function publishOrder(ctx: TxCtx, id: string): Promise<Order> {
-  const row = await loadOrder(ctx, actorOf(ctx), id);
+  const row = await loadOrder(ctx, SYSTEM, id);
   const order = toOrder(row);
   await tell(ctx, orderRooms(row), 'order:updated', order);
   return order;
@@ -38,7 +39,7 @@ export async function recordEvent(ctx: TxCtx, orderId: string, status: OrderStat
 }
 
 /** Gives back the stock of every unit still on the order and the promotion use it took. */
-async function restock(ctx: TxCtx, order: LoadedOrder, reason: string, actorId: string): Promise<void> {
+async function restock(ctx: TxCtx, order: LoadedOrder, reason: string, actorId: string | null): Promise<void> {
   const moves = order.items.filter((i) => i.quantity > 0).map((i) => ({ productId: i.productId, delta: i.quantity, reason, actorId, ref: order.id }));
   await moveStock(ctx, moves);
   await ctx.query(
@@ -55,25 +56,30 @@ async function restock(ctx: TxCtx, order: LoadedOrder, reason: string, actorId: 
  * checked by `guard`, the timeline written, stock restored when the order ends unfulfilled, and the change pushed.
  * `set` adds assignments of the step's own columns (`sql\`accepted_at = now()\``).
  */
-export async function transition(
-  ctx: Ctx,
-  orderId: string,
-  to: OrderStatus,
-  opts: { reason?: string; guard?: (order: LoadedOrder, actor: Actor) => void; set?: Sql; audit?: AuditAction } = {},
-): Promise<Order> {
+export async function transition(ctx: Ctx, orderId: string, to: OrderStatus, opts: StepOptions = {}): Promise<Order> {
   const actor = actorOf(ctx);
-  return ctx.tx(async (ctx) => {
-    const order = await loadOrder(ctx, actor, orderId, true);
-    assertTransition(ORDER_TRANSITIONS, 'order', order.status, to);
-    opts.guard?.(order, actor);
-    await ctx.query(sql`UPDATE orders SET status = ${to}, updated_at = now()${opts.set ? sql`, ${opts.set}` : sql.empty} WHERE id = ${orderId}`);
-    await recordEvent(ctx, orderId, to, actor.userId, opts.reason ?? null);
-    if (RESTOCKING.includes(to)) await restock(ctx, order, `ORDER_${to}`, actor.userId);
-    if (opts.audit) await audit(ctx, opts.audit, { type: 'order', id: orderId }, { from: order.status, to, reason: opts.reason ?? null });
-    const published = await publishOrder(ctx, orderId);
-    await noticeStatus(ctx, order, published, opts.reason ?? null);
-    return published;
-  });
+  return ctx.tx(async (ctx) => moveOrder(ctx, await loadOrder(ctx, actor, orderId, true), to, actor, opts));
+}
+
+interface StepOptions {
+  reason?: string;
+  guard?: (order: LoadedOrder, actor: Actor) => void;
+  set?: Sql;
+  audit?: AuditAction;
+}
+
+/** The step itself, on an order the caller has loaded and locked: taken by a person, or by the platform (a deadline). */
+export async function moveOrder(ctx: TxCtx, order: LoadedOrder, to: OrderStatus, by: Actor | typeof SYSTEM, opts: StepOptions = {}): Promise<Order> {
+  assertTransition(ORDER_TRANSITIONS, 'order', order.status, to);
+  if (by !== SYSTEM) opts.guard?.(order, by);
+  const actorId = by === SYSTEM ? null : by.userId;
+  await ctx.query(sql`UPDATE orders SET status = ${to}, updated_at = now()${opts.set ? sql`, ${opts.set}` : sql.empty} WHERE id = ${order.id}`);
+  await recordEvent(ctx, order.id, to, actorId, opts.reason ?? null);
+  if (RESTOCKING.includes(to)) await restock(ctx, order, `ORDER_${to}`, actorId);
+  if (opts.audit) await audit(ctx, opts.audit, { type: 'order', id: order.id }, { from: order.status, to, reason: opts.reason ?? null });
+  const published = await publishOrder(ctx, order.id);
+  await noticeStatus(ctx, order, published, opts.reason ?? null);
+  return published;
 }
 
 /** A shop cancels only while the vendor has not accepted; staff and admins until it leaves the vendor. */

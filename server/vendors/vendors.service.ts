@@ -5,7 +5,7 @@ import type { OrderRow, VendorCommissionRow, VendorRow } from '../../db/tables.j
 import { adminRooms, rooms } from '../auth/actor.js';
 import { assertInZones, assertWithinZones, mergeZones, zoneScope } from '../auth/zone-scope.js';
 import { audit } from '../audit.js';
-import { forbidden, notFound } from '../errors.js';
+import { AppError, forbidden, notFound } from '../errors.js';
 import { tell } from '../outbox/outbox.js';
 import { afterCursor, page } from '../pagination.js';
 import { TREE_CACHE } from '../catalog/categories.service.js';
@@ -25,7 +25,7 @@ export const VENDOR_TRANSITIONS = {
 } as const satisfies Transitions<VendorStatus>;
 
 /** A vendor with its zones and commission history, as `SELECT` reads it. */
-type VendorView = Pick<VendorRow, 'id' | 'name' | 'status_reason' | 'commission_bps' | 'created_at'> & {
+type VendorView = Pick<VendorRow, 'id' | 'name' | 'status_reason' | 'commission_bps' | 'created_at' | 'acceptance_window_s'> & {
   // The table's check keeps the status within VendorStatus.
   status: VendorStatus;
   name_key: string;
@@ -33,14 +33,14 @@ type VendorView = Pick<VendorRow, 'id' | 'name' | 'status_reason' | 'commission_
   history: Array<{ commissionBps: number; effectiveFrom: string }>;
 };
 
-const SELECT = sql`SELECT v.id, v.name, v.status, v.status_reason, v.commission_bps, v.created_at, lower(v.name) AS name_key,
+const SELECT = sql`SELECT v.id, v.name, v.status, v.status_reason, v.commission_bps, v.created_at, v.acceptance_window_s, lower(v.name) AS name_key,
   coalesce((SELECT json_agg(json_build_object('zoneId', vz.zone_id, 'deliveryFee', vz.delivery_fee_minor, 'minOrderValue', vz.min_order_minor) ORDER BY vz.zone_id)
               FROM vendor_zones vz WHERE vz.vendor_id = v.id), '[]') AS zones,
   coalesce((SELECT json_agg(json_build_object('commissionBps', c.commission_bps, 'effectiveFrom', c.effective_from) ORDER BY c.effective_from DESC, c.id DESC)
               FROM vendor_commissions c WHERE c.vendor_id = v.id), '[]') AS history
   FROM vendors v`;
 
-const toVendor = (v: VendorView): Vendor => ({
+const toVendor = (v: VendorView, defaultWindowS: number): Vendor => ({
   id: v.id,
   name: v.name,
   status: v.status,
@@ -48,6 +48,8 @@ const toVendor = (v: VendorView): Vendor => ({
   commissionBps: v.commission_bps,
   commissionHistory: v.history.map((h) => ({ commissionBps: h.commissionBps, effectiveFrom: new Date(h.effectiveFrom).toISOString() })),
   zones: v.zones,
+  acceptanceWindowS: v.acceptance_window_s ?? defaultWindowS,
+  acceptanceWindowDefault: v.acceptance_window_s === null,
   createdAt: new Date(v.created_at).toISOString(),
 });
 
@@ -96,7 +98,7 @@ export async function createVendor(ctx: Ctx, input: ParsedInputOf<'vendors:creat
     await recordCommission(ctx, id, input.commissionBps);
     await setZones(ctx, id, input.zones);
     await audit(ctx, 'VENDOR_CREATE', { type: 'vendor', id }, { name: input.name, commissionBps: input.commissionBps });
-    return toVendor((await find(ctx, id))!);
+    return toVendor((await find(ctx, id))!, ctx.deps.config.deadlines.acceptanceWindowS);
   });
 }
 
@@ -117,16 +119,30 @@ export async function listVendors(ctx: Ctx, input: ParsedInputOf<'vendors:list'>
   if (input.status) where.push(sql`x.status = ${input.status}`);
   if (input.zoneId) where.push(sql`EXISTS (SELECT 1 FROM vendor_zones z WHERE z.vendor_id = x.id AND z.zone_id = ${input.zoneId})`);
   const rows = await ctx.query<VendorView>(sql`SELECT * FROM (${SELECT}) x WHERE ${sql.and(where)} ORDER BY x.name_key, x.id LIMIT ${input.limit + 1}`);
-  return page(rows, input.limit, toVendor, (r) => [r.name_key, r.id]);
+  return page(
+    rows,
+    input.limit,
+    (v) => toVendor(v, ctx.deps.config.deadlines.acceptanceWindowS),
+    (r) => [r.name_key, r.id],
+  );
 }
 
 export async function getVendor(ctx: Ctx, { id }: ParsedInputOf<'vendors:get'>): Promise<ResultOf<'vendors:get'>> {
-  return toVendor(await loadVendor(ctx, actorOf(ctx), id));
+  return toVendor(await loadVendor(ctx, actorOf(ctx), id), ctx.deps.config.deadlines.acceptanceWindowS);
 }
 
 export async function updateVendor(ctx: Ctx, input: ParsedInputOf<'vendors:update'>): Promise<ResultOf<'vendors:update'>> {
   const actor = actorOf(ctx);
   if (input.commissionBps !== undefined && !isAdmin(actor.role)) throw forbidden('only admins set the commission');
+  const { minS, maxS } = ctx.deps.config.deadlines;
+  const windowS = input.acceptanceWindowS;
+  if (windowS != null && (windowS < minS || windowS > maxS)) {
+    throw new AppError('BAD_REQUEST', `the acceptance window must be between ${minS} and ${maxS} seconds`, {
+      field: 'acceptanceWindowS',
+      min: minS,
+      max: maxS,
+    });
+  }
   return ctx.tx(async (ctx) => {
     ctx.deps.cache.invalidateAfter(ctx, TREE_CACHE);
     const current = await loadVendor(ctx, actor, input.id, true);
@@ -137,13 +153,14 @@ export async function updateVendor(ctx: Ctx, input: ParsedInputOf<'vendors:updat
         input.id,
         mergeZones(actor, current.zones, input.zones, (z) => z.zoneId),
       );
+    if (windowS !== undefined) await ctx.query(sql`UPDATE vendors SET acceptance_window_s = ${windowS}, updated_at = now() WHERE id = ${input.id}`);
     if (input.commissionBps !== undefined && input.commissionBps !== current.commission_bps) {
       await ctx.query(sql`UPDATE vendors SET commission_bps = ${input.commissionBps}, updated_at = now() WHERE id = ${input.id}`);
       await recordCommission(ctx, input.id, input.commissionBps);
       await audit(ctx, 'COMMISSION_CHANGE', { type: 'vendor', id: input.id }, { from: current.commission_bps, to: input.commissionBps });
     }
     await audit(ctx, 'VENDOR_UPDATE', { type: 'vendor', id: input.id }, { fields: Object.keys(input).filter((k) => k !== 'id') });
-    return toVendor((await find(ctx, input.id))!);
+    return toVendor((await find(ctx, input.id))!, ctx.deps.config.deadlines.acceptanceWindowS);
   });
 }
 
@@ -165,7 +182,7 @@ export async function setVendorStatus(ctx: Ctx, input: ParsedInputOf<'vendors:se
         reason: input.reason,
       },
     );
-    return toVendor((await find(ctx, input.id))!);
+    return toVendor((await find(ctx, input.id))!, ctx.deps.config.deadlines.acceptanceWindowS);
   });
 }
 
@@ -177,6 +194,17 @@ export async function commissionAt(r: Reader, vendorId: string, at: Date = new D
   return row.commission_bps;
 }
 
+interface Stats {
+  revenue: number;
+  ordered: number;
+  accept_s: number | null;
+  decided: number;
+  rejected: number;
+  expired: number;
+  overdue: number;
+  placed: number;
+}
+
 export async function vendorStats(ctx: Ctx, input: ParsedInputOf<'vendors:stats'>): Promise<ResultOf<'vendors:stats'>> {
   const actor = actorOf(ctx);
   await loadVendor(ctx, actor, input.id);
@@ -184,14 +212,17 @@ export async function vendorStats(ctx: Ctx, input: ParsedInputOf<'vendors:stats'
   const byStatus = await ctx.query<Pick<OrderRow, 'status'> & { n: number }>(
     sql`SELECT status, count(*)::int AS n FROM orders WHERE ${inRange} GROUP BY status ORDER BY status`,
   );
-  const [s] = (await ctx.query<{ revenue: number; ordered: number; accept_s: number | null; decided: number; rejected: number }>(
+  const [s] = (await ctx.query<Stats>(
     sql`SELECT coalesce(sum(total_minor) FILTER (WHERE status = 'DELIVERED'), 0)::bigint AS revenue,
-              coalesce(sum(total_minor) FILTER (WHERE status NOT IN ('REJECTED', 'CANCELLED')), 0)::bigint AS ordered,
+              coalesce(sum(total_minor) FILTER (WHERE status NOT IN ('REJECTED', 'CANCELLED', 'EXPIRED')), 0)::bigint AS ordered,
               avg(extract(epoch FROM accepted_at - created_at)) FILTER (WHERE accepted_at IS NOT NULL)::float8 AS accept_s,
               count(*) FILTER (WHERE accepted_at IS NOT NULL OR status = 'REJECTED')::int AS decided,
-              count(*) FILTER (WHERE status = 'REJECTED')::int AS rejected
+              count(*) FILTER (WHERE status = 'REJECTED')::int AS rejected,
+              count(*) FILTER (WHERE status = 'EXPIRED')::int AS expired,
+              count(*) FILTER (WHERE escalated_at IS NOT NULL)::int AS overdue,
+              count(*)::int AS placed
          FROM orders WHERE ${inRange}`,
-  )) as [{ revenue: number; ordered: number; accept_s: number | null; decided: number; rejected: number }];
+  )) as [Stats];
   return {
     vendorId: input.id,
     from: new Date(input.from).toISOString(),
@@ -202,5 +233,7 @@ export async function vendorStats(ctx: Ctx, input: ParsedInputOf<'vendors:stats'
     orderedValue: s.ordered,
     averageAcceptSeconds: s.accept_s === null ? null : Math.round(s.accept_s * 10) / 10,
     rejectionRate: s.decided === 0 ? null : s.rejected / s.decided,
+    expiryRate: s.placed === 0 ? null : s.expired / s.placed,
+    overdueRate: s.placed === 0 ? null : s.overdue / s.placed,
   };
 }

@@ -108,6 +108,12 @@ export class Harness {
     this.app = await createApp(config, { log: pino({ level: 'info' }, sink), extraHandlers: this.options.extraHandlers, channels: this.options.channels });
   }
 
+  /** Stops this node and starts it again on the same database, as a deploy or a crash and restart would; its sockets are gone. */
+  async restart(): Promise<void> {
+    await this.app.close();
+    await this.startApp();
+  }
+
   /** Another node in its own process, on the same database and Redis, with the test-only events mounted (`env`: settings of its own, e.g. a fixed PORT). */
   async spawnNode(env: Record<string, string> = {}): Promise<{ url: string; process: Spawned }> {
     const p = spawnServer(this.env({ LOG_LEVEL: 'warn', TEST_HANDLERS: 'test/support/test-plugin.ts', ...env }));
