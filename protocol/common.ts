@@ -56,4 +56,3 @@ export type Locale = z.infer<typeof Locale>;
 
 export const App = z.enum(['mobile', 'dashboard', 'driver']);
 export type App = z.infer<typeof App>;
-

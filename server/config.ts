@@ -111,7 +111,7 @@ const env = z
     DELIVERY_RETRY_MAX_MS: positiveInt.default(3_600_000),
     ACCEPTANCE_WINDOW_S: positiveInt.max(86_400).default(15 * 60),
     ACCEPTANCE_WINDOW_MIN_S: positiveInt.max(86_400).default(5 * 60),
-    ACCEPTANCE_WINDOW_MAX_S: positiveInt.max(86_400).default(2 * 3600),
+    ACCEPTANCE_WINDOW_MAX_S: positiveInt.max(86_400).default(30 * 60),
     ORDER_EXPIRY_S: z.coerce
       .number()
       .int()
