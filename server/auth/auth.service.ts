@@ -88,7 +88,7 @@ export async function login(ctx: Ctx, input: ParsedInputOf<'auth:login'>): Promi
   await forgetAttempt(ctx, attempt);
   const role = found.role as Role;
   if (!APP_ROLES[input.app].includes(role)) {
-    throw new AppError('FORBIDDEN', `a ${role} signs in with the ${appFor(role)} app`, { app: appFor(role) });
+    throw new AppError('FORBIDDEN', `a ${role} signs in with the ${appFor(role)} app`, { reason: 'app', app: appFor(role) });
   }
   return ctx.tx(async (ctx) => {
     const [session] = await ctx.query<Pick<SessionRow, 'id'>>(sql`INSERT INTO sessions (user_id, app) VALUES (${found.id}, ${input.app}) RETURNING id`);

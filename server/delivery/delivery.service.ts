@@ -30,7 +30,8 @@ const ASSIGNABLE: readonly OrderStatus[] = ['ACCEPTED', 'PREPARING', 'FAILED'];
 
 /** Giving a driver is no status change, but only an order not yet (or no longer) on its way can be given. */
 function assertAssignable(order: { status: OrderStatus }): void {
-  if (!ASSIGNABLE.includes(order.status)) throw new AppError('INVALID_TRANSITION', `an order that is ${order.status} cannot be given to a driver`);
+  if (!ASSIGNABLE.includes(order.status)) 
+    throw new AppError('INVALID_TRANSITION', `an order that is ${order.status} cannot be given to a driver`, { status: order.status, allowed: [...ASSIGNABLE] });
 }
 
 export async function assignDriver(ctx: Ctx, input: ParsedInputOf<'delivery:assign'>): Promise<ResultOf<'delivery:assign'>> {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { sessionFromToken } from '../auth/session.js';
+import type { DetailsOf, ErrorCode } from '../../protocol/errors.js';
 import type { Deps } from '../deps.js';
 import { RateLimiter } from '../rpc/rate-limit.js';
 import { FOLDERS, FILES_PREFIX, refusalOf, refused, storeUpload } from '../uploads/uploads.service.js';
@@ -15,8 +16,9 @@ const CATALOG_ROLES = ['SUPER_ADMIN', 'ADMIN', 'COMPANY_MANAGER', 'VENDOR'];
 const SERVED = new RegExp(`^${FILES_PREFIX}(${FOLDERS.image}|${FOLDERS.thumb}|${FOLDERS.export})/([0-9a-f-]{36})\\.(jpg|png|gif|webp|csv)$`);
 const TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', csv: 'text/csv; charset=utf-8' };
 
-const fail = (res: HttpResponse, status: number, code: string, message: string, details?: Record<string, unknown>, headers?: Record<string, string>) =>
-  sendJson(res, status, { error: { code, message, ...(details ? { details } : {}) } }, headers);
+/** An HTTP error answer: the same `{ code, message, details }` as an ack's, typed by the code's schema. */
+const fail = <C extends ErrorCode>(res: HttpResponse, status: number, code: C, message: string, details?: DetailsOf<C>, headers?: Record<string, string>) =>
+  sendJson(res, status, { error: { code, message, ...(details === undefined ? {} : { details }) } }, headers);
 
 /** Reads a whole body, refusing (413) past `limit` bytes without buffering the rest. */
 function readBody(res: HttpResponse, limit: number, onBody: (body: Buffer) => void, onTooBig: () => void): void {
@@ -90,7 +92,7 @@ export function mountFiles(app: TemplatedApp, uws: UwsModule, deps: Deps): void 
       const bytes = Buffer.from(file.data);
       const type = sniff(bytes);
       if (!type || type.kind !== wanted)
-        throw wanted === 'image' ? refused('NOT_AN_IMAGE', 'not a JPEG, PNG, GIF or WebP image') : refused('NOT_TEXT', 'not a UTF-8 text file');
+        throw wanted === 'image' ? refused('not a JPEG, PNG, GIF or WebP image', { reason: 'NOT_AN_IMAGE' }) : refused('not a UTF-8 text file', { reason: 'NOT_TEXT' });
       const stored = await storeUpload(deps, session.actor.userId, type, bytes);
       if (gone) return;
       sendJson(res, 201, stored);

@@ -8,7 +8,7 @@ import type { SocketSession } from '../auth/actor.js';
 import { socketAddress } from '../client-address.js';
 import type { Deps, IoSocket } from '../deps.js';
 import { dataError } from '../db-errors.js';
-import { AppError, sessionEnded } from '../errors.js';
+import { AppError, detailsMismatch, sessionEnded } from '../errors.js';
 import { createCtx } from './context.js';
 import { once } from './idempotency.js';
 import { nulIssues } from './nul.js';
@@ -135,11 +135,13 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       ack!({ ok: true, data });
     } catch (err) {
       // The one mapping from a failure to the wire: an AppError as it is, anything else INTERNAL (and logged).
-      const expected = err instanceof AppError ? err : (dataError(err) ?? (actor && (await deps.sessions.ended(socket.id, actor)) ? sessionEnded() : null));
-      const wire: WireError = expected
-        ? { code: expected.code, message: expected.message, ...(expected.details === undefined ? {} : { details: expected.details }) }
-        : { code: 'INTERNAL', message: `internal error (request ${requestId})` };
-      if (!expected) log.error({ err, event: name, requestId, userId: actor?.userId }, 'unexpected error');
+      const mapped = err instanceof AppError ? err : (dataError(err) ?? (actor && (await deps.sessions.ended(socket.id, actor)) ? sessionEnded() : null));
+      // Like results, error details are held to their schema in tests and development: a mismatch is a server bug.
+      const mismatch = mapped && config.rpc.validateResults ? detailsMismatch(mapped) : null;
+      const expected = mismatch ? null : mapped;
+      const wire: WireError = expected ? expected.toWire() : { code: 'INTERNAL', message: `internal error (request ${requestId})` };
+      if (mismatch) log.error({ err, event: name, requestId, userId: actor?.userId, mismatch }, `${mapped!.code} details break their schema`);
+      else if (!expected) log.error({ err, event: name, requestId, userId: actor?.userId }, 'unexpected error');
       code = wire.code;
       if (ack) ack({ ok: false, error: wire });
       if (!ack || !reg) socket.emit('rpc:error', { event: name?.slice(0, 80) ?? '', requestId, error: wire });

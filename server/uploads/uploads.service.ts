@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import type { FileRefusal } from '../../protocol/errors.js';
 import { sql } from '../../db/sql.js';
 import type { UploadRow } from '../../db/tables.js';
 import type { Deps } from '../deps.js';
@@ -24,17 +25,16 @@ export interface Stored {
 const urlOf = (path: string) => `${FILES_PREFIX}${path}`;
 
 /** The HTTP status each refusal of a file for what it is answers with. */
-const REFUSED_STATUS = { NOT_AN_IMAGE: 415, NOT_TEXT: 415, UNREADABLE_IMAGE: 415, IMAGE_TOO_LARGE: 422 } as const;
+const REFUSED_STATUS = { NOT_AN_IMAGE: 415, NOT_TEXT: 415, UNREADABLE_IMAGE: 415, IMAGE_TOO_LARGE: 422 } as const satisfies Record<FileRefusal['reason'], number>;
 
 /** A file refused for what it is: BAD_REQUEST { reason, … }, and nothing of it kept. */
-export const refused = (reason: keyof typeof REFUSED_STATUS, message: string, details: Record<string, unknown> = {}) =>
-  new AppError('BAD_REQUEST', message, { reason, ...details });
+export const refused = (message: string, details: FileRefusal) => new AppError('BAD_REQUEST', message, details);
 
 /** The refusal (and its HTTP status) that `err` is, or null when it is some other failure. */
-export function refusalOf(err: unknown): { status: number; error: AppError & { details: Record<string, unknown> } } | null {
-  const reason = err instanceof AppError ? (err.details as { reason?: unknown } | undefined)?.reason : undefined;
+export function refusalOf(err: unknown): { status: number; error: AppError<'BAD_REQUEST'> & { details: FileRefusal } } | null {
+  const reason = err instanceof AppError && err.code === 'BAD_REQUEST' ? (err.details as { reason?: unknown } | undefined)?.reason : undefined;
   return typeof reason === 'string' && reason in REFUSED_STATUS
-    ? { status: REFUSED_STATUS[reason as keyof typeof REFUSED_STATUS], error: err as AppError & { details: Record<string, unknown> } }
+    ? { status: REFUSED_STATUS[reason as FileRefusal['reason']], error: err as AppError<'BAD_REQUEST'> & { details: FileRefusal } }
     : null;
 }
 
@@ -44,14 +44,14 @@ export function refusalOf(err: unknown): { status: number; error: AppError & { d
  * small file claiming huge dimensions (a pixel flood) is refused without being expanded.
  */
 async function thumbnailOf(body: Buffer, maxPixels: number): Promise<Buffer> {
-  const unreadable = () => refused('UNREADABLE_IMAGE', 'the image could not be read');
+  const unreadable = () => refused('the image could not be read', { reason: 'UNREADABLE_IMAGE' });
   // The header alone: metadata decodes no pixels, so it may read dimensions beyond the limit to report them.
   const meta = await sharp(body, { limitInputPixels: false })
     .metadata()
     .catch(() => null);
   if (!meta?.width || !meta.height) throw unreadable();
   if (meta.width * meta.height > maxPixels)
-    throw refused('IMAGE_TOO_LARGE', `images are limited to ${maxPixels} pixels`, { width: meta.width, height: meta.height, maxPixels });
+    throw refused(`images are limited to ${maxPixels} pixels`, { reason: 'IMAGE_TOO_LARGE', width: meta.width, height: meta.height, maxPixels });
   try {
     return await sharp(body, { limitInputPixels: maxPixels })
       .rotate()
