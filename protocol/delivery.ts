@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Id, IsoTime } from './common.js';
+import { WireError } from './errors.js';
 import { Order } from './ordering.js';
 import { defineEvents, definePushes } from './spec.js';
 import { ADMINS } from './users.js';
@@ -65,9 +66,7 @@ export const deliveryEvents = defineEvents({
     roles: ['DRIVER'],
     input: z.strictObject({ items: z.array(StatusChange).min(1).max(50) }),
     result: z.object({
-      items: z.array(
-        z.object({ orderId: Id, ok: z.boolean(), order: Order.optional(), error: z.object({ code: z.string(), message: z.string() }).optional() }),
-      ),
+      items: z.array(z.object({ orderId: Id, ok: z.boolean(), order: Order.optional(), error: WireError.optional() })),
     }),
   },
   'delivery:confirm-override': {

@@ -37,11 +37,12 @@ export const FileRefusal = z.union([
 ]);
 export type FileRefusal = z.infer<typeof FileRefusal>;
 
-/** What would stop a checkout, with where it is: `productId` is null for a problem of the whole vendor group. */
-export const CheckoutProblems = z
-  .strictObject({
-    problems: z.array(z.strictObject({ vendorId: Id, productId: Id.nullable(), code: CartProblemCode, message: z.string() })),
-  })
+/** What stops a checkout, and where: `productId` is null for a problem of the whole vendor group. */
+export const CheckoutProblem = z.strictObject({ vendorId: Id, productId: Id.nullable(), code: CartProblemCode, message: z.string() });
+export type CheckoutProblem = z.infer<typeof CheckoutProblem>;
+
+const CheckoutProblems = z
+  .strictObject({ problems: z.array(CheckoutProblem) })
   .describe('`cart:checkout`: every problem of the cart; the code is that of the most fundamental one');
 
 /** A code that never carries details. */
@@ -60,7 +61,9 @@ export const errors = {
     details: z
       .union([
         z.array(InputIssue).describe('the input fails its schema (or holds a NUL character): one issue per problem'),
-        z.strictObject({ line: z.int().min(1), reason: z.string() }).describe('a CSV that cannot be read: the line and the parser’s code (`CSV_QUOTE_NOT_CLOSED`, …)'),
+        z
+          .strictObject({ line: z.int().min(1), reason: z.string() })
+          .describe('a CSV that cannot be read: the line and the parser’s code (`CSV_QUOTE_NOT_CLOSED`, …)'),
         FileRefusal,
         z.strictObject({ reason: z.literal('NO_FILE') }).describe('`POST /uploads` without a multipart field `file`'),
         z.strictObject({ constraint: z.string().optional() }).describe('the change breaks a check of the database; `constraint` names it'),
@@ -88,8 +91,9 @@ export const errors = {
     summary: 'No such object within the caller’s reach (another tenant’s object answers the same), or an unknown event.',
     details: z
       .strictObject({ zoneIds: z.array(Id) })
+      .describe('zones asked for, when one of them is missing or inactive')
       .optional()
-      .describe('`zoneIds`: the zones asked for, when one of them is missing or inactive'),
+      .describe('absent: the object or event named'),
   },
   CONFLICT: {
     summary: 'The request clashes with the current state: a taken value, something already done, or a state that must change first.',
@@ -141,8 +145,9 @@ export const errors = {
     summary: 'The call’s input is larger than `RPC_MAX_BYTES`, or an upload larger than `UPLOAD_MAX_BYTES`.',
     details: z
       .strictObject({ reason: z.literal('TOO_MANY_BYTES'), maxBytes: z.int() })
+      .describe('an upload (HTTP 413): `maxBytes` is the limit')
       .optional()
-      .describe('an upload: `maxBytes` is the limit; absent for a call'),
+      .describe('absent: a call'),
   },
   IDEMPOTENCY_MISMATCH: {
     summary: 'This idempotency key was used before with a different input; a retry must send the same input.',

@@ -17,6 +17,7 @@ import { usersEvents } from './users.js';
 import { vendorEvents, vendorPushes } from './vendors.js';
 import { zoneEvents } from './zones.js';
 
+export * from './version.js';
 export * from './common.js';
 export * from './errors.js';
 export * from './spec.js';

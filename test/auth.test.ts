@@ -33,7 +33,7 @@ describe('login per app', () => {
     expect(ok.expiresIn).toBe(900);
     for (const other of (['mobile', 'driver', 'dashboard'] as const).filter((a) => a !== app)) {
       const err = await rejection(call(s, 'auth:login', { app: other, login, password: 'lilium-demo-pass' }));
-      expect(err).toMatchObject({ code: 'FORBIDDEN', details: { app }, message: expect.stringContaining(`${app} app`) });
+      expect(err).toMatchObject({ code: 'FORBIDDEN', details: { reason: 'app', app }, message: expect.stringContaining(`${app} app`) });
     }
   });
 

@@ -56,6 +56,15 @@ describe('delivery', () => {
     await dispatch(staff1, driver2, order.id);
     expect(await codeOf(call(driver4.socket, 'delivery:status', { orderId: order.id, status: 'FAILED', reason: 'not mine' }))).toBe('NOT_FOUND');
     expect(await codeOf(call(driver4.socket, 'cash:collect', { orderId: order.id, amount: 1, idempotencyKey: key() }))).toBe('NOT_FOUND');
+    // On its way: too late to give it to another driver, too early to collect.
+    await fails(call(staff1.socket, 'delivery:assign', { orderId: order.id, driverId: driver4.userId, reason: 'swap' }), 'INVALID_TRANSITION', {
+      status: 'ON_THE_WAY',
+      allowed: ['ACCEPTED', 'PREPARING', 'FAILED'],
+    });
+    await fails(call(driver2.socket, 'cash:collect', { orderId: order.id, amount: order.total, idempotencyKey: key() }), 'INVALID_TRANSITION', {
+      status: 'ON_THE_WAY',
+      allowed: ['DELIVERED'],
+    });
     const { code } = await call(shop.socket, 'delivery:code', { orderId: order.id });
     const wrong = code === '0000' ? '0001' : '0000';
     expect(await codeOf(call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code: wrong }))).toBe('FORBIDDEN');
@@ -117,9 +126,9 @@ describe('delivery', () => {
         { orderId: b.id, status: 'ON_THE_WAY' },
       ],
     });
-    expect(res.items.map((i) => [i.ok, i.error?.code ?? i.order?.status])).toEqual([
+    expect(res.items.map((i) => [i.ok, i.error ?? i.order?.status])).toEqual([
       [true, 'DELIVERED'],
-      [false, 'NOT_FOUND'],
+      [false, { code: 'NOT_FOUND', message: 'order not found' }],
     ]);
 
     const c = await placeOrder(shop, p.id);

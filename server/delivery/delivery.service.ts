@@ -30,8 +30,11 @@ const ASSIGNABLE: readonly OrderStatus[] = ['ACCEPTED', 'PREPARING', 'FAILED'];
 
 /** Giving a driver is no status change, but only an order not yet (or no longer) on its way can be given. */
 function assertAssignable(order: { status: OrderStatus }): void {
-  if (!ASSIGNABLE.includes(order.status)) 
-    throw new AppError('INVALID_TRANSITION', `an order that is ${order.status} cannot be given to a driver`, { status: order.status, allowed: [...ASSIGNABLE] });
+  if (!ASSIGNABLE.includes(order.status))
+    throw new AppError('INVALID_TRANSITION', `an order that is ${order.status} cannot be given to a driver`, {
+      status: order.status,
+      allowed: [...ASSIGNABLE],
+    });
 }
 
 export async function assignDriver(ctx: Ctx, input: ParsedInputOf<'delivery:assign'>): Promise<ResultOf<'delivery:assign'>> {
@@ -98,7 +101,7 @@ export async function bulkStatus(ctx: Ctx, { items }: ParsedInputOf<'delivery:bu
       out.push({ orderId: item.orderId, ok: true, order: await applyStatus(ctx, item) });
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
-      out.push({ orderId: item.orderId, ok: false, error: { code: err.code, message: err.message } });
+      out.push({ orderId: item.orderId, ok: false, error: err.toWire() });
     }
   }
   return { items: out };

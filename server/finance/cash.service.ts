@@ -38,8 +38,11 @@ export function cashRange(expectedMinor: number, bps: number): { expectedMinor: 
 
 /** Cash is booked only for a delivered order: before that it is not owed, and a failed or cancelled one owes none. */
 function assertCollectable(order: { status: OrderStatus }): void {
-  if (order.status !== 'DELIVERED') 
-    throw new AppError('INVALID_TRANSITION', `cash is collected for a DELIVERED order; this one is ${order.status}`, { status: order.status, allowed: ['DELIVERED'] });
+  if (order.status !== 'DELIVERED')
+    throw new AppError('INVALID_TRANSITION', `cash is collected for a DELIVERED order; this one is ${order.status}`, {
+      status: order.status,
+      allowed: ['DELIVERED'],
+    });
 }
 
 /**

@@ -92,7 +92,9 @@ export function mountFiles(app: TemplatedApp, uws: UwsModule, deps: Deps): void 
       const bytes = Buffer.from(file.data);
       const type = sniff(bytes);
       if (!type || type.kind !== wanted)
-        throw wanted === 'image' ? refused('not a JPEG, PNG, GIF or WebP image', { reason: 'NOT_AN_IMAGE' }) : refused('not a UTF-8 text file', { reason: 'NOT_TEXT' });
+        throw wanted === 'image'
+          ? refused('not a JPEG, PNG, GIF or WebP image', { reason: 'NOT_AN_IMAGE' })
+          : refused('not a UTF-8 text file', { reason: 'NOT_TEXT' });
       const stored = await storeUpload(deps, session.actor.userId, type, bytes);
       if (gone) return;
       sendJson(res, 201, stored);

@@ -25,7 +25,10 @@ export interface Stored {
 const urlOf = (path: string) => `${FILES_PREFIX}${path}`;
 
 /** The HTTP status each refusal of a file for what it is answers with. */
-const REFUSED_STATUS = { NOT_AN_IMAGE: 415, NOT_TEXT: 415, UNREADABLE_IMAGE: 415, IMAGE_TOO_LARGE: 422 } as const satisfies Record<FileRefusal['reason'], number>;
+const REFUSED_STATUS = { NOT_AN_IMAGE: 415, NOT_TEXT: 415, UNREADABLE_IMAGE: 415, IMAGE_TOO_LARGE: 422 } as const satisfies Record<
+  FileRefusal['reason'],
+  number
+>;
 
 /** A file refused for what it is: BAD_REQUEST { reason, … }, and nothing of it kept. */
 export const refused = (message: string, details: FileRefusal) => new AppError('BAD_REQUEST', message, details);
