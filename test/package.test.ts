@@ -136,6 +136,7 @@ describe('@lilium/protocol', () => {
          sameClass: client.RpcError === p.RpcError && client.call === p.call,
          error: new p.RpcError({ code: 'RATE_LIMITED', message: 'slow', details: { retryInMs: 5 } }).details,
          socket: typeof socket.emitWithAck,
+         live: typeof p.createLiveClient,
        }));`,
     );
     expect(JSON.parse(await node(['schemas.js'], dir))).toEqual({
@@ -146,6 +147,7 @@ describe('@lilium/protocol', () => {
       sameClass: true,
       error: { retryInMs: 5 },
       socket: 'function',
+      live: 'function',
     });
     expect(lstatSync(join(dir, 'node_modules/@lilium/protocol')).isSymbolicLink()).toBe(false);
 
@@ -166,12 +168,18 @@ describe('@lilium/protocol', () => {
     const dir = await project('esm', 'module');
     await writeFile(
       join(dir, 'schemas.js'),
-      `import { PROTOCOL_VERSION, errors, RpcError, eventNames } from '@lilium/protocol';
+      `import { PROTOCOL_VERSION, errors, RpcError, eventNames, createLiveClient } from '@lilium/protocol';
        import { RpcError as ClientError } from '@lilium/protocol/client';
-       console.log(JSON.stringify({ version: PROTOCOL_VERSION, sameClass: ClientError === RpcError, login: eventNames.includes('auth:login'),
+       console.log(JSON.stringify({ version: PROTOCOL_VERSION, sameClass: ClientError === RpcError, login: eventNames.includes('auth:login'), live: typeof createLiveClient,
          app: errors.FORBIDDEN.details.parse({ reason: 'app', app: 'driver' }) }));`,
     );
-    expect(JSON.parse(await node(['schemas.js'], dir))).toEqual({ version, sameClass: true, login: true, app: { reason: 'app', app: 'driver' } });
+    expect(JSON.parse(await node(['schemas.js'], dir))).toEqual({
+      version,
+      sameClass: true,
+      login: true,
+      live: 'function',
+      app: { reason: 'app', app: 'driver' },
+    });
 
     await writeFile(join(dir, 'example.ts'), readmeExample('ts', h.url));
     await writeFile(join(dir, 'check.ts'), TYPE_CHECKS);
