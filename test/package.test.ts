@@ -60,7 +60,12 @@ afterAll(async () => {
 });
 
 /** A fresh project with the tarball installed, offline: its peers are linked from this repository, never fetched. */
-async function project(name: string, type: 'commonjs' | 'module'): Promise<string> {
+const projects = new Map<string, Promise<string>>();
+const project = (name: string, type: 'commonjs' | 'module'): Promise<string> => {
+  if (!projects.has(name)) projects.set(name, install(name, type));
+  return projects.get(name)!;
+};
+async function install(name: string, type: 'commonjs' | 'module'): Promise<string> {
   const dir = join(work, name);
   await mkdir(dir);
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: `lilium-${name}`, version: '1.0.0', private: true, type }));
@@ -193,8 +198,31 @@ describe('@lilium/protocol', () => {
     expect(out.at(-1)).toBe('BAD_REQUEST unrecognized_keys');
   }, 120_000);
 
+  test('a Vite web app bundles it for the browser', async () => {
+    const dir = await project('esm', 'module');
+    const web = join(dir, 'web');
+    await mkdir(web);
+    await writeFile(join(web, 'index.html'), '<!doctype html><html><body><script type="module" src="./main.ts"></script></body></html>');
+    await writeFile(
+      join(web, 'main.ts'),
+      `import { io } from 'socket.io-client';
+       import { call, events, PROTOCOL_VERSION, type LiliumSocket } from '@lilium/protocol';
+       const socket: LiliumSocket = io(location.origin, { transports: ['websocket'], autoConnect: false });
+       document.body.dataset.version = PROTOCOL_VERSION;
+       document.body.dataset.valid = String(events['zones:list'].input.safeParse({}).success);
+       void call(socket, 'zones:list', {});`,
+    );
+    const { build } = await import('vite');
+    const output = await build({ root: web, configFile: false, logLevel: 'silent', build: { outDir: join(web, 'dist'), minify: false, write: false } });
+    const chunks = (Array.isArray(output) ? output : [output]).flatMap((o) => ('output' in o ? o.output : [])).filter((c) => c.type === 'chunk');
+    const code = chunks.map((c) => (c.type === 'chunk' ? c.code : '')).join('\n');
+    expect(code).toContain(`"${version}"`);
+    expect(code).toContain('zones:list');
+    expect(code).not.toMatch(/\brequire\(|from ["']node:/);
+  }, 120_000);
+
   test('Metro resolves it to built JavaScript through exports or the react-native field, and so every import inside it', async () => {
-    const dir = existsSync(join(work, 'esm')) ? join(work, 'esm') : await project('rn', 'module');
+    const dir = await project('esm', 'module');
     const app = join(dir, 'App.js');
     const warnings: string[] = [];
     const context = (options: { exports: boolean; esm: boolean; origin: string }): ResolutionContext =>
