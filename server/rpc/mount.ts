@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import { eventNames } from '../../protocol/index.js';
-import type { ErrorCode, WireError } from '../../protocol/errors.js';
+import type { ErrorCode, InputIssue, WireError } from '../../protocol/errors.js';
 import { allows, isIdempotent } from '../../protocol/spec.js';
 import type { SocketSession } from '../auth/actor.js';
 import { socketAddress } from '../client-address.js';
@@ -36,7 +36,7 @@ export class Inflight {
   }
 }
 
-function issuesOf(error: z.ZodError) {
+function issuesOf(error: z.ZodError): InputIssue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), code: i.code, message: i.message }));
 }
 

@@ -1,8 +1,4 @@
-export interface InputIssue {
-  path: string;
-  code: string;
-  message: string;
-}
+import type { InputIssue } from '../../protocol/errors.js';
 
 const MAX_ISSUES = 20;
 
