@@ -6,6 +6,8 @@
 FROM node:24-trixie-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# protocol/ is a workspace of the root package (@lilium/protocol): npm ci needs its manifest.
+COPY protocol/package.json ./protocol/
 # Production dependencies only: tsx runs the TypeScript as it is, so there is nothing to compile.
 # Of the two uWebSockets.js builds only the binary this image's Node loads is kept (the others,
 # about 220 MB, are for other systems and Node lines).

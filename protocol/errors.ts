@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { App, Id, IsoTime } from './common.js';
+import { DeviceApp } from './devices.js';
 import { CartProblemCode } from './ordering.js';
 
 /** The closed set of error codes; clients branch on these, never on messages. */
@@ -82,7 +83,11 @@ export const errors = {
       .union([
         z.strictObject({ reason: z.literal('role') }).describe('the event is not open to this role'),
         z.strictObject({ reason: z.literal('zone') }).describe('an admin limited to zones acting outside them, or on what spans every zone'),
-        z.strictObject({ reason: z.literal('app'), app: App }).describe('`auth:login` at the wrong app: `app` is the one this role signs in with'),
+        z
+          .strictObject({ reason: z.literal('app'), app: z.union([App, DeviceApp]) })
+          .describe(
+            '`auth:login` or `devices:register` from the wrong app: `app` is the one this role uses (`mobile`, `dashboard`, `driver` to sign in; `shop`, `driver` for a device)',
+          ),
       ])
       .optional()
       .describe('absent: an ownership or business rule that the message explains'),

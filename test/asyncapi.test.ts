@@ -2,7 +2,7 @@ import { DiagnosticSeverity, Parser, type AsyncAPIDocumentInterface } from '@asy
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Id } from '../protocol/common.js';
-import { eventNames, events, pushes } from '../protocol/index.js';
+import { PROTOCOL_VERSION, eventNames, events, pushes } from '../protocol/index.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 const PUBLIC_URL = 'https://lilium.example/api';
@@ -27,6 +27,10 @@ afterAll(() => h.close());
 test('/asyncapi.json passes the official AsyncAPI parser with no error and no warning', () => {
   expect(problems).toEqual([]);
   expect(doc.version()).toBe('3.1.0');
+});
+
+test('info.version is the version of @lilium/protocol', () => {
+  expect(doc.info().version()).toBe(PROTOCOL_VERSION);
 });
 
 test('the server is PUBLIC_URL, not the bind address', () => {

@@ -35,7 +35,11 @@ function bounds(s: Schema): string {
 
 /** A JSON Schema as a short TypeScript-like type. */
 function typeOf(s: Schema): string {
-  if (s.anyOf) return s.anyOf.map(typeOf).join(' | ');
+  if (s.anyOf) {
+    // Enums side by side read as one: each value once.
+    const parts = s.anyOf.flatMap((branch) => (branch.enum ? branch.enum.map(literal) : [typeOf(branch)]));
+    return [...new Set(parts)].join(' | ');
+  }
   if (s.const !== undefined) return literal(s.const);
   if (s.enum) return s.enum.map(literal).join(' | ');
   switch (s.type) {

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { clientAddressOf } from '../client-address.js';
 import { BlockList, isIP } from 'node:net';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { Deps } from '../deps.js';
 import { mountDocs } from './docs.js';
 import { asyncRoute, send, sendJson } from './respond.js';
@@ -87,7 +88,8 @@ export function mountHttpRoutes(app: TemplatedApp, deps: Deps, isDraining: () =>
       return sendJson(res, 403, { error: { code: 'FORBIDDEN', message: 'metrics are served to METRICS_ALLOW addresses or with METRICS_TOKEN' } });
     metrics(res, req);
   });
-  mountDocs(app, deps, VERSION);
+  // The document describes the wire, so it carries the wire's version, not the server's.
+  mountDocs(app, deps, PROTOCOL_VERSION);
 }
 
 export function mountNotFound(app: TemplatedApp): void {

@@ -34,7 +34,7 @@ const badInput = (event: string, path: string, message: string) =>
 export async function registerDevice(ctx: Ctx, input: ParsedInputOf<'devices:register'>): Promise<ResultOf<'devices:register'>> {
   const actor = actorOf(ctx);
   const app = APP_OF[actor.role];
-  if (input.app !== app) throw new AppError('FORBIDDEN', `a ${actor.role} registers the ${app} app`, { reason: 'app', app });
+  if (input.app !== app) throw new AppError('FORBIDDEN', `a ${actor.role} registers the ${app} app`, app ? { reason: 'app', app } : { reason: 'role' });
   return ctx.tx(async (ctx) => {
     // A token names one install: when another user signs in on that phone, the token is theirs from now on.
     const [row] = await ctx.query<DeviceRow>(sql`
