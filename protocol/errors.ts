@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { App, Id, IsoTime } from './common.js';
 import { DeviceApp } from './devices.js';
+import { NotificationChannel } from './notifications.js';
 import { CartProblemCode } from './ordering.js';
 
 /** The closed set of error codes; clients branch on these, never on messages. */
@@ -67,6 +68,10 @@ export const errors = {
           .describe('a CSV that cannot be read: the line and the parser’s code (`CSV_QUOTE_NOT_CLOSED`, …)'),
         FileRefusal,
         z.strictObject({ reason: z.literal('NO_FILE') }).describe('`POST /uploads` without a multipart field `file`'),
+        z.strictObject({ field: z.string() }).describe('a message whose address or recipient its channel cannot use: `field` names it'),
+        z
+          .strictObject({ group: z.literal('account'), channels: z.array(NotificationChannel) })
+          .describe('`notifications:preferences:set` turning off account and security messages on these channels'),
         z.strictObject({ constraint: z.string().optional() }).describe('the change breaks a check of the database; `constraint` names it'),
         z.strictObject({ sqlState: z.string() }).describe('a value does not fit its field (a PostgreSQL data exception, class 22)'),
       ])
@@ -95,8 +100,10 @@ export const errors = {
   NOT_FOUND: {
     summary: 'No such object within the caller’s reach (another tenant’s object answers the same), or an unknown event.',
     details: z
-      .strictObject({ zoneIds: z.array(Id) })
-      .describe('zones asked for, when one of them is missing or inactive')
+      .union([
+        z.strictObject({ zoneIds: z.array(Id) }).describe('zones asked for, when one of them is missing or inactive'),
+        z.strictObject({ ids: z.array(Id) }).describe('`notifications:read`: the ids that are not the caller’s notifications'),
+      ])
       .optional()
       .describe('absent: the object or event named'),
   },

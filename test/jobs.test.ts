@@ -26,7 +26,7 @@ test('a job sent in a transaction that rolls back is never written; one that com
   await workQueue(admin.socket, 'test-tx');
   const err = await rejection(sendJob(admin.socket, { queue: 'test-tx', note: 'rolled back', rollback: true }));
   expect(err.code).toBe('CONFLICT');
-  const rolledBack = (err.details as { id: string }).id;
+  const rolledBack = /job (\S+)$/.exec(err.message)?.[1];
   expect(rolledBack).toMatch(/^[0-9a-f-]{36}$/);
   const { id } = await sendJob(admin.socket, { queue: 'test-tx', note: 'committed' });
   await until(async () => (await jobsOf('test-tx')).every((j) => j.state === 'completed'), 10_000);
