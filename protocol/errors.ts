@@ -70,6 +70,9 @@ export const errors = {
         z.strictObject({ reason: z.literal('NO_FILE') }).describe('`POST /uploads` without a multipart field `file`'),
         z.strictObject({ field: z.string() }).describe('a message whose address or recipient its channel cannot use: `field` names it'),
         z
+          .strictObject({ field: z.string(), min: z.int(), max: z.int() })
+          .describe('a number outside the bounds this deployment allows (`vendors:update` `acceptanceWindowS`)'),
+        z
           .strictObject({ group: z.literal('account'), channels: z.array(NotificationChannel) })
           .describe('`notifications:preferences:set` turning off account and security messages on these channels'),
         z.strictObject({ constraint: z.string().optional() }).describe('the change breaks a check of the database; `constraint` names it'),
