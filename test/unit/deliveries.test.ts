@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { loadConfig } from '../../server/config.js';
 import { MAX_RETRY_AFTER_MS, retryDelayMs } from '../../server/notifications/retry.js';
 
 // The delivery backoff, without a database.
@@ -25,5 +26,11 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(1, backoff, 10 * MAX_RETRY_AFTER_MS, at(0))).toBe(MAX_RETRY_AFTER_MS);
     // A Retry-After shorter than the backoff changes nothing.
     expect(retryDelayMs(5, backoff, 10, at(0))).toBe(8_000);
+  });
+
+  test('with the defaults, a provider down for an hour loses nothing: even the shortest waits of all tries span more than an hour', () => {
+    const { deliveries } = loadConfig({});
+    const waits = Array.from({ length: deliveries.maxAttempts - 1 }, (_, i) => retryDelayMs(i + 1, deliveries, null, at(0)));
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThan(3_600_000);
   });
 });
