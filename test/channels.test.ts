@@ -4,10 +4,10 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../server/config.js';
-import { DeliveryError, type OutboundMessage } from '../server/notifications/channels/channel.js';
+import type { OutboundMessage } from '../server/notifications/channels/channel.js';
 import { createEmailProvider } from '../server/notifications/channels/email.js';
 import { createSmsProvider } from '../server/notifications/channels/sms.js';
-import { httpFake, json, type HttpFake } from './support/fakes.js';
+import { failure, httpFake, json, type HttpFake } from './support/fakes.js';
 
 const message = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
   id: randomUUID(),
@@ -19,16 +19,6 @@ const message = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
   data: { kind: 'order.accepted' },
   ...over,
 });
-
-async function failure(p: Promise<unknown>): Promise<{ message: string; retryable: boolean; retryAfterMs: number | null }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DeliveryError) return { message: e.message, retryable: e.retryable, retryAfterMs: e.retryAfterMs };
-    throw e;
-  }
-  throw new Error('expected the send to fail');
-}
 
 const listening = (server: Server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 

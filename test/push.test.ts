@@ -6,11 +6,11 @@ import jwt from 'jsonwebtoken';
 import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
-import { DeliveryError, type ChannelProvider, type OutboundMessage } from '../server/notifications/channels/channel.js';
+import type { ChannelProvider, OutboundMessage } from '../server/notifications/channels/channel.js';
 import { createFcmProvider } from '../server/notifications/channels/fcm.js';
 import { createWebPushProvider } from '../server/notifications/channels/webpush.js';
 import { fails } from './support/expect.js';
-import { httpFake, json, type HttpFake } from './support/fakes.js';
+import { failure, httpFake, json, type HttpFake } from './support/fakes.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { makeShops } from './support/ordering.js';
 import { browserKeys, decryptPush, verifyVapid } from './support/webpush.js';
@@ -138,16 +138,6 @@ const message = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
   data: { kind: 'order.new', linkType: 'order', linkId: randomUUID() },
   ...over,
 });
-
-async function failure(p: Promise<unknown>): Promise<{ message: string; retryable: boolean; retryAfterMs: number | null }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DeliveryError) return { message: e.message, retryable: e.retryable, retryAfterMs: e.retryAfterMs };
-    throw e;
-  }
-  throw new Error('expected the send to fail');
-}
 
 /** A dashboard user of its own (an admin), signed in. */
 async function browserUser(): Promise<Session> {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DeliveryError } from '../../server/notifications/channels/channel.js';
 
 export interface Received {
   method: string;
@@ -41,4 +42,15 @@ export async function httpFake(reply: (req: Received, res: ServerResponse) => vo
 /** Answers JSON with a status and headers. */
 export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+/** How a provider's send failed: the DeliveryError's message and retry hints (anything else is thrown on). */
+export async function failure(p: Promise<unknown>): Promise<{ message: string; retryable: boolean; retryAfterMs: number | null }> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof DeliveryError) return { message: e.message, retryable: e.retryable, retryAfterMs: e.retryAfterMs };
+    throw e;
+  }
+  throw new Error('expected the send to fail');
 }
