@@ -16,6 +16,8 @@ import { PRODUCT_COLUMNS, PRODUCT_FROM, findProduct, toProduct, type ProductView
 
 const PUBLIC = sql`p.deleted_at IS NULL AND p.status = 'ACTIVE' AND v.status = 'APPROVED'`;
 const SKU_TAKEN = 'this vendor already has a product with this SKU';
+/** The most matches a search ranks by relevance: ten full pages. */
+const RANKED = 1000;
 
 /** Staff act on their own vendor's catalogue; admins on any vendor in their zones (another is NOT_FOUND). */
 export async function assertCatalogReach(ctx: Ctx, vendorId: string): Promise<void> {
@@ -41,7 +43,7 @@ function visibility(actor: Actor): Sql {
     return sql`(${PUBLIC} OR (p.deleted_at IS NULL AND p.vendor_id = ${actor.vendorId}))`;
   }
   if (actor.role === 'SHOP_OWNER') {
-    return sql`${PUBLIC} AND EXISTS (SELECT 1 FROM product_zones sz WHERE sz.product_id = p.id AND sz.zone_id = ANY(${actor.zoneIds}::uuid[]))`;
+    return sql`${PUBLIC} AND p.zone_ids && ${actor.zoneIds}::uuid[]`;
   }
   return PUBLIC;
 }
@@ -60,7 +62,7 @@ export async function listProducts(ctx: Ctx, input: ParsedInputOf<'products:list
   const where = [visibility(actor)];
   if (input.categoryId) where.push(sql`p.category_id IN (${descendantsOf(input.categoryId)})`);
   if (input.vendorId) where.push(sql`p.vendor_id = ${input.vendorId}`);
-  if (input.zoneId) where.push(sql`EXISTS (SELECT 1 FROM product_zones fz WHERE fz.product_id = p.id AND fz.zone_id = ${input.zoneId})`);
+  if (input.zoneId) where.push(sql`p.zone_ids @> ARRAY[${input.zoneId}::uuid]`);
   if (input.minPrice !== undefined) where.push(sql`p.price_minor >= ${input.minPrice}`);
   if (input.maxPrice !== undefined) where.push(sql`p.price_minor <= ${input.maxPrice}`);
   if (input.inStock !== undefined) where.push(input.inStock ? sql`p.stock > 0` : sql`p.stock = 0`);
@@ -97,9 +99,14 @@ export async function listProducts(ctx: Ctx, input: ParsedInputOf<'products:list
         ),
       );
   }
+  const select = sql`SELECT ${PRODUCT_COLUMNS}, ${score} AS score, ${sortKey} AS sort_key FROM ${PRODUCT_FROM} WHERE ${sql.and(where)}`;
+  // Ranked by relevance, a term ranks only its first RANKED matches as read (so a common word costs what a rare one
+  // does); paging by relevance ends there.
+  const ranked = input.q && sort === 'relevance';
   const rows = await ctx.query<ProductView & { score: number; sort_key: string }>(
-    sql`SELECT ${PRODUCT_COLUMNS}, ${score} AS score, ${sortKey} AS sort_key
-          FROM ${PRODUCT_FROM} WHERE ${sql.and(where)} ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`,
+    ranked
+      ? sql`SELECT * FROM (${select} LIMIT ${RANKED}) p ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`
+      : sql`${select} ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`,
   );
   return page(rows, input.limit, toProduct, (last) => [sort, ...(sort === 'relevance' ? [String(offset + input.limit)] : [last.sort_key, last.id])]);
 }
