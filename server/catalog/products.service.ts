@@ -129,7 +129,7 @@ async function search(ctx: Ctx, q: string, where: Sql[], later: boolean, run: (t
   const nq = sql`lilium_normalize(${q}::text)`;
   // A term that folds to nothing (only tatweel or diacritics) would match every product as an empty pattern.
   const folds = sql`btrim(${nq}) <> ''`;
-  const exact: Term = { match: sql`${folds} AND p.search_tsv @@ ${tsq}`, score: sql`ts_rank(p.search_tsv, ${tsq})`, ranked: 1000 };
+  const exact: Term = { match: sql`${folds} AND p.search_tsv @@ ${tsq}`, score: sql`ts_rank(p.search_tsv, ${tsq})`, ranked: 500 };
   // Trigram similarity costs several times what reading the row does (twice: match and score); ranking fewer keeps a typo fast.
   const fuzzy: Term = {
     match: sql`${folds} AND (p.search_text LIKE '%' || replace(replace(replace(${nq}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' OR ${nq} <% p.search_text)`,
