@@ -324,6 +324,8 @@ export const products = table('products', {
   search_text: col.text.null(),
   search_tsv: col.tsvector.null(),
   low_stock_alerted: col.bool,
+  /** A copy of product_zones (sorted), kept by triggers; product_zones is the source. */
+  zone_ids: col.uuids,
 });
 export type ProductRow = RowOf<typeof products>;
 

@@ -10,6 +10,7 @@ import { ImportBatches1764200050000 } from './1764200050000-import-batches.js';
 import { Notifications1764200100000 } from './1764200100000-notifications.js';
 import { Devices1764200200000 } from './1764200200000-devices.js';
 import { Deadlines1764200300000 } from './1764200300000-deadlines.js';
+import { Search1764200400000 } from './1764200400000-search.js';
 
 /** In order; each one reversible. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   Notifications1764200100000,
   Devices1764200200000,
   Deadlines1764200300000,
+  Search1764200400000,
 ];

@@ -3,17 +3,15 @@ import { sql } from '../../db/sql.js';
 import type { ProductRow, VendorRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
 
-/** A product as read with its vendor and the zones it is sold in (`PRODUCT_COLUMNS` from `PRODUCT_FROM`). */
+/** A product as read with its vendor (`PRODUCT_COLUMNS` from `PRODUCT_FROM`). */
 export type ProductView = Omit<ProductRow, 'search_text' | 'search_tsv'> & {
   vendor_name: VendorRow['name'];
   vendor_status: VendorRow['status'];
-  zone_ids: string[];
 };
 
 export const PRODUCT_COLUMNS = sql`p.id, p.vendor_id, v.name AS vendor_name, v.status AS vendor_status, p.sku, p.name_ar, p.name_en, p.description_ar, p.description_en,
   p.category_id, p.unit, p.units_per_pack, p.price_minor, p.compare_at_minor, p.min_order_qty, p.stock, p.low_stock_threshold,
-  coalesce((SELECT array_agg(pz.zone_id ORDER BY pz.zone_id) FROM product_zones pz WHERE pz.product_id = p.id), '{}') AS zone_ids,
-  p.images, p.featured, p.status, p.sold_count, p.created_at, p.updated_at, p.deleted_at`;
+  p.zone_ids, p.images, p.featured, p.status, p.sold_count, p.created_at, p.updated_at, p.deleted_at`;
 export const PRODUCT_FROM = sql`products p JOIN vendors v ON v.id = p.vendor_id`;
 
 export const toProduct = (p: ProductView): Product => ({

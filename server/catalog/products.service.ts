@@ -41,7 +41,7 @@ function visibility(actor: Actor): Sql {
     return sql`(${PUBLIC} OR (p.deleted_at IS NULL AND p.vendor_id = ${actor.vendorId}))`;
   }
   if (actor.role === 'SHOP_OWNER') {
-    return sql`${PUBLIC} AND EXISTS (SELECT 1 FROM product_zones sz WHERE sz.product_id = p.id AND sz.zone_id = ANY(${actor.zoneIds}::uuid[]))`;
+    return sql`${PUBLIC} AND p.zone_ids && ${actor.zoneIds}::uuid[]`;
   }
   return PUBLIC;
 }
@@ -60,22 +60,17 @@ export async function listProducts(ctx: Ctx, input: ParsedInputOf<'products:list
   const where = [visibility(actor)];
   if (input.categoryId) where.push(sql`p.category_id IN (${descendantsOf(input.categoryId)})`);
   if (input.vendorId) where.push(sql`p.vendor_id = ${input.vendorId}`);
-  if (input.zoneId) where.push(sql`EXISTS (SELECT 1 FROM product_zones fz WHERE fz.product_id = p.id AND fz.zone_id = ${input.zoneId})`);
+  if (input.zoneId) where.push(sql`p.zone_ids @> ARRAY[${input.zoneId}::uuid]`);
   if (input.minPrice !== undefined) where.push(sql`p.price_minor >= ${input.minPrice}`);
   if (input.maxPrice !== undefined) where.push(sql`p.price_minor <= ${input.maxPrice}`);
   if (input.inStock !== undefined) where.push(input.inStock ? sql`p.stock > 0` : sql`p.stock = 0`);
   if (input.featured !== undefined) where.push(sql`p.featured = ${input.featured}`);
 
-  let score = sql`0`;
-  if (input.q) {
-    const term = await searchTerm(ctx, input.q, where);
-    where.push(term.match);
-    score = term.score;
-  }
   const sort: Sort = input.sort ?? (input.q ? 'relevance' : 'newest');
   let order: Sql;
   let sortKey = sql`''`;
   let offset = 0;
+  const after: Sql[] = [];
   if (sort === 'relevance') {
     order = sql`score DESC, p.id`;
     if (input.cursor) offset = Number(cursorFor(input.cursor, sort)[0]);
@@ -86,7 +81,7 @@ export async function listProducts(ctx: Ctx, input: ParsedInputOf<'products:list
     sortKey = sql`${o.key}::text`;
     // The cursor names its sort order first; the rest is an ordinary keyset cursor.
     if (input.cursor)
-      where.push(
+      after.push(
         afterCursor(
           encodeCursor(cursorFor(input.cursor, sort)),
           [
@@ -97,33 +92,58 @@ export async function listProducts(ctx: Ctx, input: ParsedInputOf<'products:list
         ),
       );
   }
-  const rows = await ctx.query<ProductView & { score: number; sort_key: string }>(
-    sql`SELECT ${PRODUCT_COLUMNS}, ${score} AS score, ${sortKey} AS sort_key
-          FROM ${PRODUCT_FROM} WHERE ${sql.and(where)} ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`,
-  );
+  const run = (term: Term) => {
+    const select = sql`SELECT ${PRODUCT_COLUMNS}, ${term.score} AS score, ${sortKey} AS sort_key FROM ${PRODUCT_FROM}
+                        WHERE ${sql.and([...where, term.match, ...after])}`;
+    // By relevance a term ranks only its first `ranked` matches as read, so a common word costs what a rare one does;
+    // paging by relevance ends there.
+    return ctx.query<Listed>(
+      term.ranked && sort === 'relevance'
+        ? sql`SELECT * FROM (${select} LIMIT ${term.ranked}) p ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`
+        : sql`${select} ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`,
+    );
+  };
+  const rows = input.q ? await search(ctx, input.q, where, input.cursor !== undefined, run) : await run({ match: sql`true`, score: sql`0` });
   return page(rows, input.limit, toProduct, (last) => [sort, ...(sort === 'relevance' ? [String(offset + input.limit)] : [last.sort_key, last.id])]);
+}
+
+type Listed = ProductView & { score: number; sort_key: string };
+
+interface Term {
+  match: Sql;
+  score: Sql;
+  /** The most matches ranked by relevance. */
+  ranked?: number;
 }
 
 /**
  * Whole and leading-part words match through the full-text index, which is fast however many products match.
- * Only when that finds nothing visible does the (slower) trigram match take over, to forgive typos and inner fragments.
- * The term is folded exactly as the stored text was (lilium_normalize), in SQL, so the two can never disagree.
+ * Only when that finds nothing visible does the (slower) trigram match take over, to forgive typos and inner fragments:
+ * a first page that comes back empty is that proof; a later page asks for it (ignoring the cursor), so every page of
+ * one search takes the same way. The term is folded exactly as the stored text was (lilium_normalize), in SQL, so the
+ * two can never disagree.
  */
-async function searchTerm(ctx: Ctx, q: string, where: Sql[]): Promise<{ match: Sql; score: Sql }> {
+async function search(ctx: Ctx, q: string, where: Sql[], later: boolean, run: (term: Term) => Promise<Listed[]>): Promise<Listed[]> {
   const words = q.split(/[^\p{L}\p{N}\p{M}]+/u).filter(Boolean);
   const tsq = sql`(to_tsquery('simple', array_to_string(array(SELECT lilium_normalize(w) || ':*' FROM unnest(${words}::text[]) w WHERE lilium_normalize(w) <> ''), ' & ')) || plainto_tsquery('english', ${q}::text))`;
-  const exact = sql`p.search_tsv @@ ${tsq}`;
-  // A term that folds to nothing (only tatweel or diacritics) would match every product as an empty pattern.
-  const [{ blank, found }] = (await ctx.query<{ blank: boolean; found: boolean }>(
-    sql`SELECT btrim(lilium_normalize(${q}::text)) = '' AS blank, EXISTS (SELECT 1 FROM ${PRODUCT_FROM} WHERE ${sql.and(where)} AND ${exact}) AS found`,
-  )) as [{ blank: boolean; found: boolean }];
-  if (blank) return { match: sql`false`, score: sql`0` };
-  if (found) return { match: exact, score: sql`ts_rank(p.search_tsv, ${tsq})` };
   const nq = sql`lilium_normalize(${q}::text)`;
-  return {
-    match: sql`(p.search_text LIKE '%' || replace(replace(replace(${nq}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' OR ${nq} <% p.search_text)`,
+  // A term that folds to nothing (only tatweel or diacritics) would match every product as an empty pattern.
+  const folds = sql`btrim(${nq}) <> ''`;
+  const exact: Term = { match: sql`${folds} AND p.search_tsv @@ ${tsq}`, score: sql`ts_rank(p.search_tsv, ${tsq})`, ranked: 500 };
+  // Trigram similarity costs several times what reading the row does (twice: match and score); ranking fewer keeps a typo fast.
+  const fuzzy: Term = {
+    match: sql`${folds} AND (p.search_text LIKE '%' || replace(replace(replace(${nq}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' OR ${nq} <% p.search_text)`,
     score: sql`word_similarity(${nq}, p.search_text)`,
+    ranked: 200,
   };
+  if (later) {
+    const [{ found }] = (await ctx.query<{ found: boolean }>(
+      sql`SELECT EXISTS (SELECT 1 FROM ${PRODUCT_FROM} WHERE ${sql.and([...where, exact.match])}) AS found`,
+    )) as [{ found: boolean }];
+    return run(found ? exact : fuzzy);
+  }
+  const rows = await run(exact);
+  return rows.length > 0 ? rows : run(fuzzy);
 }
 
 function cursorFor(cursor: string, sort: Sort): string[] {
