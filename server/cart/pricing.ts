@@ -1,5 +1,6 @@
 import { sql } from '../../db/sql.js';
 import type { AddressRow, CartRow } from '../../db/tables.js';
+import type { Cart } from '../../protocol/index.js';
 import { categoryPaths } from '../catalog/categories.service.js';
 import { notFound } from '../errors.js';
 import type { Ctx } from '../rpc/context.js';
@@ -70,4 +71,10 @@ export async function loadPricing(r: Reader, shopId: string, zoneId: string, opt
 /** Prices a shop's cart as it stands now (see price), in the platform's currency. */
 export async function priceCart(ctx: Ctx, shopId: string, zoneId: string, opts: { excludePromotions?: string[] } = {}): Promise<PricedCart> {
   return price(await loadPricing(ctx, shopId, zoneId, opts), { zoneId, currency: ctx.deps.config.currency });
+}
+
+/** A shop's cart as it stands now, priced for the given address (else the default one): what `cart:get` answers. */
+export async function readCart(r: Reader, shopId: string, currency: string, addressId?: string): Promise<Cart> {
+  const { zoneId } = await deliveryTarget(r, shopId, addressId);
+  return price(await loadPricing(r, shopId, zoneId), { zoneId, currency }).cart;
 }
