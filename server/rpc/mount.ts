@@ -36,6 +36,18 @@ export class Inflight {
   }
 }
 
+/** Random bytes drawn many calls at a time: a request id stays unguessable without a draw from the CSPRNG per call. */
+const ID_BYTES = 6;
+let idPool = Buffer.alloc(0);
+let idAt = 0;
+function newRequestId(): string {
+  if (idAt + ID_BYTES > idPool.length) {
+    idPool = randomBytes(ID_BYTES * 4096);
+    idAt = 0;
+  }
+  return idPool.toString('base64url', idAt, (idAt += ID_BYTES));
+}
+
 function issuesOf(error: z.ZodError) {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), code: i.code, message: i.message }));
 }
@@ -81,7 +93,7 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
   /** `args` as Socket.IO hands them over: the event name, the input, then the ack callback if there is one. */
   async function dispatch(socket: IoSocket, args: unknown[]): Promise<void> {
     const started = performance.now();
-    const requestId = randomBytes(6).toString('base64url');
+    const requestId = newRequestId();
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
     const [event, input] = args;
     const session = socket.data.session;
