@@ -20,19 +20,7 @@ import { readFileSync } from 'node:fs';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { call, type LiliumSocket } from '../protocol/client.js';
-import {
-  BENCH_REDIS_URL,
-  connectAs,
-  freshDatabase,
-  machine,
-  openVendors,
-  signIn,
-  startNode,
-  startProcess,
-  stopAll,
-  stopProcess,
-  writeResult,
-} from './setup.js';
+import { BENCH_REDIS_URL, connectAs, freshDatabase, machine, fillCart, signIn, startNode, startProcess, stopAll, stopProcess, writeResult } from './setup.js';
 import { runBounded, summary } from './stats.js';
 import { runTpcb } from './tpcb.js';
 
@@ -222,13 +210,7 @@ const single = await startLilium();
 const shop = await signIn(single.url, 'shop1@demo.lilium');
 const adminSession = await signIn(single.url, 'admin@demo.lilium');
 const me = await call(shop.socket, 'me:get', {});
-const listed = (await call(shop.socket, 'products:list', { limit: 100 })).items;
-const vendorIds = [...new Set(listed.map((p) => p.vendorId))].slice(0, 2);
-await openVendors(adminSession.socket, vendorIds, 0);
-for (let i = 0; i < CART_LINES; i++) {
-  const product = listed.filter((p) => p.vendorId === vendorIds[i % vendorIds.length])[Math.floor(i / vendorIds.length)]!;
-  await call(shop.socket, 'cart:add', { productId: product.id, quantity: 1 });
-}
+await fillCart(shop.socket, adminSession.socket, CART_LINES);
 const bare = await startBare({ BARE_DATABASE_URL: database.url, BARE_POOL_SIZE: POOL_SIZE });
 const bareSockets = await connectBare(bare.url);
 // One sign-in, then the other sockets with its token: an account's devices reconnect that way (and concurrent
