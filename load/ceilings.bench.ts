@@ -23,11 +23,12 @@ import { call, type LiliumSocket } from '../protocol/client.js';
 import { BENCH_REDIS_URL, connectAs, freshDatabase, machine, fillCart, signIn, startNode, startProcess, stopAll, stopProcess, writeResult } from './setup.js';
 import { runBounded, summary } from './stats.js';
 import { runTpcb } from './tpcb.js';
+import { countCpu } from './cpu.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 2000);
 /** Calls per server and event, split over the rounds. */
 const CALLS = Number(process.env.BENCH_CALLS ?? 6000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 10);
 const CART_LINES = Number(process.env.BENCH_CART_LINES ?? 2);
@@ -38,7 +39,8 @@ const TPCB_SCALE = Number(process.env.BENCH_TPCB_SCALE ?? 1);
 const POOL_SIZE = process.env.DB_POOL_SIZE ?? '10';
 /** How long one push may take to reach every socket before the bench counts the ones it missed and moves on. */
 const PUSH_DEADLINE_MS = 15_000;
-const database = await freshDatabase('lilium_bench_ceilings');
+const dbName = process.env.BENCH_DB ?? 'lilium_bench_ceilings';
+const database = await freshDatabase(dbName);
 // Every bench socket comes from this one machine: lift the per-address cap above their number.
 const startLilium = (env: Record<string, string> = {}) =>
   startNode(database.url, {
@@ -175,32 +177,46 @@ const connectBare = (url: string) =>
 
 const rate = (calls: number, seconds: number) => Math.round(calls / seconds);
 
+type Side = 'bare' | 'lilium';
+
 /**
  * The same call on the bare server and on Lilium, same concurrency, in alternating rounds (bare first in odd
- * rounds, Lilium first in even ones) after a warm-up of each.
+ * rounds, Lilium first in even ones) after a warm-up of each; with the CPU each call cost the server, PostgreSQL
+ * and this client.
  */
-async function compare(bare: (i: number) => Promise<unknown>, lilium: (i: number) => Promise<unknown>) {
+async function compare(pids: Record<Side, number>, tasks: Record<Side, (i: number) => Promise<unknown>>) {
   const perRound = Math.ceil(CALLS / ROUNDS);
-  await runBounded(Math.min(2000, perRound), CONCURRENCY, bare);
-  await runBounded(Math.min(2000, perRound), CONCURRENCY, lilium);
-  const sides = {
-    bare: { latencies: [] as number[], seconds: 0, errors: {} as Record<string, number> },
-    lilium: { latencies: [] as number[], seconds: 0, errors: {} as Record<string, number> },
-  };
+  for (const side of ['bare', 'lilium'] as const) await runBounded(Math.min(2000, perRound), CONCURRENCY, tasks[side]);
+  const fresh = () => ({ latencies: [] as number[], seconds: 0, errors: {} as Record<string, number>, cpu: { serverS: 0, postgresS: 0, clientS: 0 } });
+  const sides = { bare: fresh(), lilium: fresh() };
   const rounds: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? (['bare', 'lilium'] as const) : (['lilium', 'bare'] as const);
     const rps: Record<string, number> = {};
     for (const side of order) {
-      const run = await runBounded(perRound, CONCURRENCY, side === 'bare' ? bare : lilium);
-      sides[side].latencies.push(...run.latencies);
-      sides[side].seconds += run.seconds;
-      for (const [code, n] of Object.entries(run.errors)) sides[side].errors[code] = (sides[side].errors[code] ?? 0) + n;
+      const stop = countCpu(pids[side], dbName);
+      const run = await runBounded(perRound, CONCURRENCY, tasks[side]);
+      const cpu = stop();
+      const acc = sides[side];
+      acc.latencies.push(...run.latencies);
+      acc.seconds += run.seconds;
+      for (const k of ['serverS', 'postgresS', 'clientS'] as const) acc.cpu[k] += cpu[k];
+      for (const [code, n] of Object.entries(run.errors)) acc.errors[code] = (acc.errors[code] ?? 0) + n;
       rps[side] = rate(run.latencies.length, run.seconds);
     }
     rounds.push(ratio(rps.lilium!, rps.bare!));
   }
-  const side = (s: (typeof sides)['bare']) => ({ ...summary(s.latencies), rps: rate(s.latencies.length, s.seconds), errors: s.errors });
+  const perCallUs = (s: number, n: number) => Math.round((s * 1e6) / n);
+  const side = (s: (typeof sides)['bare']) => ({
+    ...summary(s.latencies),
+    rps: rate(s.latencies.length, s.seconds),
+    errors: s.errors,
+    cpuPerCallUs: {
+      server: perCallUs(s.cpu.serverS, s.latencies.length),
+      postgres: perCallUs(s.cpu.postgresS, s.latencies.length),
+      client: perCallUs(s.cpu.clientS, s.latencies.length),
+    },
+  });
   const out = { bare: side(sides.bare), lilium: side(sides.lilium), roundRatios: rounds };
   return { ...out, ratio: ratio(out.lilium.rps, out.bare.rps) };
 }
@@ -226,14 +242,15 @@ const sameAnswers = {
 await runBounded(2000, CONCURRENCY, (i) => ask(bareOf(i), 'ping', {}));
 const pingRun = await runBounded(CALLS, CONCURRENCY, (i) => ask(bareOf(i), 'ping', {}));
 const bareAck = { ...summary(pingRun.latencies), rps: rate(pingRun.latencies.length, pingRun.seconds) };
-const meGet = await compare(
-  (i) => ask(bareOf(i), 'me:get', { userId: shop.userId }),
-  (i) => call(liliumOf(i), 'me:get', {}),
-);
-const cartGet = await compare(
-  (i) => ask(bareOf(i), 'cart:get', { shopId: me.shopId }),
-  (i) => call(liliumOf(i), 'cart:get', {}),
-);
+const pids = { bare: bare.child.pid!, lilium: single.child.pid! };
+const meGet = await compare(pids, {
+  bare: (i) => ask(bareOf(i), 'me:get', { userId: shop.userId }),
+  lilium: (i) => call(liliumOf(i), 'me:get', {}),
+});
+const cartGet = await compare(pids, {
+  bare: (i) => ask(bareOf(i), 'cart:get', { shopId: me.shopId }),
+  lilium: (i) => call(liliumOf(i), 'cart:get', {}),
+});
 for (const s of [...bareSockets, ...shopSockets]) s.close();
 await stopProcess(bare.child);
 
@@ -335,6 +352,13 @@ console.log(JSON.stringify(out, null, 2));
 console.log(`\nratios (Lilium / ceiling, same run; ${file}):`);
 for (const [name, value] of Object.entries(out.ratios)) console.log(`  ${name.padEnd(36)} ${value}`);
 console.log(`  me:get ${meGet.lilium.rps}/s vs ${meGet.bare.rps}/s; cart:get ${cartGet.lilium.rps}/s vs ${cartGet.bare.rps}/s; bare ack ${bareAck.rps}/s`);
+for (const [name, c] of [
+  ['me:get', meGet],
+  ['cart:get', cartGet],
+] as const) {
+  const us = (s: typeof c.bare) => `server ${s.cpuPerCallUs.server}, PostgreSQL ${s.cpuPerCallUs.postgres}, client ${s.cpuPerCallUs.client}`;
+  console.log(`  ${name} CPU µs per call: Lilium ${us(c.lilium)}; bare ${us(c.bare)}`);
+}
 console.log(`  tpcb-like from Node ${tpcb.node.tps} tps${tpcb.pgbench ? `, pgbench ${tpcb.pgbench.tps} tps` : ''} (${TPCB_CONCURRENCY} in flight)`);
 
 await stopAll();
