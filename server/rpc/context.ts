@@ -1,3 +1,4 @@
+import type { Sql } from '../../db/sql.js';
 import type { Reader, Tx } from '../../db/tx.js';
 import type { Actor, SocketSession } from '../auth/actor.js';
 import type { Deps } from '../deps.js';
@@ -28,29 +29,44 @@ export interface TxCtx extends Ctx, Tx {}
 
 export type CtxBase = Pick<Ctx, 'requestId' | 'actor' | 'socketId' | 'clientAddress' | 'deps' | 'log' | 'bindSocket'>;
 
+/**
+ * `base`'s properties and `own` on a new object. Named one by one, not spread: spreading would read `log`, and a
+ * call's logger is made only if the call logs.
+ */
+const withBase = <T extends object>(base: CtxBase, own: T): CtxBase & T => ({
+  requestId: base.requestId,
+  actor: base.actor,
+  socketId: base.socketId,
+  clientAddress: base.clientAddress,
+  deps: base.deps,
+  get log() {
+    return base.log;
+  },
+  bindSocket: base.bindSocket,
+  ...own,
+});
+
 export function createCtx(base: CtxBase, open?: Tx): Ctx {
   const { db } = base.deps;
   if (open) {
-    const bound: TxCtx = {
-      ...base,
+    const bound: TxCtx = withBase(base, {
       manager: open.manager,
       query: open.query,
       afterCommit: open.afterCommit,
-      tx: (fn) => fn(bound),
-    };
+      tx: <T>(fn: (ctx: TxCtx) => Promise<T>) => fn(bound),
+    });
     return bound;
   }
-  return {
-    ...base,
-    query: (statement) => db.query(statement),
-    tx: (fn) =>
+  return withBase(base, {
+    query: <T>(statement: Sql) => db.query<T>(statement),
+    tx: <T>(fn: (ctx: TxCtx) => Promise<T>) =>
       db.tx(async (tx) => {
         // A write is where an ended session could do harm on a node that has not dropped it yet.
         const bound = createCtx(base, tx) as TxCtx;
         await base.deps.sessions.assertLive(bound);
         return fn(bound);
       }),
-  };
+  });
 }
 
 /** The actor, or UNAUTHENTICATED: for services whose events are never public. */

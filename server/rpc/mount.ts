@@ -13,6 +13,7 @@ import { createCtx } from './context.js';
 import { once } from './idempotency.js';
 import { nulIssues } from './nul.js';
 import { RateLimiter, type Take } from './rate-limit.js';
+import type { Logger } from '../logger.js';
 import type { Registration } from './rpc.js';
 
 type Ack = (response: unknown) => void;
@@ -94,6 +95,7 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
   async function dispatch(socket: IoSocket, args: unknown[]): Promise<void> {
     const started = performance.now();
     const requestId = newRequestId();
+    let callLog: Logger | undefined;
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
     const [event, input] = args;
     const session = socket.data.session;
@@ -132,7 +134,10 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
         socketId: socket.id,
         clientAddress: address,
         deps,
-        log: log.child({ requestId }),
+        // Most calls never log: their child logger (its bindings serialised, its redaction set up) is made on first use.
+        get log() {
+          return (callLog ??= log.child({ requestId }));
+        },
         bindSocket: (s: SocketSession) => deps.sessions.bind(socket, s),
       };
       const handler = reg.handler as (ctx: ReturnType<typeof createCtx>, input: unknown) => unknown;
