@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * SQL composed as values, never as spliced text: `sql\`… WHERE id = ${id}\`` keeps `id` a parameter,
  * and a fragment interpolated into another keeps its own parameters, renumbered where it lands. So
@@ -8,13 +10,23 @@ export class Sql {
   constructor(
     readonly strings: readonly string[],
     readonly values: readonly unknown[],
+    private readonly isPrepared = false,
   ) {}
 
-  /** The statement text with `$1…$n` and its parameters, in order. */
-  compile(): { text: string; values: unknown[] } {
+  /**
+   * The same statement, sent as a named prepared statement on PostgreSQL: each connection parses and plans it once,
+   * then only binds and runs it (planning costs hot reads more than running them). For statements whose text takes
+   * few shapes and whose plan does not depend on the values (lookups by key), never for searches.
+   */
+  prepared(): Sql {
+    return new Sql(this.strings, this.values, true);
+  }
+
+  /** The statement text with `$1…$n` and its parameters, in order; a prepared one also has its name. */
+  compile(): { text: string; values: unknown[]; name?: string } {
     const values: unknown[] = [];
     const text = this.emit(values);
-    return { text, values };
+    return this.isPrepared ? { text, values, name: nameOf(text) } : { text, values };
   }
 
   private emit(values: unknown[]): string {
@@ -25,6 +37,15 @@ export class Sql {
     });
     return text;
   }
+}
+
+const names = new Map<string, string>();
+
+/** One name per statement text (a connection refuses one name for two texts), made once per text. */
+function nameOf(text: string): string {
+  let name = names.get(text);
+  if (!name) names.set(text, (name = `lilium_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`));
+  return name;
 }
 
 export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {

@@ -110,3 +110,14 @@ export async function signIn(url: string, email: string, password = DEFAULT_DEMO
   const r = await call(socket, 'auth:login', { app: appOf(email), login: email, password });
   return { socket, userId: r.user.id, token: r.accessToken };
 }
+
+/** Puts `lines` products into the shop's cart, taken in turn from the first two vendors it can buy from (opened to every zone). */
+export async function fillCart(shop: LiliumSocket, admin: LiliumSocket, lines: number): Promise<void> {
+  const listed = (await call(shop, 'products:list', { limit: 100 })).items;
+  const vendorIds = [...new Set(listed.map((p) => p.vendorId))].slice(0, 2);
+  await openVendors(admin, vendorIds, 0);
+  for (let i = 0; i < lines; i++) {
+    const product = listed.filter((p) => p.vendorId === vendorIds[i % vendorIds.length])[Math.floor(i / vendorIds.length)]!;
+    await call(shop, 'cart:add', { productId: product.id, quantity: 1 });
+  }
+}

@@ -90,6 +90,22 @@ test('the hot reads can all use an index on PostgreSQL: no sequential scan of a 
   expect(offenders).toEqual([]);
 });
 
+test('me:get and cart:get are one statement each, whatever the cart holds', async () => {
+  const vendor2 = await h.login('vendor2@demo.lilium');
+  await openVendors(h, admin, [(await call(vendor2.socket, 'me:get', {})).vendorId!]);
+  for (const staffOf of [staff, vendor2]) {
+    const product = await makeProduct(h, staffOf, { zoneIds: undefined });
+    await call(shop.socket, 'cart:add', { productId: product.id, quantity: 1 });
+  }
+  // Background work (the sequencer's poll, the job queue) may run meanwhile; it touches none of these tables.
+  const me = await statementsOf(() => call(shop.socket, 'me:get', {}));
+  expect(me.filter((s) => /\busers\b/.test(s.sql))).toHaveLength(1);
+  let cart: Awaited<ReturnType<typeof call<'cart:get'>>> | undefined;
+  const statements = await statementsOf(async () => (cart = await call(shop.socket, 'cart:get', {})));
+  expect(cart!.groups.length).toBeGreaterThanOrEqual(2);
+  expect(statements.filter((s) => /\b(carts|cart_items|shops|addresses|promotions|categories)\b/.test(s.sql)).length).toBe(1);
+});
+
 test('zones are served from Redis and a change on another node invalidates them everywhere', async () => {
   const before = await call(shop.socket, 'zones:list', {});
   const hits = h.app.deps.cache.hits;

@@ -42,6 +42,6 @@ export function toUser(row: UserView, defaultLocale: Locale): User {
 }
 
 export async function findUser(ctx: Reader & { deps: { config: Pick<Config, 'defaultLocale'> } }, id: string): Promise<User | null> {
-  const [row] = await ctx.query<UserView>(sql`SELECT ${USER_COLUMNS} FROM ${USER_FROM} WHERE u.id = ${id} AND u.deleted_at IS NULL`);
+  const [row] = await ctx.query<UserView>(sql`SELECT ${USER_COLUMNS} FROM ${USER_FROM} WHERE u.id = ${id} AND u.deleted_at IS NULL`.prepared());
   return row ? toUser(row, ctx.deps.config.defaultLocale) : null;
 }

@@ -6,7 +6,7 @@ import { getProduct } from '../catalog/products.service.js';
 import { AppError, notFound } from '../errors.js';
 import { tell } from '../outbox/outbox.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
-import { deliveryTarget, priceCart } from './pricing.js';
+import { readCart } from './pricing.js';
 
 const MAX_QUANTITY = 100_000;
 
@@ -17,10 +17,8 @@ export function shopOf(ctx: Ctx): string {
 }
 
 /** The caller's cart as it stands now, priced for the given address (else the default one). */
-export async function currentCart(ctx: Ctx, addressId?: string): Promise<Cart> {
-  const shopId = shopOf(ctx);
-  const { zoneId } = await deliveryTarget(ctx, shopId, addressId);
-  return (await priceCart(ctx, shopId, zoneId)).cart;
+export function currentCart(ctx: Ctx, addressId?: string): Promise<Cart> {
+  return readCart(ctx, shopOf(ctx), ctx.deps.config.currency, addressId);
 }
 
 /** Locks the shop's cart row (making it if needed): changes and checkouts of one cart from two devices run one after the other. */

@@ -1,3 +1,4 @@
+import type { Sql } from '../../db/sql.js';
 import type { Reader, Tx } from '../../db/tx.js';
 import type { Actor, SocketSession } from '../auth/actor.js';
 import type { Deps } from '../deps.js';
@@ -28,29 +29,69 @@ export interface TxCtx extends Ctx, Tx {}
 
 export type CtxBase = Pick<Ctx, 'requestId' | 'actor' | 'socketId' | 'clientAddress' | 'deps' | 'log' | 'bindSocket'>;
 
-export function createCtx(base: CtxBase, open?: Tx): Ctx {
-  const { db } = base.deps;
-  if (open) {
-    const bound: TxCtx = {
-      ...base,
-      manager: open.manager,
-      query: open.query,
-      afterCommit: open.afterCommit,
-      tx: (fn) => fn(bound),
-    };
-    return bound;
+/**
+ * A call's context outside a transaction. A class, so that making one per call creates no functions (its methods
+ * are on the prototype), and `log` is read from `base` only when used: a call's logger is made only if it logs.
+ */
+class CallCtx implements Ctx {
+  readonly requestId: string;
+  readonly actor: Actor | null;
+  readonly socketId: string | null;
+  readonly clientAddress: string | null;
+  readonly deps: Deps;
+  readonly bindSocket: ((session: SocketSession) => void) | null;
+
+  constructor(protected readonly base: CtxBase) {
+    this.requestId = base.requestId;
+    this.actor = base.actor;
+    this.socketId = base.socketId;
+    this.clientAddress = base.clientAddress;
+    this.deps = base.deps;
+    this.bindSocket = base.bindSocket;
   }
-  return {
-    ...base,
-    query: (statement) => db.query(statement),
-    tx: (fn) =>
-      db.tx(async (tx) => {
-        // A write is where an ended session could do harm on a node that has not dropped it yet.
-        const bound = createCtx(base, tx) as TxCtx;
-        await base.deps.sessions.assertLive(bound);
-        return fn(bound);
-      }),
-  };
+
+  get log(): Logger {
+    return this.base.log;
+  }
+
+  query<T = Record<string, unknown>>(statement: Sql): Promise<T[]> {
+    return this.deps.db.query<T>(statement);
+  }
+
+  tx<T>(fn: (ctx: TxCtx) => Promise<T>): Promise<T> {
+    return this.deps.db.tx(async (tx) => {
+      // A write is where an ended session could do harm on a node that has not dropped it yet.
+      const bound = new TxCallCtx(this.base, tx);
+      await this.deps.sessions.assertLive(bound);
+      return fn(bound);
+    });
+  }
+}
+
+/** A call's context bound to an open transaction: its statements run in it, and so do nested `tx` calls. */
+class TxCallCtx extends CallCtx implements TxCtx {
+  readonly manager: Tx['manager'];
+  readonly afterCommit: Tx['afterCommit'];
+  private readonly open: Tx;
+
+  constructor(base: CtxBase, open: Tx) {
+    super(base);
+    this.open = open;
+    this.manager = open.manager;
+    this.afterCommit = open.afterCommit;
+  }
+
+  override query<T = Record<string, unknown>>(statement: Sql): Promise<T[]> {
+    return this.open.query<T>(statement);
+  }
+
+  override tx<T>(fn: (ctx: TxCtx) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+}
+
+export function createCtx(base: CtxBase, open?: Tx): Ctx {
+  return open ? new TxCallCtx(base, open) : new CallCtx(base);
 }
 
 /** The actor, or UNAUTHENTICATED: for services whose events are never public. */

@@ -13,6 +13,7 @@ import { createCtx } from './context.js';
 import { once } from './idempotency.js';
 import { nulIssues } from './nul.js';
 import { RateLimiter, type Take } from './rate-limit.js';
+import type { Logger } from '../logger.js';
 import type { Registration } from './rpc.js';
 
 type Ack = (response: unknown) => void;
@@ -34,6 +35,18 @@ export class Inflight {
   idle(): Promise<void> {
     return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
   }
+}
+
+/** Random bytes drawn many calls at a time: a request id stays unguessable without a draw from the CSPRNG per call. */
+const ID_BYTES = 6;
+let idPool = Buffer.alloc(0);
+let idAt = 0;
+function newRequestId(): string {
+  if (idAt + ID_BYTES > idPool.length) {
+    idPool = randomBytes(ID_BYTES * 4096);
+    idAt = 0;
+  }
+  return idPool.toString('base64url', idAt, (idAt += ID_BYTES));
 }
 
 function issuesOf(error: z.ZodError): InputIssue[] {
@@ -81,7 +94,8 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
   /** `args` as Socket.IO hands them over: the event name, the input, then the ack callback if there is one. */
   async function dispatch(socket: IoSocket, args: unknown[]): Promise<void> {
     const started = performance.now();
-    const requestId = randomBytes(6).toString('base64url');
+    const requestId = newRequestId();
+    let callLog: Logger | undefined;
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
     const [event, input] = args;
     const session = socket.data.session;
@@ -120,7 +134,10 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
         socketId: socket.id,
         clientAddress: address,
         deps,
-        log: log.child({ requestId }),
+        // Most calls never log: their child logger (its bindings serialised, its redaction set up) is made on first use.
+        get log() {
+          return (callLog ??= log.child({ requestId }));
+        },
         bindSocket: (s: SocketSession) => deps.sessions.bind(socket, s),
       };
       const handler = reg.handler as (ctx: ReturnType<typeof createCtx>, input: unknown) => unknown;

@@ -26,3 +26,12 @@ test('join, and, raw and empty compose', () => {
 test('a LIKE pattern matches the text as typed', () => {
   expect(likeContaining('50%_off\\')).toBe('%50\\%\\_off\\\\%');
 });
+
+test('a prepared statement is named by its text: the same text the same name, another text another name', () => {
+  const byId = (id: string) => sql`SELECT name FROM users WHERE id = ${id}`.prepared().compile();
+  const first = byId('u1');
+  expect(first).toEqual({ text: 'SELECT name FROM users WHERE id = $1', values: ['u1'], name: expect.stringMatching(/^lilium_[\w-]{20}$/) });
+  expect(byId('u2').name).toBe(first.name);
+  expect(sql`SELECT email FROM users WHERE id = ${'u1'}`.prepared().compile().name).not.toBe(first.name);
+  expect('name' in sql`SELECT name FROM users WHERE id = ${'u1'}`.compile()).toBe(false);
+});
