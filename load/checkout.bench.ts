@@ -3,10 +3,13 @@
  *   npm run bench:checkout          (defaults: 2000 checkouts by 40 shops, 16 at a time, 30 products per vendor)
  *   BENCH_PRODUCTS=1 npm run bench:checkout     (every checkout fights over the same three product rows)
  * Beside it, in the same run, the raw ceiling: the same checkout transaction called directly, without
- * Socket.IO, the RPC layer, the idempotency row or the push. Builds its own database `lilium_bench_checkout`
- * on the local server (BENCH_PG_URL), runs the real server on 127.0.0.1 and stops by itself.
+ * Socket.IO, the RPC layer, the idempotency row or the push; and the yardstick: pgbench's tpcb-like transaction
+ * sent from Node through `pg` at the same concurrency (load/pgbench-shape.ts), with the checkout's rate as a share
+ * of it. The statements one checkout sends are counted on one checkout alone. Builds its own database
+ * `lilium_bench_checkout` on the local server (BENCH_PG_URL), runs the real server on 127.0.0.1 and stops by itself.
  */
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { call, type LiliumSocket } from '../protocol/client.js';
 import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
@@ -14,6 +17,7 @@ import { createLogger } from '../server/logger.js';
 import { checkout } from '../server/orders/checkout.service.js';
 import { createCtx } from '../server/rpc/context.js';
 import { createProduct } from './fixtures.js';
+import { createPgbenchTables, PGBENCH_SCALE, runPgbenchShape } from './pgbench-shape.js';
 import { BENCH_ENV, freshDatabase, machine, openVendors, signIn, writeResult } from './setup.js';
 import { runBounded, summary } from './stats.js';
 
@@ -120,9 +124,31 @@ const direct = async (n: number) =>
     }
   });
 
+/** Statements sent on the server's own pool (pg-boss's polling left out) while `fn` runs alone. */
+async function countStatements(fn: () => Promise<unknown>): Promise<number> {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  let n = 0;
+  proto.query = function (this: { connectionParameters?: { application_name?: string } }, ...args: unknown[]) {
+    if (this.connectionParameters?.application_name !== 'lilium-jobs') n++;
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    proto.query = original;
+  }
+  return n;
+}
+
 // The timed "fill" is part of both runs alike; it is one small statement.
 await viaServer(100);
 await direct(100);
+// One checkout alone; its fill is one statement of the count.
+const statementsPerCheckout = (await countStatements(() => viaServer(1))) - 1;
+await createPgbenchTables(database.url);
+await runPgbenchShape(database.url, 500, CONCURRENCY);
+const tpcb = await runPgbenchShape(database.url, CHECKOUTS * 2, CONCURRENCY);
 toPush.length = 0;
 const server = await viaServer(CHECKOUTS);
 await new Promise((r) => setTimeout(r, 500)); // the last pushes
@@ -152,6 +178,10 @@ const out = {
   shops: SHOPS,
   productsPerVendor: PER_VENDOR,
   concurrency: CONCURRENCY,
+  statementsPerCheckout,
+  pgbenchTpcbLike: { scale: PGBENCH_SCALE, transactionsPerSecond: tpcb.transactionsPerSecond, ms: summary(tpcb.latencies), errors: tpcb.errors },
+  /** The checkout's rate through the server as a share of the tpcb-like rate, same run, same concurrency (issue 15: at least 0.25). */
+  checkoutToTpcbRatio: Math.round((CHECKOUTS / server.seconds / tpcb.transactionsPerSecond) * 1000) / 1000,
   server: {
     checkoutsPerSecond: Math.round(CHECKOUTS / server.seconds),
     ackMs: summary(server.latencies),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { DatabaseConfig } from '../../db/data-source.js';
 import { queryRows, type Db, type Tx } from '../../db/tx.js';
@@ -47,6 +48,11 @@ export interface Jobs {
    */
   send(ctx: Tx | null, queue: string, data: object, opts?: JobOptions): Promise<string | null>;
   /**
+   * Queues several jobs, of any queues, in the caller's transaction in one statement; answers their ids in order.
+   * No singleton keys: every job given is queued.
+   */
+  sendMany(ctx: Tx, jobs: Array<{ queue: string; data: object; opts?: Omit<JobOptions, 'singletonKey'> }>): Promise<string[]>;
+  /**
    * Registers this node as a worker of a queue (defining the queue, with `policy` when given). A handler that
    * throws is retried per the queue's policy; a job runs once across all nodes at a time, and survives restarts.
    */
@@ -64,6 +70,9 @@ const STOP_TIMEOUT_MS = 3_000;
 const WAKE_AHEAD_MS = 5 * 60_000;
 /** SQLSTATE deadlock_detected. */
 const DEADLOCK = '40P01';
+
+/** pg-boss's per-call connection: the caller's transaction. */
+const inTx = (ctx: Tx) => ({ executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(ctx.manager, text, values) }) });
 
 type QueueStats = Map<string, { queued: number; oldestS: number }>;
 
@@ -167,10 +176,26 @@ export class PgBossJobs implements Jobs {
       this.wake(queue, opts.startAfter);
       return id;
     }
-    const db = { executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(ctx.manager, text, values) }) };
-    const id = await this.boss.send(queue, data, { ...options, db });
+    const id = await this.boss.send(queue, data, { ...options, db: inTx(ctx) });
     ctx.afterCommit(() => this.wake(queue, opts.startAfter));
     return id;
+  }
+
+  async sendMany(ctx: Tx, jobs: Array<{ queue: string; data: object; opts?: Omit<JobOptions, 'singletonKey'> }>): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    for (const { queue } of jobs)
+      if (!this.defined.has(queue)) throw new Error(`job queue ${queue} is not defined on this node (jobs.define or jobs.work first)`);
+    // pg-boss's insert answers no ids, so the ids are chosen here; a queue not defined would drop its jobs silently, hence the check above.
+    const rows: PgBoss.JobInsert[] = jobs.map(({ queue, data, opts = {} }) => ({
+      id: randomUUID(),
+      name: queue,
+      data,
+      ...(opts.startAfter ? { startAfter: opts.startAfter } : {}),
+      ...(opts.retryLimit !== undefined ? { retryLimit: opts.retryLimit } : {}),
+    }));
+    await this.boss.insert(rows, { db: inTx(ctx) });
+    ctx.afterCommit(() => jobs.forEach(({ queue, opts }) => this.wake(queue, opts?.startAfter)));
+    return rows.map((r) => r.id!);
   }
 
   async work<T extends object>(queue: string, handler: JobHandler<T>, options: { policy?: QueuePolicy; concurrency?: number } = {}): Promise<void> {

@@ -70,14 +70,27 @@ export async function queueTry(ctx: TxCtx, deliveryId: string, attempt: number, 
 
 /** Writes the delivery row and its job in the caller's transaction; answers the delivery id. */
 export async function enqueueDelivery(ctx: TxCtx, d: DeliveryInput): Promise<string> {
-  checkTarget(d);
-  const { id: _replaced, ...message } = d.message;
-  const id = randomUUID();
-  const jobId = await queueTry(ctx, id, 0);
+  const [id] = (await enqueueDeliveries(ctx, [d])) as [string];
+  return id;
+}
+
+/** Writes delivery rows and their jobs in the caller's transaction, one statement for the jobs and one for the rows; answers their ids in order. */
+export async function enqueueDeliveries(ctx: TxCtx, ds: DeliveryInput[]): Promise<string[]> {
+  if (ds.length === 0) return [];
+  ds.forEach(checkTarget);
+  const ids = ds.map(() => randomUUID());
+  const jobIds = await ctx.deps.jobs.sendMany(
+    ctx,
+    ids.map((deliveryId) => ({ queue: DELIVERY_QUEUE, data: { deliveryId, attempt: 0 } satisfies DeliveryJob })),
+  );
+  const payloads = ds.map(({ message: { id: _replaced, ...message } }) => JSON.stringify(message));
   await ctx.query(sql`
     INSERT INTO notification_deliveries (id, notification_id, user_id, channel, address, payload, secret, job_id)
-    VALUES (${id}, ${d.notificationId}, ${d.userId}, ${d.channel}, ${d.address}, ${JSON.stringify(message)}, ${d.secret ?? false}, ${jobId})`);
-  return id;
+    SELECT d.id, d.notification_id, d.user_id, d.channel, d.address, d.payload::jsonb, d.secret, d.job_id
+      FROM unnest(${ids}::uuid[], ${ds.map((d) => d.notificationId)}::uuid[], ${ds.map((d) => d.userId)}::uuid[], ${ds.map((d) => d.channel)}::text[],
+                  ${ds.map((d) => d.address)}::text[], ${payloads}::text[], ${ds.map((d) => d.secret ?? false)}::boolean[], ${jobIds}::uuid[])
+           AS d(id, notification_id, user_id, channel, address, payload, secret, job_id)`);
+  return ids;
 }
 
 type DeliveryView = Pick<
