@@ -124,28 +124,42 @@ const direct = async (n: number) =>
     }
   });
 
-/** Statements sent on the server's own pool (pg-boss's polling left out) while `fn` runs alone. */
-async function countStatements(fn: () => Promise<unknown>): Promise<number> {
+/**
+ * The statements of one checkout alone: those of its transaction (BEGIN to COMMIT on the connection that wrote its
+ * idempotency key), and every statement any connection sent from its start until a second after its answer (the
+ * deliveries sent, the outbox sequenced, pg-boss's fetches and completions, and its polling meanwhile), less the fill.
+ */
+async function countStatements(run: () => Promise<unknown>): Promise<{ inTransaction: number; withBackground: number }> {
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = proto.query;
-  let n = 0;
-  proto.query = function (this: { connectionParameters?: { application_name?: string } }, ...args: unknown[]) {
-    if (this.connectionParameters?.application_name !== 'lilium-jobs') n++;
+  const byClient = new Map<object, string[]>();
+  let all = 0;
+  proto.query = function (this: object, ...args: unknown[]) {
+    const q = args[0] as string | { text: string };
+    const texts = byClient.get(this) ?? [];
+    byClient.set(this, texts);
+    texts.push(typeof q === 'string' ? q : q.text);
+    all++;
     return original.apply(this, args);
   };
   try {
-    await fn();
+    await run();
+    await new Promise((r) => setTimeout(r, 1000));
   } finally {
     proto.query = original;
   }
-  return n;
+  const texts = [...byClient.values()].find((t) => t.some((q) => q.includes('INSERT INTO idempotency_keys')))!;
+  const claim = texts.findIndex((q) => q.includes('INSERT INTO idempotency_keys'));
+  const begin = texts.lastIndexOf('START TRANSACTION', claim);
+  const commit = texts.indexOf('COMMIT', claim);
+  return { inTransaction: commit - begin + 1, withBackground: all - 1 };
 }
 
 // The timed "fill" is part of both runs alike; it is one small statement.
 await viaServer(100);
 await direct(100);
-// One checkout alone; its fill is one statement of the count.
-const statementsPerCheckout = (await countStatements(() => viaServer(1))) - 1;
+await new Promise((r) => setTimeout(r, 1000));
+const statementsPerCheckout = await countStatements(() => viaServer(1));
 await createPgbenchTables(database.url);
 await runPgbenchShape(database.url, 500, CONCURRENCY);
 const tpcb = await runPgbenchShape(database.url, CHECKOUTS * 2, CONCURRENCY);

@@ -66,8 +66,20 @@ async function deliver(deps: Deps, tries: CounterHandle, { deliveryId }: Deliver
   }
 }
 
-/** What the try came to, in one short transaction holding the row only while it writes; null when another job owns it now. */
+/**
+ * What the try came to; null when another job owns the delivery now. A send that went out is one conditional
+ * update (the common case, a statement rather than a transaction); a failure is decided in one short transaction
+ * holding the row only while it writes.
+ */
 async function record(deps: Deps, id: string, jobId: string, failure: DeliveryError | null): Promise<Outcome | null> {
+  if (!failure) {
+    // A secret message (a reset link) keeps no body or link once it has gone out.
+    const sent = await deps.db.query(sql`
+      UPDATE notification_deliveries SET status = 'SENT', attempts = attempts + 1, sent_at = now(), next_attempt_at = NULL, last_error = NULL,
+             payload = CASE WHEN secret THEN payload || '{"body": "", "url": null}'::jsonb ELSE payload END
+       WHERE id = ${id} AND status = 'PENDING' AND job_id = ${jobId} RETURNING 1`);
+    return sent.length ? 'sent' : null;
+  }
   const { maxAttempts, ...backoff } = deps.config.deliveries;
   return jobCtx(deps, jobId).tx(async (ctx) => {
     const [d] = await ctx.query<Pick<NotificationDeliveryRow, 'status' | 'attempts' | 'job_id'>>(
@@ -75,14 +87,6 @@ async function record(deps: Deps, id: string, jobId: string, failure: DeliveryEr
     );
     if (!d || d.status !== 'PENDING' || d.job_id !== jobId) return null;
     const attempts = d.attempts + 1;
-    if (!failure) {
-      // A secret message (a reset link) keeps no body or link once it has gone out.
-      await ctx.query(sql`
-        UPDATE notification_deliveries SET status = 'SENT', attempts = ${attempts}, sent_at = now(), next_attempt_at = NULL, last_error = NULL,
-               payload = CASE WHEN secret THEN payload || '{"body": "", "url": null}'::jsonb ELSE payload END
-         WHERE id = ${id}`);
-      return 'sent';
-    }
     const lastError = failure.message.slice(0, 500);
     if (!failure.retryable || attempts >= maxAttempts) {
       await ctx.query(sql`

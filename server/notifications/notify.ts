@@ -5,9 +5,9 @@ import type { NotificationRow, UserRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
 import type { Config } from '../config.js';
 import { rooms } from '../auth/actor.js';
-import { tellEach } from '../outbox/outbox.js';
+import { pushRows, writeAnnounced } from '../outbox/outbox.js';
 import type { TxCtx } from '../rpc/context.js';
-import { enqueueDeliveries, type DeliveryInput } from './deliveries.js';
+import { queueDeliveries, type DeliveryInput } from './deliveries.js';
 import { toNotification } from './notifications.service.js';
 import { channelsFor } from './preferences.js';
 import { groupOf, render, renderDirect, type Rendered } from './templates.js';
@@ -77,7 +77,7 @@ export function deliveriesOf(config: Config, input: NotifyInput, written: Writte
 
 /**
  * In the caller's transaction: one stored notification per recipient in their locale, a delivery per channel
- * their preferences enable (through enqueueDeliveries), and `notification:new` (stored push) to each recipient's
+ * their preferences enable (through queueDeliveries), and `notification:new` (stored push) to each recipient's
  * user room. A rollback leaves nothing and sends nothing. Whoever caused the event is not told of it (a shop
  * cancelling its own order), except by a direct message; accounts that are disabled or deleted are told nothing.
  */
@@ -86,9 +86,9 @@ export async function notify(ctx: TxCtx, input: NotifyInput): Promise<void> {
 }
 
 /**
- * Several notifications at once (see notify), in four statements whatever their number: the recipients' locales,
- * preferences and unread counts read and the notifications written in one, the pushes in one, the deliveries' jobs
- * and rows in one each.
+ * Several notifications at once (see notify), in three statements whatever their number: the recipients' locales,
+ * preferences and unread counts read and the notifications written in one, the deliveries' jobs in one, and the
+ * pushes and delivery rows in one.
  */
 export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<void> {
   const cause = ctx.actor?.userId ?? null;
@@ -124,14 +124,13 @@ export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<voi
            coalesce((SELECT jsonb_object_agg(p.channel, p.enabled) FROM notification_preferences p WHERE p.user_id = ins.user_id AND p."group" = ins."group"), '{}') AS chosen
       FROM ins JOIN r ON r.nid = ins.id ORDER BY r.k, r.id`);
   const writtenOf = (i: number) => rows.filter((w) => w.k === i);
-  await tellEach(
-    ctx,
+  const pushes = pushRows(
     'notification:new',
     rows.map((w) => {
       const input = inputs[w.k]!;
       const link = input.link ?? null;
       return {
-        room: rooms.user(w.user_id),
+        rooms: [rooms.user(w.user_id)],
         data: {
           notification: toNotification({
             ...w,
@@ -146,10 +145,12 @@ export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<voi
       };
     }),
   );
-  await enqueueDeliveries(
+  if (!pushes) return;
+  const deliveries = await queueDeliveries(
     ctx,
     k.flatMap((i) => deliveriesOf(ctx.deps.config, inputs[i]!, writtenOf(i))),
   );
+  await writeAnnounced(ctx, deliveries.rows ? [pushes, deliveries.rows] : [pushes]);
 }
 
 const ACTIVE = sql`u.status = 'ACTIVE' AND u.deleted_at IS NULL`;

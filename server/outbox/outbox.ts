@@ -30,35 +30,37 @@ export const stockMarks = (ids: Sql) =>
 /** A statement that writes and wakes (see announcing). */
 const written = (write: Sql) => (wake: Sql) => sql`WITH written AS (${write}) SELECT ${wake} AS woke`;
 
+/** Runs several writes, outbox rows among them, as one statement that wakes the sequencer (see announcing). */
+export async function writeAnnounced(ctx: TxCtx, writes: Sql[]): Promise<void> {
+  await announcing(ctx, (wake) => sql`WITH ${sql.join(writes.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`))} SELECT ${wake} AS woke`);
+}
+
 /** A stored push: an outbox row in the caller's transaction, published with its seq only after commit. */
 async function store(ctx: TxCtx, rooms: string[], event: StoredPush, data: unknown): Promise<void> {
   await announcing(ctx, written(sql`INSERT INTO outbox (rooms, event, data) VALUES (${rooms}, ${event}, ${JSON.stringify(data)})`));
 }
 
 /**
- * Stored pushes of one event, each with its own data to its own room, in one statement: a notification to each of
+ * Stored pushes of one event, each with its own data to its own rooms, in one statement: a notification to each of
  * many recipients costs one round trip, not one per recipient.
  */
-export async function tellEach<P extends StoredPush>(ctx: TxCtx, event: P, items: Array<{ room: string; data: PushDataOf<P> }>): Promise<void> {
-  await tellMany(
-    ctx,
-    event,
-    items.map((i) => ({ rooms: [i.room], data: i.data })),
-  );
+export async function tellMany<P extends StoredPush>(ctx: TxCtx, event: P, items: Array<{ rooms: string[]; data: PushDataOf<P> }>): Promise<void> {
+  const write = pushRows(event, items);
+  if (write) await announcing(ctx, written(write));
 }
 
-/** Stored pushes of one event, each with its own data to its own rooms, in one statement (see tellEach). */
-export async function tellMany<P extends StoredPush>(ctx: TxCtx, event: P, items: Array<{ rooms: string[]; data: PushDataOf<P> }>): Promise<void> {
+/**
+ * The outbox rows of stored pushes of one event, as a statement for writeAnnounced (null when there are none), so
+ * they can share a round trip with other writes.
+ */
+export function pushRows<P extends StoredPush>(event: P, items: Array<{ rooms: string[]; data: PushDataOf<P> }>): Sql | null {
   const sent = items.filter((i) => i.rooms.length > 0);
-  if (sent.length === 0) return;
+  if (sent.length === 0) return null;
   // Rooms travel as one JSON array per push: unnest would flatten a two-dimensional array.
-  await announcing(
-    ctx,
-    written(sql`INSERT INTO outbox (rooms, event, data)
-        SELECT ARRAY(SELECT jsonb_array_elements_text(i.rooms::jsonb)), ${event}, i.data::jsonb
-          FROM unnest(${sent.map((i) => JSON.stringify(i.rooms))}::text[], ${sent.map((i) => JSON.stringify(i.data))}::text[]) WITH ORDINALITY AS i(rooms, data, k)
-         ORDER BY i.k`),
-  );
+  return sql`INSERT INTO outbox (rooms, event, data)
+             SELECT ARRAY(SELECT jsonb_array_elements_text(i.rooms::jsonb)), ${event}, i.data::jsonb
+               FROM unnest(${sent.map((i) => JSON.stringify(i.rooms))}::text[], ${sent.map((i) => JSON.stringify(i.data))}::text[]) WITH ORDINALITY AS i(rooms, data, k)
+              ORDER BY i.k`;
 }
 
 /**
