@@ -45,10 +45,11 @@ async function alertLowStock(ctx: TxCtx, fallen: Moved[]): Promise<void> {
 
 /**
  * Moves stock in one statement: the rows are locked in id order, so concurrent multi-product moves never deadlock,
- * then each gets a conditional update. Every other row the statement locks (the stock marks) it locks after those,
- * as it reads what the update answered: a statement's parts run in no set order otherwise. A move that would go below zero changes nothing and answers which products
- * fell short. Every move leaves a history row with the level it left, and marks the product for the stock push.
- * `sold`: the moves are sales (or their return), counted in `sold_count` by the same update. One move per product.
+ * then each gets a conditional update. The other rows it locks (the stock marks) come after those, as it reads what
+ * the update answered: otherwise a statement's parts run in no set order. A move that would go below zero changes
+ * nothing and answers which products fell short. Every move leaves a history row with the level it left, and marks
+ * the product for the stock push. `sold`: the moves are sales (or their return), counted in `sold_count` by the same
+ * update. One move per product.
  */
 export async function moveStock(ctx: TxCtx, moves: StockMove[], opts: { sold?: boolean } = {}): Promise<void> {
   const sorted = [...moves].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
