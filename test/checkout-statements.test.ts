@@ -32,7 +32,7 @@ async function checkoutOf(perVendor: number) {
   });
   // The checkout's own transaction: its connection's statements from the BEGIN before its idempotency key to the COMMIT.
   const claim = statements.find((s) => s.sql.includes('INSERT INTO idempotency_keys'))!;
-  const own = statements.filter((s) => s.runner === claim.runner).map((s) => s.sql.trim());
+  const own = statements.filter((s) => s.client === claim.client).map((s) => s.sql.trim());
   const begin = own.lastIndexOf('START TRANSACTION', own.indexOf(claim.sql.trim()));
   return { answer: answer!, transaction: own.slice(begin, own.indexOf('COMMIT', begin) + 1) };
 }
@@ -42,10 +42,10 @@ test('a two-vendor checkout is one transaction of a fixed number of statements, 
   const three = await checkoutOf(3);
   expect(one.answer.orders).toHaveLength(2);
   expect(three.answer.orders.map((o) => o.items.length)).toEqual([3, 3]);
-  // BEGIN, session, key, cart lock, target, four pricing reads, orders, deadline jobs, order:new, notifications, delivery jobs,
-  // pushes and deliveries, stock, key's result, COMMIT.
-  expect(one.transaction).toHaveLength(18);
-  expect(three.transaction).toHaveLength(18);
+  // At most: BEGIN, session, key, cart lock, target, four pricing reads, orders, deadline jobs, order:new, notifications,
+  // delivery jobs, pushes and deliveries, stock, key's result, COMMIT; fewer once pricing reads in fewer.
+  expect(one.transaction.length).toBeLessThanOrEqual(18);
+  expect(three.transaction).toEqual(one.transaction);
 });
 
 test('the orders a checkout answers and pushes, built from what it wrote, are the orders as read back', async () => {
