@@ -3,10 +3,13 @@
  *   npm run bench:checkout          (defaults: 2000 checkouts by 40 shops, 16 at a time, 30 products per vendor)
  *   BENCH_PRODUCTS=1 npm run bench:checkout     (every checkout fights over the same three product rows)
  * Beside it, in the same run, the raw ceiling: the same checkout transaction called directly, without
- * Socket.IO, the RPC layer, the idempotency row or the push. Builds its own database `lilium_bench_checkout`
- * on the local server (BENCH_PG_URL), runs the real server on 127.0.0.1 and stops by itself.
+ * Socket.IO, the RPC layer, the idempotency row or the push; and the yardstick: pgbench's tpcb-like transaction
+ * sent from Node through `pg` at the same concurrency (load/tpcb.ts, at scale BENCH_TPCB_SCALE), with the checkout's
+ * rate as a share of it. The statements one checkout sends are counted on one checkout alone. Builds its own database
+ * `lilium_bench_checkout` on the local server (BENCH_PG_URL), runs the real server on 127.0.0.1 and stops by itself.
  */
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { call, type LiliumSocket } from '../protocol/client.js';
 import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
@@ -14,6 +17,7 @@ import { createLogger } from '../server/logger.js';
 import { checkout } from '../server/orders/checkout.service.js';
 import { createCtx } from '../server/rpc/context.js';
 import { createProduct } from './fixtures.js';
+import { runTpcb } from './tpcb.js';
 import { BENCH_ENV, freshDatabase, machine, openVendors, signIn, writeResult } from './setup.js';
 import { runBounded, summary } from './stats.js';
 
@@ -21,6 +25,8 @@ const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 2000);
 const SHOPS = Number(process.env.BENCH_SHOPS ?? 40);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PER_VENDOR = Number(process.env.BENCH_PRODUCTS ?? 30);
+/** pgbench's scale for the yardstick (its default, 1: one branch row that every transaction updates). */
+const TPCB_SCALE = Number(process.env.BENCH_TPCB_SCALE ?? 1);
 // Each shop has one cart: two checkouts of one cart at once race for it and one finds it empty.
 if (SHOPS < CONCURRENCY) throw new Error(`BENCH_SHOPS (${SHOPS}) must be at least BENCH_CONCURRENCY (${CONCURRENCY})`);
 const database = await freshDatabase('lilium_bench_checkout');
@@ -120,9 +126,43 @@ const direct = async (n: number) =>
     }
   });
 
+/**
+ * The statements of one checkout alone: those of its transaction (BEGIN to COMMIT on the connection that wrote its
+ * idempotency key), and every statement any connection sent from its start until a second after its answer (the
+ * deliveries sent, the outbox sequenced, pg-boss's fetches and completions, and its polling meanwhile), less the fill.
+ */
+async function countStatements(run: () => Promise<unknown>): Promise<{ inTransaction: number; withBackground: number }> {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  const byClient = new Map<object, string[]>();
+  let all = 0;
+  proto.query = function (this: object, ...args: unknown[]) {
+    const q = args[0] as string | { text: string };
+    const texts = byClient.get(this) ?? [];
+    byClient.set(this, texts);
+    texts.push(typeof q === 'string' ? q : q.text);
+    all++;
+    return original.apply(this, args);
+  };
+  try {
+    await run();
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    proto.query = original;
+  }
+  const texts = [...byClient.values()].find((t) => t.some((q) => q.includes('INSERT INTO idempotency_keys')))!;
+  const claim = texts.findIndex((q) => q.includes('INSERT INTO idempotency_keys'));
+  const begin = texts.lastIndexOf('START TRANSACTION', claim);
+  const commit = texts.indexOf('COMMIT', claim);
+  return { inTransaction: commit - begin + 1, withBackground: all - 1 };
+}
+
 // The timed "fill" is part of both runs alike; it is one small statement.
 await viaServer(100);
 await direct(100);
+await new Promise((r) => setTimeout(r, 1000));
+const statementsPerCheckout = await countStatements(() => viaServer(1));
+const tpcb = await runTpcb({ transactions: CHECKOUTS * 2, concurrency: CONCURRENCY, scale: TPCB_SCALE });
 toPush.length = 0;
 const server = await viaServer(CHECKOUTS);
 await new Promise((r) => setTimeout(r, 500)); // the last pushes
@@ -152,6 +192,12 @@ const out = {
   shops: SHOPS,
   productsPerVendor: PER_VENDOR,
   concurrency: CONCURRENCY,
+  statementsPerCheckout,
+  tpcb,
+  /** The checkout's rate through the server as a share of the tpcb-like rate from Node, same run, same concurrency (issue 15: at least 0.25). */
+  checkoutToTpcbRatio: Math.round((CHECKOUTS / server.seconds / tpcb.node.tps) * 1000) / 1000,
+  /** The same against pgbench itself on the same tables and clients, when it is installed. */
+  checkoutToPgbenchRatio: tpcb.pgbench ? Math.round((CHECKOUTS / server.seconds / tpcb.pgbench.tps) * 1000) / 1000 : null,
   server: {
     checkoutsPerSecond: Math.round(CHECKOUTS / server.seconds),
     ackMs: summary(server.latencies),

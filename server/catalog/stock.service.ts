@@ -3,7 +3,7 @@ import { sql } from '../../db/sql.js';
 import type { ProductRow, StockHistoryRow } from '../../db/tables.js';
 import { AppError, notFound } from '../errors.js';
 import { notify, vendorStaff } from '../notifications/notify.js';
-import { markStockChanged } from '../outbox/outbox.js';
+import { announcing, stockMarks } from '../outbox/outbox.js';
 import { afterCursor, page } from '../pagination.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { loadCatalogProduct } from './products.service.js';
@@ -44,40 +44,51 @@ async function alertLowStock(ctx: TxCtx, fallen: Moved[]): Promise<void> {
 }
 
 /**
- * Moves stock with one conditional update per product, in id order so concurrent multi-product
- * moves never deadlock. A move that would go below zero changes nothing and answers which
- * products fell short. Every move leaves a history row with the level it left.
+ * Moves stock in one statement: the rows are locked in id order, so concurrent multi-product moves never deadlock,
+ * then each gets a conditional update. The other rows it locks (the stock marks) come after those, as it reads what
+ * the update answered: otherwise a statement's parts run in no set order. A move that would go below zero changes
+ * nothing and answers which products fell short. Every move leaves a history row with the level it left, and marks
+ * the product for the stock push. `sold`: the moves are sales (or their return), counted in `sold_count` by the same
+ * update. One move per product.
  */
-export async function moveStock(ctx: TxCtx, moves: StockMove[]): Promise<void> {
+export async function moveStock(ctx: TxCtx, moves: StockMove[], opts: { sold?: boolean } = {}): Promise<void> {
   const sorted = [...moves].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
-  const short: Array<{ productId: string; requested: number; available: number }> = [];
-  // By product: a product moved twice in one call is told once.
-  const fallen = new Map<string, Moved>();
-  for (const m of sorted) {
-    // Rising above the threshold clears the alert, so the next fall is told again; at or below it, the flag stays as it was.
-    const [row] = await ctx.query<Moved>(
-      sql`UPDATE products SET stock = stock + ${m.delta}::int, updated_at = now(),
-                              low_stock_alerted = low_stock_alerted AND stock + ${m.delta}::int <= low_stock_threshold
-           WHERE id = ${m.productId} AND stock + ${m.delta}::int >= 0
-           RETURNING id, vendor_id, name_ar, name_en, stock, low_stock_threshold, low_stock_alerted`,
-    );
-    if (!row) {
-      const [p] = await ctx.query<Pick<ProductRow, 'stock'>>(sql`SELECT stock FROM products WHERE id = ${m.productId}`);
-      if (!p) throw notFound('product');
-      short.push({ productId: m.productId, requested: -m.delta, available: p.stock });
-      continue;
-    }
-    if (fellToThreshold(row, m.delta)) fallen.set(row.id, row);
-    await ctx.query(
-      sql`INSERT INTO stock_history (product_id, delta, stock_after, reason, actor_id, ref)
-          VALUES (${m.productId}, ${m.delta}, ${row.stock}, ${m.reason}, ${m.actorId}, ${m.ref ?? null})`,
-    );
-  }
-  if (short.length) throw new AppError('INSUFFICIENT_STOCK', 'not enough stock', { products: short });
-  await alertLowStock(ctx, [...fallen.values()]);
-  await markStockChanged(
+  const ids = sorted.map((m) => m.productId);
+  if (new Set(ids).size !== ids.length) throw new Error('moveStock takes one move per product');
+  if (sorted.length === 0) return;
+  // Rising above the threshold clears the alert, so the next fall is told again; at or below it, the flag stays as it was.
+  const rows = await announcing<{ id: string; locked: number | null; moved: Moved | null }>(
     ctx,
-    sorted.map((m) => m.productId),
+    (wake) => sql`
+      WITH m AS (
+        SELECT * FROM unnest(${ids}::uuid[], ${sorted.map((m) => m.delta)}::int[], ${sorted.map((m) => m.reason)}::text[],
+                             ${sorted.map((m) => m.actorId)}::uuid[], ${sorted.map((m) => m.ref ?? null)}::text[]) AS m(id, delta, reason, actor_id, ref)
+      ), locked AS MATERIALIZED (
+        -- NO KEY UPDATE, the lock an UPDATE takes: it does not wait for the key-share locks of other checkouts' order items.
+        SELECT p.id, p.stock FROM products p WHERE p.id = ANY(${ids}::uuid[]) ORDER BY p.id FOR NO KEY UPDATE
+      ), moved AS (
+        UPDATE products p SET stock = p.stock + m.delta, updated_at = now(),
+                              low_stock_alerted = p.low_stock_alerted AND p.stock + m.delta <= p.low_stock_threshold
+                              ${opts.sold ? sql`, sold_count = greatest(p.sold_count - m.delta, 0)` : sql.empty}
+          FROM m JOIN locked l ON l.id = m.id
+         WHERE p.id = m.id AND p.stock + m.delta >= 0
+        RETURNING p.id, p.vendor_id, p.name_ar, p.name_en, p.stock, p.low_stock_threshold, p.low_stock_alerted
+      ), history AS (
+        INSERT INTO stock_history (product_id, delta, stock_after, reason, actor_id, ref)
+        SELECT m.id, m.delta, moved.stock, m.reason, m.actor_id, m.ref FROM m JOIN moved ON moved.id = m.id ORDER BY m.id
+      ), marked AS (${stockMarks(sql`SELECT id FROM moved`)})
+      SELECT m.id, l.stock AS locked, CASE WHEN moved.id IS NULL THEN NULL ELSE to_jsonb(moved) END AS moved, ${wake} AS woke
+        FROM m LEFT JOIN locked l ON l.id = m.id LEFT JOIN moved ON moved.id = m.id ORDER BY m.id`,
+  );
+  if (rows.some((r) => r.locked === null)) throw notFound('product');
+  const short = rows
+    .filter((r) => !r.moved)
+    .map((r) => ({ productId: r.id, requested: -sorted.find((m) => m.productId === r.id)!.delta, available: r.locked! }));
+  if (short.length) throw new AppError('INSUFFICIENT_STOCK', 'not enough stock', { products: short });
+  const fallen = rows.map((r, i) => ({ row: r.moved!, delta: sorted[i]!.delta })).filter(({ row, delta }) => fellToThreshold(row, delta));
+  await alertLowStock(
+    ctx,
+    fallen.map((f) => f.row),
   );
 }
 

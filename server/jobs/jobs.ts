@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { DatabaseConfig } from '../../db/data-source.js';
 import { queryRows, type Db, type Tx } from '../../db/tx.js';
@@ -26,6 +27,7 @@ export interface JobInfo {
 }
 
 export type JobHandler<T> = (data: T, job: JobInfo) => Promise<void>;
+export type BatchHandler<T> = (jobs: Array<{ data: T; job: JobInfo }>) => Promise<void>;
 
 export interface QueuePolicy {
   /** `short`: at most one waiting job per singletonKey. */
@@ -47,10 +49,25 @@ export interface Jobs {
    */
   send(ctx: Tx | null, queue: string, data: object, opts?: JobOptions): Promise<string | null>;
   /**
+   * Queues several jobs, of any queues, in the caller's transaction in one statement; answers their ids in order.
+   * No singleton keys: every job given is queued.
+   */
+  sendMany(ctx: Tx, jobs: Array<{ queue: string; data: object; opts?: Omit<JobOptions, 'singletonKey'> }>): Promise<string[]>;
+  /**
    * Registers this node as a worker of a queue (defining the queue, with `policy` when given). A handler that
    * throws is retried per the queue's policy; a job runs once across all nodes at a time, and survives restarts.
    */
   work<T extends object>(queue: string, handler: JobHandler<T>, options?: { policy?: QueuePolicy; concurrency?: number }): Promise<void>;
+  /**
+   * As `work`, but each worker takes up to `batchSize` due jobs at once and its handler gets them together; they
+   * complete together, and if the handler throws they are all retried. For jobs whose handler records each one's
+   * outcome itself, where one fetch, one read and one completion for many save a statement or more per job.
+   */
+  workBatch<T extends object>(
+    queue: string,
+    handler: BatchHandler<T>,
+    options: { batchSize: number; policy?: QueuePolicy; concurrency?: number },
+  ): Promise<void>;
   /** Creates the queue if it does not exist and sets its policy. A queue must be defined on a node before it sends to it. */
   define(queue: string, policy?: QueuePolicy): Promise<void>;
 }
@@ -64,6 +81,9 @@ const STOP_TIMEOUT_MS = 3_000;
 const WAKE_AHEAD_MS = 5 * 60_000;
 /** SQLSTATE deadlock_detected. */
 const DEADLOCK = '40P01';
+
+/** pg-boss's per-call connection: the caller's transaction. */
+const inTx = (ctx: Tx) => ({ executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(ctx.manager, text, values) }) });
 
 type QueueStats = Map<string, { queued: number; oldestS: number }>;
 
@@ -167,10 +187,26 @@ export class PgBossJobs implements Jobs {
       this.wake(queue, opts.startAfter);
       return id;
     }
-    const db = { executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(ctx.manager, text, values) }) };
-    const id = await this.boss.send(queue, data, { ...options, db });
+    const id = await this.boss.send(queue, data, { ...options, db: inTx(ctx) });
     ctx.afterCommit(() => this.wake(queue, opts.startAfter));
     return id;
+  }
+
+  async sendMany(ctx: Tx, jobs: Array<{ queue: string; data: object; opts?: Omit<JobOptions, 'singletonKey'> }>): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    for (const { queue } of jobs)
+      if (!this.defined.has(queue)) throw new Error(`job queue ${queue} is not defined on this node (jobs.define or jobs.work first)`);
+    // pg-boss's insert answers no ids, so the ids are chosen here; a queue not defined would drop its jobs silently, hence the check above.
+    const rows: PgBoss.JobInsert[] = jobs.map(({ queue, data, opts = {} }) => ({
+      id: randomUUID(),
+      name: queue,
+      data,
+      ...(opts.startAfter ? { startAfter: opts.startAfter } : {}),
+      ...(opts.retryLimit !== undefined ? { retryLimit: opts.retryLimit } : {}),
+    }));
+    await this.boss.insert(rows, { db: inTx(ctx) });
+    ctx.afterCommit(() => jobs.forEach(({ queue, opts }) => this.wake(queue, opts?.startAfter)));
+    return rows.map((r) => r.id!);
   }
 
   async work<T extends object>(queue: string, handler: JobHandler<T>, options: { policy?: QueuePolicy; concurrency?: number } = {}): Promise<void> {
@@ -178,6 +214,28 @@ export class PgBossJobs implements Jobs {
     const ids = this.workers.get(queue) ?? [];
     for (let i = 0; i < (options.concurrency ?? 1); i++) {
       ids.push(await this.boss.work<T>(queue, { includeMetadata: true, batchSize: 1 }, ([job]) => this.run(queue, handler, job!)));
+    }
+    this.workers.set(queue, ids);
+  }
+
+  async workBatch<T extends object>(
+    queue: string,
+    handler: BatchHandler<T>,
+    options: { batchSize: number; policy?: QueuePolicy; concurrency?: number },
+  ): Promise<void> {
+    if (options.policy || !this.defined.has(queue)) await this.define(queue, options.policy);
+    const ids = this.workers.get(queue) ?? [];
+    for (let i = 0; i < (options.concurrency ?? 1); i++) {
+      ids.push(
+        await this.boss.work<T>(queue, { includeMetadata: true, batchSize: options.batchSize }, async (jobs) => {
+          try {
+            await handler(jobs.map((job) => ({ data: job.data, job: { id: job.id, retryCount: job.retryCount, signal: this.stopping.signal } })));
+          } catch (err) {
+            this.log.warn({ err, queue, jobIds: jobs.map((j) => j.id) }, 'job batch failed; its queue retries its jobs while tries are left');
+            throw err;
+          }
+        }),
+      );
     }
     this.workers.set(queue, ids);
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { sql } from '../../db/sql.js';
+import { sql, type Sql } from '../../db/sql.js';
 import type { NotificationDeliveryRow } from '../../db/tables.js';
 import type { MessageDelivery, MessageDeliveryStatus, NotificationChannel, NotificationKind, ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import { Phone } from '../../protocol/users.js';
@@ -70,14 +70,31 @@ export async function queueTry(ctx: TxCtx, deliveryId: string, attempt: number, 
 
 /** Writes the delivery row and its job in the caller's transaction; answers the delivery id. */
 export async function enqueueDelivery(ctx: TxCtx, d: DeliveryInput): Promise<string> {
-  checkTarget(d);
-  const { id: _replaced, ...message } = d.message;
-  const id = randomUUID();
-  const jobId = await queueTry(ctx, id, 0);
-  await ctx.query(sql`
+  const { ids, rows } = await queueDeliveries(ctx, [d]);
+  await ctx.query(rows!);
+  return ids[0]!;
+}
+
+/**
+ * Checks the deliveries and queues their jobs in the caller's transaction (one statement); answers their ids and
+ * the statement that writes their rows (null for none), for the caller to send, alone or with other writes.
+ */
+export async function queueDeliveries(ctx: TxCtx, ds: DeliveryInput[]): Promise<{ ids: string[]; rows: Sql | null }> {
+  if (ds.length === 0) return { ids: [], rows: null };
+  ds.forEach(checkTarget);
+  const ids = ds.map(() => randomUUID());
+  const jobIds = await ctx.deps.jobs.sendMany(
+    ctx,
+    ids.map((deliveryId) => ({ queue: DELIVERY_QUEUE, data: { deliveryId, attempt: 0 } satisfies DeliveryJob })),
+  );
+  const payloads = ds.map(({ message: { id: _replaced, ...message } }) => JSON.stringify(message));
+  const rows = sql`
     INSERT INTO notification_deliveries (id, notification_id, user_id, channel, address, payload, secret, job_id)
-    VALUES (${id}, ${d.notificationId}, ${d.userId}, ${d.channel}, ${d.address}, ${JSON.stringify(message)}, ${d.secret ?? false}, ${jobId})`);
-  return id;
+    SELECT d.id, d.notification_id, d.user_id, d.channel, d.address, d.payload::jsonb, d.secret, d.job_id
+      FROM unnest(${ids}::uuid[], ${ds.map((d) => d.notificationId)}::uuid[], ${ds.map((d) => d.userId)}::uuid[], ${ds.map((d) => d.channel)}::text[],
+                  ${ds.map((d) => d.address)}::text[], ${payloads}::text[], ${ds.map((d) => d.secret ?? false)}::boolean[], ${jobIds}::uuid[])
+           AS d(id, notification_id, user_id, channel, address, payload, secret, job_id)`;
+  return { ids, rows };
 }
 
 type DeliveryView = Pick<

@@ -9,8 +9,10 @@ import { DeliveryError, type OutboundMessage } from './channels/channel.js';
 import { DELIVERY_DEAD_QUEUE, DELIVERY_QUEUE, queueTry, type DeliveryJob } from './deliveries.js';
 import { retryDelayMs } from './retry.js';
 
-/** Deliveries sent at once per node: sending waits on the network, not on this process. */
+/** Senders per node: sending waits on the network, not on this process. */
 const CONCURRENCY = 4;
+/** Deliveries a sender takes at once: one fetch, one read, one record of those that went out and one completion for all. */
+const BATCH = 8;
 
 /**
  * The queue's own retries are for a try that never reached its end (its node died, or the database failed while
@@ -29,35 +31,58 @@ export async function startDeliveries(deps: Deps): Promise<void> {
     'Delivery tries by channel and outcome: sent; failed (every try that failed); retried (rescheduled after one); dead (given up).',
     ['channel', 'outcome'],
   );
-  await deps.jobs.work<DeliveryJob>(DELIVERY_QUEUE, (data, job) => deliver(deps, tries, data, job), { policy: POLICY, concurrency: CONCURRENCY });
+  await deps.jobs.workBatch<DeliveryJob>(DELIVERY_QUEUE, (jobs) => deliver(deps, tries, jobs), { policy: POLICY, concurrency: CONCURRENCY, batchSize: BATCH });
   // The last word on a delivery keeps trying for hours (a database that is down), so none stays PENDING unseen.
   await deps.jobs.work<DeliveryJob>(DELIVERY_DEAD_QUEUE, (data) => abandon(deps, tries, data), { policy: { retryLimit: 10, retryDelayS: 30 } });
 }
 
-/**
- * One try: read the delivery, send it with no transaction open and no row locked, then record what happened in a
- * short transaction. A node that dies between the send and the record leaves the job to expire and run again,
- * so a message may go out twice (at least once), always with the same id.
- */
-async function deliver(deps: Deps, tries: CounterHandle, { deliveryId }: DeliveryJob, job: JobInfo): Promise<void> {
-  const [d] = await deps.db.query<Loaded>(
-    sql`SELECT id, user_id, channel, address, payload, status, job_id FROM notification_deliveries WHERE id = ${deliveryId}`,
-  );
-  // Sent, dead, or rescheduled under another job since this one was queued: nothing left for it to do.
-  if (!d || d.status !== 'PENDING' || d.job_id !== job.id) return;
-  const channel = d.channel as NotificationChannel;
+/** One send; a failure is answered, not thrown. */
+async function send(deps: Deps, d: Loaded): Promise<DeliveryError | null> {
   const message = { ...(d.payload as Omit<OutboundMessage, 'id'>), id: d.id };
-  let failure: DeliveryError | null = null;
   try {
-    await deps.channels[channel].send({ userId: d.user_id, address: d.address }, message);
+    await deps.channels[d.channel as NotificationChannel].send({ userId: d.user_id, address: d.address }, message);
+    return null;
   } catch (err) {
     // Anything but a provider's coded answer (a bug, a dropped socket) is worth another try.
-    failure = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err), true);
+    return err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err), true);
   }
-  if (failure) tries.inc({ channel, outcome: 'failed' });
-  const outcome = await record(deps, d.id, job.id, failure);
-  if (outcome) tries.inc({ channel, outcome });
-  if (failure && outcome) {
+}
+
+/**
+ * One try of each delivery of a batch: read them, send them with no transaction open and no row locked, then
+ * record what happened: those that went out in one conditional update, each failure in a short transaction. A node
+ * that dies between the sends and the record leaves the jobs to expire and run again, so a message may go out twice
+ * (at least once), always with the same id.
+ */
+async function deliver(deps: Deps, tries: CounterHandle, jobs: Array<{ data: DeliveryJob; job: JobInfo }>): Promise<void> {
+  const rows = await deps.db.query<Loaded>(
+    sql`SELECT id, user_id, channel, address, payload, status, job_id FROM notification_deliveries WHERE id = ANY(${jobs.map((j) => j.data.deliveryId)}::uuid[])`,
+  );
+  const byId = new Map(rows.map((d) => [d.id, d]));
+  // Sent, dead, or rescheduled under another job since this one was queued: nothing left for it to do.
+  const due = jobs.flatMap(({ data, job }) => {
+    const d = byId.get(data.deliveryId);
+    return d && d.status === 'PENDING' && d.job_id === job.id ? [{ d, jobId: job.id }] : [];
+  });
+  const tried = await Promise.all(due.map(async (t) => ({ ...t, failure: await send(deps, t.d) })));
+  const sent = tried.filter((t) => !t.failure);
+  if (sent.length) {
+    // A secret message (a reset link) keeps no body or link once it has gone out.
+    const recorded = await deps.db.query<Pick<NotificationDeliveryRow, 'channel'>>(sql`
+      UPDATE notification_deliveries d SET status = 'SENT', attempts = d.attempts + 1, sent_at = now(), next_attempt_at = NULL, last_error = NULL,
+             payload = CASE WHEN d.secret THEN d.payload || '{"body": "", "url": null}'::jsonb ELSE d.payload END
+        FROM unnest(${sent.map((t) => t.d.id)}::uuid[], ${sent.map((t) => t.jobId)}::uuid[]) AS s(id, job_id)
+       WHERE d.id = s.id AND d.status = 'PENDING' AND d.job_id = s.job_id
+      RETURNING d.channel`);
+    for (const r of recorded) tries.inc({ channel: r.channel as NotificationChannel, outcome: 'sent' });
+  }
+  for (const { d, jobId, failure } of tried) {
+    if (!failure) continue;
+    const channel = d.channel as NotificationChannel;
+    tries.inc({ channel, outcome: 'failed' });
+    const outcome = await recordFailure(deps, d.id, jobId, failure);
+    if (!outcome) continue;
+    tries.inc({ channel, outcome });
     const log = outcome === 'dead' ? deps.log.warn.bind(deps.log) : deps.log.info.bind(deps.log);
     log(
       { deliveryId: d.id, channel, retryable: failure.retryable, cause: failure.message },
@@ -66,8 +91,8 @@ async function deliver(deps: Deps, tries: CounterHandle, { deliveryId }: Deliver
   }
 }
 
-/** What the try came to, in one short transaction holding the row only while it writes; null when another job owns it now. */
-async function record(deps: Deps, id: string, jobId: string, failure: DeliveryError | null): Promise<Outcome | null> {
+/** What a failed try came to, in one short transaction holding the row only while it writes; null when another job owns it now. */
+async function recordFailure(deps: Deps, id: string, jobId: string, failure: DeliveryError): Promise<Exclude<Outcome, 'sent'> | null> {
   const { maxAttempts, ...backoff } = deps.config.deliveries;
   return jobCtx(deps, jobId).tx(async (ctx) => {
     const [d] = await ctx.query<Pick<NotificationDeliveryRow, 'status' | 'attempts' | 'job_id'>>(
@@ -75,14 +100,6 @@ async function record(deps: Deps, id: string, jobId: string, failure: DeliveryEr
     );
     if (!d || d.status !== 'PENDING' || d.job_id !== jobId) return null;
     const attempts = d.attempts + 1;
-    if (!failure) {
-      // A secret message (a reset link) keeps no body or link once it has gone out.
-      await ctx.query(sql`
-        UPDATE notification_deliveries SET status = 'SENT', attempts = ${attempts}, sent_at = now(), next_attempt_at = NULL, last_error = NULL,
-               payload = CASE WHEN secret THEN payload || '{"body": "", "url": null}'::jsonb ELSE payload END
-         WHERE id = ${id}`);
-      return 'sent';
-    }
     const lastError = failure.message.slice(0, 500);
     if (!failure.retryable || attempts >= maxAttempts) {
       await ctx.query(sql`

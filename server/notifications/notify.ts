@@ -1,13 +1,13 @@
 import type { Locale, Role } from '../../protocol/common.js';
 import type { NotificationChannel, NotificationKind, NotificationLink } from '../../protocol/notifications.js';
-import { sql } from '../../db/sql.js';
+import { sql, type Sql } from '../../db/sql.js';
 import type { NotificationRow, UserRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
 import type { Config } from '../config.js';
 import { rooms } from '../auth/actor.js';
-import { tellEach } from '../outbox/outbox.js';
+import { pushRows, writeAnnounced } from '../outbox/outbox.js';
 import type { TxCtx } from '../rpc/context.js';
-import { enqueueDelivery, type DeliveryInput } from './deliveries.js';
+import { queueDeliveries, type DeliveryInput } from './deliveries.js';
 import { toNotification } from './notifications.service.js';
 import { channelsFor } from './preferences.js';
 import { groupOf, render, renderDirect, type Rendered } from './templates.js';
@@ -77,55 +77,93 @@ export function deliveriesOf(config: Config, input: NotifyInput, written: Writte
 
 /**
  * In the caller's transaction: one stored notification per recipient in their locale, a delivery per channel
- * their preferences enable (through enqueueDelivery), and `notification:new` (stored push) to each recipient's
+ * their preferences enable (through queueDeliveries), and `notification:new` (stored push) to each recipient's
  * user room. A rollback leaves nothing and sends nothing. Whoever caused the event is not told of it (a shop
  * cancelling its own order), except by a direct message; accounts that are disabled or deleted are told nothing.
- * The recipients' locales, preferences and unread counts are read and the notifications written in one statement.
  */
 export async function notify(ctx: TxCtx, input: NotifyInput): Promise<void> {
-  const cause = input.direct ? null : (ctx.actor?.userId ?? null);
-  const userIds = [...new Set(input.userIds)].filter((id) => id !== cause);
-  if (userIds.length === 0) return;
-  const group = groupOf(input.kind);
-  const link = input.link ?? null;
-  const [ar, en]: Rendered[] = [render(input.kind, 'ar', input.vars), render(input.kind, 'en', input.vars)];
+  await notifyMany(ctx, [input]);
+}
+
+/**
+ * Several notifications at once (see notify), in three statements whatever their number: the recipients' locales,
+ * preferences and unread counts read and the notifications written in one, the deliveries' jobs in one, and the
+ * pushes and delivery rows in one.
+ */
+export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<void> {
+  const cause = ctx.actor?.userId ?? null;
+  const wanted = inputs.map((input) => [...new Set(input.userIds)].filter((id) => input.direct || id !== cause));
+  const k = inputs.map((_, i) => i).filter((i) => wanted[i]!.length > 0);
+  if (k.length === 0) return;
+  const rendered = inputs.map((input) => [render(input.kind, 'ar', input.vars), render(input.kind, 'en', input.vars)] as [Rendered, Rendered]);
+  const col = <T>(f: (i: number) => T) => k.map(f);
   const { defaultLocale } = ctx.deps.config;
-  // The count is read in the statement that inserts, which does not see its own row: hence + 1.
-  const written = await ctx.query<Written>(sql`
-    WITH r AS (
-      SELECT u.id, u.role, u.email, u.phone, coalesce(u.locale, ${defaultLocale}) AS locale FROM users u
-       WHERE u.id = ANY(${userIds}::uuid[]) AND u.status = 'ACTIVE' AND u.deleted_at IS NULL
+  // The count is read in the statement that inserts, which does not see its own rows: hence + the rank of each among a user's new ones.
+  const rows = await ctx.query<Written & { k: number }>(sql`
+    WITH want AS (
+      SELECT * FROM unnest(${k.flatMap((i) => wanted[i]!.map(() => i))}::int[], ${k.flatMap((i) => wanted[i]!)}::uuid[]) AS w(k, user_id)
+    ), n AS (
+      SELECT * FROM unnest(${k}::int[], ${col((i) => inputs[i]!.kind)}::text[], ${col((i) => groupOf(inputs[i]!.kind))}::text[],
+                           ${col((i) => rendered[i]![0].title)}::text[], ${col((i) => rendered[i]![0].body)}::text[],
+                           ${col((i) => rendered[i]![1].title)}::text[], ${col((i) => rendered[i]![1].body)}::text[],
+                           ${col((i) => inputs[i]!.link?.type ?? null)}::text[], ${col((i) => inputs[i]!.link?.id ?? null)}::uuid[])
+             AS n(k, kind, "group", ar_title, ar_body, en_title, en_body, link_type, link_id)
+    ), r AS MATERIALIZED (
+      SELECT gen_random_uuid() AS nid, w.k, u.id, u.role, u.email, u.phone, coalesce(u.locale, ${defaultLocale}) AS locale
+        FROM want w JOIN users u ON u.id = w.user_id WHERE u.status = 'ACTIVE' AND u.deleted_at IS NULL
     ), ins AS (
-      INSERT INTO notifications (user_id, kind, "group", title, body, link_type, link_id)
-      SELECT r.id, ${input.kind}, ${group}, CASE r.locale WHEN 'ar' THEN ${ar!.title} ELSE ${en!.title} END,
-             CASE r.locale WHEN 'ar' THEN ${ar!.body} ELSE ${en!.body} END, ${link?.type ?? null}, ${link?.id ?? null}::uuid
-        FROM r ORDER BY r.id
-      RETURNING id, user_id, title, body, created_at
+      INSERT INTO notifications (id, user_id, kind, "group", title, body, link_type, link_id)
+      SELECT r.nid, r.id, n.kind, n."group", CASE r.locale WHEN 'ar' THEN n.ar_title ELSE n.en_title END,
+             CASE r.locale WHEN 'ar' THEN n.ar_body ELSE n.en_body END, n.link_type, n.link_id
+        FROM r JOIN n ON n.k = r.k ORDER BY r.k, r.id
+      RETURNING id, user_id, "group", title, body, created_at
     )
-    SELECT ins.*, r.role, r.email, r.phone, r.locale,
-           (SELECT count(*)::int FROM notifications n WHERE n.user_id = ins.user_id AND n.read_at IS NULL) + 1 AS unread,
-           coalesce((SELECT jsonb_object_agg(p.channel, p.enabled) FROM notification_preferences p WHERE p.user_id = ins.user_id AND p."group" = ${group}), '{}') AS chosen
-      FROM ins JOIN r ON r.id = ins.user_id`);
-  await tellEach(
-    ctx,
+    SELECT ins.id, ins.user_id, ins.title, ins.body, ins.created_at, r.k, r.role, r.email, r.phone, r.locale,
+           (SELECT count(*)::int FROM notifications x WHERE x.user_id = ins.user_id AND x.read_at IS NULL)
+             + (row_number() OVER (PARTITION BY ins.user_id ORDER BY r.k))::int AS unread,
+           coalesce((SELECT jsonb_object_agg(p.channel, p.enabled) FROM notification_preferences p WHERE p.user_id = ins.user_id AND p."group" = ins."group"), '{}') AS chosen
+      FROM ins JOIN r ON r.nid = ins.id ORDER BY r.k, r.id`);
+  const writtenOf = (i: number) => rows.filter((w) => w.k === i);
+  const pushes = pushRows(
     'notification:new',
-    written.map((w) => ({
-      room: rooms.user(w.user_id),
-      data: {
-        notification: toNotification({ ...w, kind: input.kind, group, link_type: link?.type ?? null, link_id: link?.id ?? null, read_at: null }),
-        unread: w.unread,
-      },
-    })),
+    rows.map((w) => {
+      const input = inputs[w.k]!;
+      const link = input.link ?? null;
+      return {
+        rooms: [rooms.user(w.user_id)],
+        data: {
+          notification: toNotification({
+            ...w,
+            kind: input.kind,
+            group: groupOf(input.kind),
+            link_type: link?.type ?? null,
+            link_id: link?.id ?? null,
+            read_at: null,
+          }),
+          unread: w.unread,
+        },
+      };
+    }),
   );
-  for (const d of deliveriesOf(ctx.deps.config, input, written)) await enqueueDelivery(ctx, d);
+  if (!pushes) return;
+  const deliveries = await queueDeliveries(
+    ctx,
+    k.flatMap((i) => deliveriesOf(ctx.deps.config, inputs[i]!, writtenOf(i))),
+  );
+  await writeAnnounced(ctx, deliveries.rows ? [pushes, deliveries.rows] : [pushes]);
 }
 
 const ACTIVE = sql`u.status = 'ACTIVE' AND u.deleted_at IS NULL`;
 const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id);
 
+/** The ids of a vendor's VENDOR staff and COMPANY_MANAGERs, as an array expression: `vendorId` is a column or a value. */
+export const vendorStaffIds = (vendorId: Sql) =>
+  sql`ARRAY(SELECT u.id FROM users u WHERE u.vendor_id = ${vendorId} AND u.role IN ('VENDOR', 'COMPANY_MANAGER') AND ${ACTIVE} ORDER BY u.id)`;
+
 /** A vendor's VENDOR staff and COMPANY_MANAGERs. */
 export async function vendorStaff(ctx: Reader, vendorId: string): Promise<string[]> {
-  return ids(await ctx.query(sql`SELECT u.id FROM users u WHERE u.vendor_id = ${vendorId} AND u.role IN ('VENDOR', 'COMPANY_MANAGER') AND ${ACTIVE}`));
+  const [row] = await ctx.query<{ ids: string[] }>(sql`SELECT ${vendorStaffIds(sql`${vendorId}::uuid`)} AS ids`);
+  return row!.ids;
 }
 
 /** A vendor's COMPANY_MANAGERs. */

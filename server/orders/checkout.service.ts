@@ -1,18 +1,18 @@
-import type { CartProblem, ErrorCode, Order, ParsedInputOf, ResultOf } from '../../protocol/index.js';
+import type { Cart, CartProblem, ErrorCode, ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import { sql } from '../../db/sql.js';
-import type { CheckoutRow, OrderRow, PromotionRow } from '../../db/tables.js';
+import type { PromotionRow } from '../../db/tables.js';
 import { adminRooms, rooms } from '../auth/actor.js';
-import { deliveryTarget, priceCart, type PricedGroup } from '../cart/pricing.js';
+import { price as priceRows, type PricingRows } from '../cart/price.js';
+import { deliveryTarget, loadPricing, type PricedGroup } from '../cart/pricing.js';
 import { currentCart, lockCart, shopOf, tellCart } from '../cart/cart.service.js';
-import { moveStock, type StockMove } from '../catalog/stock.service.js';
-import { AppError } from '../errors.js';
-import { tell } from '../outbox/outbox.js';
+import { moveStock } from '../catalog/stock.service.js';
+import { AppError, notFound } from '../errors.js';
+import { vendorStaffIds } from '../notifications/notify.js';
+import { tellMany } from '../outbox/outbox.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
-import { commissionAt } from '../vendors/vendors.service.js';
 import { noticeNewOrders } from './notices.js';
-import { loadOrder, toOrder } from './orders.read.js';
+import { toOrder, type LoadedOrder } from './orders.read.js';
 import { deadlineValues, scheduleDeadlines } from './deadlines.js';
-import { recordEvent } from './workflow.js';
 
 type Target = Awaited<ReturnType<typeof deliveryTarget>>;
 
@@ -39,109 +39,139 @@ function assertCheckoutable(groups: PricedGroup[]): void {
 }
 
 /**
- * Takes one use of every limited promotion the groups chose, or answers those used up meanwhile.
- * The rows are locked in id order, so checkouts sharing coupons queue instead of deadlocking.
+ * Takes one use of every limited promotion the groups chose, or answers those used up meanwhile (`short`); `usedUp`:
+ * those whose last use this took. The rows are locked in id order, so checkouts sharing coupons queue instead of deadlocking.
  */
-async function claimPromotions(ctx: TxCtx, groups: PricedGroup[]): Promise<string[]> {
+async function claimPromotions(ctx: TxCtx, groups: PricedGroup[]): Promise<{ short: string[]; usedUp: string[] }> {
   const uses = new Map<string, number>();
   for (const g of groups) if (g.promotion) uses.set(g.promotion.id, (uses.get(g.promotion.id) ?? 0) + 1);
   const ids = [...uses.keys()].sort();
-  if (ids.length === 0) return [];
+  if (ids.length === 0) return { short: [], usedUp: [] };
   const rows = await ctx.query<Pick<PromotionRow, 'id'> & { left: number | null }>(
     sql`SELECT id, usage_limit - used_count AS left FROM promotions WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`,
   );
   const short = rows.filter((r) => r.left !== null && r.left < uses.get(r.id)!).map((r) => r.id);
-  if (short.length) return short;
-  for (const [id, n] of uses) await ctx.query(sql`UPDATE promotions SET used_count = used_count + ${n} WHERE id = ${id}`);
-  return [];
+  if (short.length) return { short, usedUp: [] };
+  await ctx.query(
+    sql`UPDATE promotions p SET used_count = p.used_count + u.n FROM unnest(${ids}::uuid[], ${ids.map((id) => uses.get(id)!)}::int[]) AS u(id, n) WHERE p.id = u.id`,
+  );
+  return { short: [], usedUp: rows.filter((r) => r.left === uses.get(r.id)).map((r) => r.id) };
 }
 
 /**
  * Prices the groups being ordered and claims their promotions. A promotion used up meanwhile is left out and the
- * cart priced again, so the shop gets the best promotion still open rather than an error.
+ * cart priced again, so the shop gets the best promotion still open rather than an error. Answers the rows it was
+ * priced from, and the promotions whose last use it took.
  */
-async function price(ctx: TxCtx, shopId: string, zoneId: string, vendorIds: string[] | undefined): Promise<PricedGroup[]> {
+async function price(
+  ctx: TxCtx,
+  shopId: string,
+  zoneId: string,
+  vendorIds: string[] | undefined,
+): Promise<{ rows: PricingRows; groups: PricedGroup[]; usedUp: string[] }> {
   const excluded: string[] = [];
   for (;;) {
-    const priced = await priceCart(ctx, shopId, zoneId, { excludePromotions: excluded });
+    const rows = await loadPricing(ctx, shopId, zoneId, { excludePromotions: excluded });
+    const priced = priceRows(rows, { zoneId, currency: ctx.deps.config.currency });
     const groups = vendorIds ? priced.groups.filter((g) => vendorIds.includes(g.view.vendor.id)) : priced.groups;
     if (groups.length === 0) throw new AppError('CONFLICT', vendorIds ? 'none of these vendors is in the cart' : 'the cart is empty');
     assertCheckoutable(groups);
-    const usedUp = await claimPromotions(ctx, groups);
-    if (usedUp.length === 0) return groups;
-    excluded.push(...usedUp);
+    const claim = await claimPromotions(ctx, groups);
+    if (claim.short.length === 0) return { rows, groups, usedUp: claim.usedUp };
+    excluded.push(...claim.short);
   }
 }
 
-/** One order for one vendor group: the order row, its items, its first timeline entry and its promotion's redemption. */
-async function insertOrder(ctx: TxCtx, checkoutId: string, target: Target, g: PricedGroup, note: string | null): Promise<string> {
-  const v = g.view;
-  const { currency } = ctx.deps.config;
-  const commission = await commissionAt(ctx, v.vendor.id);
-  const { acceptBy, expireAt } = deadlineValues(ctx, v.vendor.id);
-  const [order] = (await ctx.query<Pick<OrderRow, 'id' | 'accept_by' | 'expire_at'>>(
-    sql`INSERT INTO orders (checkout_id, shop_id, vendor_id, zone_id, address_id, subtotal_minor, discount_minor, delivery_fee_minor, total_minor,
-                            currency, commission_bps, promotion_id, note, accept_by, expire_at)
-        VALUES (${checkoutId}, ${shopOf(ctx)}, ${v.vendor.id}, ${target.zoneId}, ${target.addressId}, ${v.subtotal}, ${v.discount}, ${v.deliveryFee},
-                ${v.total}, ${currency}, ${commission}, ${g.promotion?.id ?? null}, ${note}, ${acceptBy}, ${expireAt}) RETURNING id, accept_by, expire_at`,
-  )) as [Pick<OrderRow, 'id' | 'accept_by' | 'expire_at'>];
-  const { id } = order;
-  await scheduleDeadlines(ctx, order);
-  await ctx.query(
-    sql`INSERT INTO order_items (order_id, product_id, name_ar, name_en, category_id, unit_price_minor, ordered_quantity, quantity)
-        SELECT ${id}, l.product_id, l.name_ar, l.name_en, l.category_id, l.price, l.quantity, l.quantity
-          FROM unnest(${g.lines.map((l) => l.productId)}::uuid[], ${g.lines.map((l) => l.nameAr)}::text[], ${g.lines.map((l) => l.nameEn)}::text[],
-                      ${g.lines.map((l) => l.categoryId)}::uuid[], ${g.lines.map((l) => l.unitPrice)}::bigint[], ${g.lines.map((l) => l.quantity)}::int[])
-               AS l(product_id, name_ar, name_en, category_id, price, quantity)`,
-  );
-  await recordEvent(ctx, id, 'PENDING', actorOf(ctx).userId, null);
-  if (g.promotion) {
-    await ctx.query(
-      sql`INSERT INTO promotion_redemptions (promotion_id, order_id, shop_id, discount_minor) VALUES (${g.promotion.id}, ${id}, ${shopOf(ctx)}, ${v.discount})`,
-    );
-  }
-  return id;
+/** What the orders statement answers per order: the order as ORDER_SELECT would read it, its vendor's staff and the shop's name. */
+type Placed = LoadedOrder & { staff_ids: string[]; shop_name: string };
+
+/**
+ * In one statement: the checkout, one order per group (its commission rate and deadlines as of now), all their items,
+ * first timeline entries and promotion redemptions, and the ordered lines out of the cart (the coupon goes with the
+ * last of them). Answers the orders in the groups' order, read from what was written rather than reloaded.
+ */
+async function insertOrders(ctx: TxCtx, target: Target, groups: PricedGroup[], note: string | null): Promise<Placed[]> {
+  const shopId = shopOf(ctx);
+  const { userId } = actorOf(ctx);
+  const { acceptBy, expireAt } = deadlineValues(ctx, sql`g.vendor_id`);
+  const lines = groups.flatMap((g) => g.lines.map((l) => ({ ...l, vendorId: g.view.vendor.id })));
+  const productIds = lines.map((l) => l.productId);
+  const col = <T>(f: (g: PricedGroup) => T) => groups.map(f);
+  const line = <T>(f: (l: (typeof lines)[number]) => T) => lines.map(f);
+  const rows = await ctx.query<Placed>(sql`
+    WITH g AS (
+      SELECT * FROM unnest(${col((g) => g.view.vendor.id)}::uuid[], ${col((g) => g.view.subtotal)}::bigint[], ${col((g) => g.view.discount)}::bigint[],
+                           ${col((g) => g.view.deliveryFee)}::bigint[], ${col((g) => g.view.total)}::bigint[], ${col((g) => g.promotion?.id ?? null)}::uuid[])
+             WITH ORDINALITY AS g(vendor_id, subtotal, discount, fee, total, promotion_id, k)
+    ), rate AS (
+      SELECT g.vendor_id, (SELECT c.commission_bps FROM vendor_commissions c WHERE c.vendor_id = g.vendor_id AND c.effective_from <= ${new Date()}
+                            ORDER BY c.effective_from DESC, c.id DESC LIMIT 1) AS bps FROM g
+    ), c AS (
+      INSERT INTO checkouts (shop_id, created_by) VALUES (${shopId}, ${userId}) RETURNING id
+    ), o AS (
+      INSERT INTO orders (checkout_id, shop_id, vendor_id, zone_id, address_id, subtotal_minor, discount_minor, delivery_fee_minor, total_minor,
+                          currency, commission_bps, promotion_id, note, accept_by, expire_at)
+      SELECT c.id, ${shopId}, g.vendor_id, ${target.zoneId}, ${target.addressId}::uuid, g.subtotal, g.discount, g.fee, g.total,
+             ${ctx.deps.config.currency}, r.bps, g.promotion_id, ${note}::text, ${acceptBy}, ${expireAt}
+        FROM g JOIN rate r ON r.vendor_id = g.vendor_id CROSS JOIN c
+       -- A vendor without a rate: no order is written and the checkout fails (below).
+       WHERE NOT EXISTS (SELECT 1 FROM rate WHERE bps IS NULL)
+       ORDER BY g.k
+      RETURNING *
+    ), items AS (
+      INSERT INTO order_items (order_id, product_id, name_ar, name_en, category_id, unit_price_minor, ordered_quantity, quantity)
+      SELECT o.id, l.product_id, l.name_ar, l.name_en, l.category_id, l.price, l.quantity, l.quantity
+        FROM unnest(${line((l) => l.vendorId)}::uuid[], ${productIds}::uuid[], ${line((l) => l.nameAr)}::text[], ${line((l) => l.nameEn)}::text[],
+                    ${line((l) => l.categoryId)}::uuid[], ${line((l) => l.unitPrice)}::bigint[], ${line((l) => l.quantity)}::int[]) WITH ORDINALITY
+             AS l(vendor_id, product_id, name_ar, name_en, category_id, price, quantity, k)
+        JOIN o ON o.vendor_id = l.vendor_id ORDER BY l.k
+      RETURNING *
+    ), events AS (
+      INSERT INTO order_events (order_id, status, actor_id, reason) SELECT o.id, 'PENDING', ${userId}::uuid, NULL FROM o ORDER BY o.number
+      RETURNING *
+    ), redemptions AS (
+      INSERT INTO promotion_redemptions (promotion_id, order_id, shop_id, discount_minor)
+      SELECT o.promotion_id, o.id, o.shop_id, o.discount_minor FROM o WHERE o.promotion_id IS NOT NULL
+    ), cleared AS (
+      DELETE FROM cart_items WHERE shop_id = ${shopId} AND product_id = ANY(${productIds}::uuid[])
+    ), uncouponed AS (
+      -- The statement sees the cart as it was before the DELETE above, hence the lines it takes are left out by hand.
+      UPDATE carts SET coupon_code = NULL
+       WHERE shop_id = ${shopId} AND NOT EXISTS (SELECT 1 FROM cart_items WHERE shop_id = ${shopId} AND NOT (product_id = ANY(${productIds}::uuid[])))
+    )
+    SELECT o.id, o.number, o.checkout_id, o.shop_id, o.vendor_id, v.name AS vendor_name, o.zone_id, o.address_id, o.status,
+           o.subtotal_minor, o.discount_minor, o.delivery_fee_minor, o.total_minor, o.currency, o.commission_bps, o.promotion_id,
+           pr.name_ar AS promotion_name_ar, pr.name_en AS promotion_name_en, pr.coupon_code, o.note, o.driver_id, o.delivery_code, o.eta_at,
+           o.delivered_at, o.created_at, o.accept_by, o.expire_at, o.created_at::text AS created_key,
+           coalesce((SELECT json_agg(json_build_object('productId', i.product_id, 'nameAr', i.name_ar, 'nameEn', i.name_en, 'categoryId', i.category_id,
+                      'unitPrice', i.unit_price_minor, 'quantity', i.quantity, 'orderedQuantity', i.ordered_quantity) ORDER BY i.name_en, i.product_id)
+                       FROM items i WHERE i.order_id = o.id), '[]') AS items,
+           coalesce((SELECT json_agg(json_build_object('status', e.status, 'at', e.at, 'by', e.actor_id, 'reason', e.reason) ORDER BY e.id)
+                       FROM events e WHERE e.order_id = o.id), '[]') AS timeline,
+           ${vendorStaffIds(sql`o.vendor_id`)} AS staff_ids, s.name AS shop_name
+      FROM o JOIN vendors v ON v.id = o.vendor_id LEFT JOIN promotions pr ON pr.id = o.promotion_id JOIN shops s ON s.id = o.shop_id
+     ORDER BY o.number`);
+  if (rows.length === 0) throw notFound('commission rate');
+  const byVendor = new Map(rows.map((r) => [r.vendor_id, r]));
+  return groups.map((g) => byVendor.get(g.view.vendor.id)!);
 }
 
-/** The checkout and one order per group, in the groups' order. */
-async function insertOrders(ctx: TxCtx, target: Target, groups: PricedGroup[], note: string | null): Promise<{ checkoutId: string; orderIds: string[] }> {
-  const [{ id: checkoutId }] = (await ctx.query<Pick<CheckoutRow, 'id'>>(
-    sql`INSERT INTO checkouts (shop_id, created_by) VALUES (${shopOf(ctx)}, ${actorOf(ctx).userId}) RETURNING id`,
-  )) as [{ id: string }];
-  const orderIds: string[] = [];
-  for (const g of groups) orderIds.push(await insertOrder(ctx, checkoutId, target, g, note));
-  return { checkoutId, orderIds };
-}
-
-/** Takes the ordered lines out of the cart; the coupon goes with the last of them. */
-async function clearLines(ctx: TxCtx, shopId: string, productIds: string[]): Promise<void> {
-  await ctx.query(sql`DELETE FROM cart_items WHERE shop_id = ${shopId} AND product_id = ANY(${productIds}::uuid[])`);
-  await ctx.query(sql`UPDATE carts SET coupon_code = NULL WHERE shop_id = ${shopId} AND NOT EXISTS (SELECT 1 FROM cart_items WHERE shop_id = ${shopId})`);
-}
-
-/** Tells each vendor (and the zone's admins) of its new order, and answers the orders. */
-async function pushOrders(ctx: TxCtx, orderIds: string[]): Promise<Order[]> {
-  const orders: Order[] = [];
-  for (const id of orderIds) {
-    const order = toOrder(await loadOrder(ctx, actorOf(ctx), id));
-    await tell(ctx, [rooms.vendor(order.vendorId), ...adminRooms([order.zoneId])], 'order:new', order);
-    orders.push(order);
-  }
-  return orders;
-}
-
-/** Conditional decrements: of concurrent checkouts for the last units, exactly the stock there is gets sold. */
-async function claimStock(ctx: TxCtx, moves: StockMove[]): Promise<void> {
-  await moveStock(ctx, moves);
-  await ctx.query(
-    sql`UPDATE products p SET sold_count = p.sold_count + l.quantity
-          FROM unnest(${moves.map((m) => m.productId)}::uuid[], ${moves.map((m) => -m.delta)}::int[]) AS l(id, quantity) WHERE p.id = l.id`,
-  );
+/**
+ * The cart left behind, priced from the rows this checkout read: its other lines, and the promotions still open
+ * (one whose last use this checkout took is not). No one else changed the lines meanwhile: the cart row is locked.
+ */
+function cartLeft(rows: PricingRows, ordered: Set<string>, usedUp: string[], zoneId: string, currency: string): Cart {
+  const lines = rows.lines.filter((l) => !ordered.has(l.product_id));
+  const rules = rows.rules.filter((r) => !usedUp.includes(r.id));
+  return priceRows({ ...rows, lines, rules, couponCode: lines.length ? rows.couponCode : null }, { zoneId, currency }).cart;
 }
 
 /**
  * Turns the cart into one order per vendor in one transaction. The RPC layer's idempotency key row is in the
  * same transaction, so a retry returns these orders and a failure leaves nothing behind, not even the key.
+ * Set-based: the orders and everything they carry are one statement, the deadline jobs one, the `order:new` pushes
+ * one, the notifications with their pushes and deliveries three, and the stock one, whatever the number of vendors
+ * and lines (test/checkout-statements.test.ts).
  */
 export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>): Promise<ResultOf<'cart:checkout'>> {
   const shopId = shopOf(ctx);
@@ -149,22 +179,34 @@ export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>):
   return ctx.tx(async (ctx) => {
     await lockCart(ctx, shopId);
     const target = await deliveryTarget(ctx, shopId, input.addressId);
-    const groups = await price(ctx, shopId, target.zoneId, input.vendorIds);
-    const { checkoutId, orderIds } = await insertOrders(ctx, target, groups, input.note ?? null);
-    const moves = groups.flatMap((g, k) =>
-      g.lines.map((l) => ({ productId: l.productId, delta: -l.quantity, reason: 'ORDER_PLACED', actorId: userId, ref: orderIds[k]! })),
-    );
-    await clearLines(
+    const { rows, groups, usedUp } = await price(ctx, shopId, target.zoneId, input.vendorIds);
+    const placed = await insertOrders(ctx, target, groups, input.note ?? null);
+    await scheduleDeadlines(ctx, placed);
+    const orders = placed.map(toOrder);
+    // Each vendor (and the zone's admins) hears of its new order.
+    await tellMany(
       ctx,
-      shopId,
-      moves.map((m) => m.productId),
+      'order:new',
+      orders.map((o) => ({ rooms: [rooms.vendor(o.vendorId), ...adminRooms([o.zoneId])], data: o })),
     );
-    const orders = await pushOrders(ctx, orderIds);
-    await noticeNewOrders(ctx, shopId, orders);
-    // The cart left behind, for the owner's devices (this one too: its answer is the orders, not the cart).
-    await tellCart(ctx, await currentCart(ctx), { exceptCaller: false });
+    await noticeNewOrders(
+      ctx,
+      placed[0]!.shop_name,
+      placed.map((p, i) => ({ order: orders[i]!, staff: p.staff_ids })),
+    );
+    const moves = groups.flatMap((g, k) =>
+      g.lines.map((l) => ({ productId: l.productId, delta: -l.quantity, reason: 'ORDER_PLACED', actorId: userId, ref: orders[k]!.id })),
+    );
+    // The cart left behind, for the owner's devices (this one too: its answer is the orders, not the cart). It is shown for the
+    // default address, which is what was priced unless the checkout named another.
+    const left =
+      input.addressId === undefined
+        ? cartLeft(rows, new Set(moves.map((m) => m.productId)), usedUp, target.zoneId, ctx.deps.config.currency)
+        : await currentCart(ctx);
+    await tellCart(ctx, left, { exceptCaller: false });
     // Last, because the product rows stay locked until commit and popular products are shared by every checkout.
-    await claimStock(ctx, moves);
-    return { checkoutId, orders };
+    // Conditional decrements: of concurrent checkouts for the last units, exactly the stock there is gets sold.
+    await moveStock(ctx, moves, { sold: true });
+    return { checkoutId: orders[0]!.checkoutId, orders };
   });
 }

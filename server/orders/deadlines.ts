@@ -1,4 +1,4 @@
-import { sql } from '../../db/sql.js';
+import { sql, type Sql } from '../../db/sql.js';
 import type { OrderRow } from '../../db/tables.js';
 import type { Deps } from '../deps.js';
 import { notify, vendorManagers, zoneAdmins } from '../notifications/notify.js';
@@ -21,26 +21,24 @@ export interface DeadlineJob {
   step: 'escalate' | 'expire';
 }
 
-/** The deadline columns of a new order: its vendor's window (or the default) and the expiry, from `now()`. */
-export function deadlineValues(ctx: TxCtx, vendorId: string) {
+/** The deadline columns of new orders, from `now()`: the window of the vendor in `vendorId` (else the default) and the expiry. */
+export function deadlineValues(ctx: TxCtx, vendorId: Sql) {
   const { acceptanceWindowS, expiryS } = ctx.deps.config.deadlines;
   const window = sql`make_interval(secs => coalesce((SELECT acceptance_window_s FROM vendors WHERE id = ${vendorId}), ${acceptanceWindowS}::int))`;
   return { acceptBy: sql`now() + ${window}`, expireAt: expiryS > 0 ? sql`now() + make_interval(secs => ${expiryS}::int)` : sql`NULL::timestamptz` };
 }
 
-/** Queues an order's deadlines in the caller's transaction. */
-export async function scheduleDeadlines(ctx: TxCtx, order: Pick<OrderRow, 'id' | 'accept_by' | 'expire_at'>): Promise<void> {
-  const at = (t: Date | string) => new Date(t);
-  if (order.accept_by) {
-    await ctx.deps.jobs.send(ctx, DEADLINE_QUEUE, { orderId: order.id, step: 'escalate' } satisfies DeadlineJob, {
-      startAfter: at(order.accept_by),
-    });
-  }
-  if (order.expire_at) {
-    await ctx.deps.jobs.send(ctx, DEADLINE_QUEUE, { orderId: order.id, step: 'expire' } satisfies DeadlineJob, {
-      startAfter: at(order.expire_at),
-    });
-  }
+/** Queues the deadlines of new orders in the caller's transaction, all in one statement. */
+export async function scheduleDeadlines(ctx: TxCtx, orders: Array<Pick<OrderRow, 'id' | 'accept_by' | 'expire_at'>>): Promise<void> {
+  const job = (orderId: string, step: DeadlineJob['step'], at: Date | string) => ({
+    queue: DEADLINE_QUEUE,
+    data: { orderId, step } satisfies DeadlineJob,
+    opts: { startAfter: new Date(at) },
+  });
+  await ctx.deps.jobs.sendMany(
+    ctx,
+    orders.flatMap((o) => [...(o.accept_by ? [job(o.id, 'escalate', o.accept_by)] : []), ...(o.expire_at ? [job(o.id, 'expire', o.expire_at)] : [])]),
+  );
 }
 
 interface Waiting {

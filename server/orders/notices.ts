@@ -2,7 +2,7 @@ import type { NotificationKind } from '../../protocol/notifications.js';
 import type { Order, OrderStatus } from '../../protocol/ordering.js';
 import { sql } from '../../db/sql.js';
 import type { ShopRow } from '../../db/tables.js';
-import { notify, vendorStaff } from '../notifications/notify.js';
+import { notify, notifyMany } from '../notifications/notify.js';
 import { formatMoney } from '../notifications/templates.js';
 import type { TxCtx } from '../rpc/context.js';
 import type { LoadedOrder } from './orders.read.js';
@@ -27,17 +27,17 @@ const linkTo = (order: Pick<Order, 'id'>) => ({ type: 'order' as const, id: orde
 /** Whole minutes until the ETA, at least one. */
 const minutesUntil = (iso: string) => Math.max(1, Math.ceil((Date.parse(iso) - Date.now()) / 60_000));
 
-/** Each vendor's staff and managers hear of its new order. */
-export async function noticeNewOrders(ctx: TxCtx, shopId: string, orders: Order[]): Promise<void> {
-  const shop = await loadShop(ctx, shopId);
-  for (const o of orders) {
-    await notify(ctx, {
+/** Each vendor's staff and managers (`staff`, read with the orders: vendorStaffIds) hear of its new order, all in one go. */
+export async function noticeNewOrders(ctx: TxCtx, shopName: string, orders: Array<{ order: Order; staff: string[] }>): Promise<void> {
+  await notifyMany(
+    ctx,
+    orders.map(({ order: o, staff }) => ({
       kind: 'order.new',
-      userIds: await vendorStaff(ctx, o.vendorId),
-      vars: { number: o.number, shop: shop.name, total: formatMoney(o.total, o.currency) },
+      userIds: staff,
+      vars: { number: o.number, shop: shopName, total: formatMoney(o.total, o.currency) },
       link: linkTo(o),
-    });
-  }
+    })),
+  );
 }
 
 /** After a status change: the shop owner hears what concerns it, and a driver whose assigned order was cancelled hears to stop. */

@@ -41,10 +41,7 @@ export async function recordEvent(ctx: TxCtx, orderId: string, status: OrderStat
 /** Gives back the stock of every unit still on the order and the promotion use it took. */
 async function restock(ctx: TxCtx, order: LoadedOrder, reason: string, actorId: string | null): Promise<void> {
   const moves = order.items.filter((i) => i.quantity > 0).map((i) => ({ productId: i.productId, delta: i.quantity, reason, actorId, ref: order.id }));
-  await moveStock(ctx, moves);
-  await ctx.query(
-    sql`UPDATE products p SET sold_count = greatest(p.sold_count - i.quantity, 0) FROM order_items i WHERE i.order_id = ${order.id} AND p.id = i.product_id`,
-  );
+  await moveStock(ctx, moves, { sold: true });
   const [released] = await ctx.query<{ promotion_id: string }>(
     sql`UPDATE promotion_redemptions SET released_at = now() WHERE order_id = ${order.id} AND released_at IS NULL RETURNING promotion_id`,
   );

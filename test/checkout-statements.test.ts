@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { call } from '../protocol/client.js';
+import type { ResultOf } from '../protocol/index.js';
+import { statementsOf } from './support/statements.js';
+import { startHarness, type Harness, type Session } from './support/harness.js';
+import { key, makeProduct, openVendors } from './support/ordering.js';
+
+let h: Harness;
+let shop: Session;
+let staff: Session[];
+let vendorIds: string[];
+
+beforeAll(async () => {
+  h = await startHarness();
+  const admin = await h.login('admin@demo.lilium');
+  staff = await Promise.all([1, 2].map((i) => h.login(`vendor${i}@demo.lilium`)));
+  vendorIds = await Promise.all(staff.map(async (s) => (await call(s.socket, 'me:get', {})).vendorId!));
+  await openVendors(h, admin, vendorIds);
+  shop = await h.login('shop1@demo.lilium');
+});
+afterAll(() => h.close());
+
+/** Fills the cart with `perVendor` lines of each vendor and checks it out; answers the checkout and its transaction's statements. */
+async function checkoutOf(perVendor: number) {
+  await call(shop.socket, 'cart:clear', {});
+  for (const s of staff) {
+    for (let i = 0; i < perVendor; i++) await call(shop.socket, 'cart:add', { productId: (await makeProduct(h, s, { stock: 50 })).id, quantity: 2 });
+  }
+  let answer: ResultOf<'cart:checkout'> | undefined;
+  const statements = await statementsOf(async () => {
+    answer = await call(shop.socket, 'cart:checkout', { idempotencyKey: key() });
+  });
+  // The checkout's own transaction: its connection's statements from the BEGIN before its idempotency key to the COMMIT.
+  const claim = statements.find((s) => s.sql.includes('INSERT INTO idempotency_keys'))!;
+  const own = statements.filter((s) => s.client === claim.client).map((s) => s.sql.trim());
+  const begin = own.lastIndexOf('START TRANSACTION', own.indexOf(claim.sql.trim()));
+  return { answer: answer!, transaction: own.slice(begin, own.indexOf('COMMIT', begin) + 1) };
+}
+
+test('a two-vendor checkout is one transaction of a fixed number of statements, whatever its lines', async () => {
+  const one = await checkoutOf(1);
+  const three = await checkoutOf(3);
+  expect(one.answer.orders).toHaveLength(2);
+  expect(three.answer.orders.map((o) => o.items.length)).toEqual([3, 3]);
+  // At most: BEGIN, session, key, cart lock, target, four pricing reads, orders, deadline jobs, order:new, notifications,
+  // delivery jobs, pushes and deliveries, stock, key's result, COMMIT; fewer once pricing reads in fewer.
+  expect(one.transaction.length).toBeLessThanOrEqual(18);
+  expect(three.transaction).toEqual(one.transaction);
+});
+
+test('the orders a checkout answers and pushes, built from what it wrote, are the orders as read back', async () => {
+  await call(shop.socket, 'cart:clear', {});
+  for (const s of staff) await call(shop.socket, 'cart:add', { productId: (await makeProduct(h, s, { stock: 50 })).id, quantity: 3 });
+  const pushed = h.next(staff[0]!.socket, 'order:new');
+  const { orders } = await call(shop.socket, 'cart:checkout', { idempotencyKey: key(), note: 'in memory' });
+  for (const o of orders) expect(await call(shop.socket, 'orders:get', { id: o.id })).toEqual(o);
+  expect((await pushed).data).toEqual(orders.find((o) => o.vendorId === vendorIds[0]));
+});
+
+test('the cart left after checking out one vendor, pushed to the owner, is the cart as read back', async () => {
+  await call(shop.socket, 'cart:clear', {});
+  for (const s of staff) await call(shop.socket, 'cart:add', { productId: (await makeProduct(h, s, { stock: 50 })).id, quantity: 1 });
+  const device = await h.login('shop1@demo.lilium');
+  const left = h.next(device.socket, 'cart:updated');
+  await call(shop.socket, 'cart:checkout', { idempotencyKey: key(), vendorIds: [vendorIds[0]!] });
+  const cart = await call(shop.socket, 'cart:get', {});
+  expect(cart.groups.map((g) => g.vendor.id)).toEqual([vendorIds[1]]);
+  expect(await left).toEqual(cart);
+});
