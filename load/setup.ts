@@ -27,9 +27,12 @@ export const BENCH_ENV = {
   VALIDATE_RESULTS: 'false',
 };
 
-/** A new empty database (BENCH_DB, else `name`) on the local server; `drop()` removes it. */
-export async function freshDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const db = process.env.BENCH_DB ?? name;
+/**
+ * A new empty database (BENCH_DB, else `name`) on the local server; `drop()` removes it. A bench that needs a
+ * second one names it by `suffix`, so it never replaces the first.
+ */
+export async function freshDatabase(name: string, suffix = ''): Promise<{ url: string; drop(): Promise<void> }> {
+  const db = process.env.BENCH_DB ? `${process.env.BENCH_DB}${suffix}` : name;
   const admin = new pg.Client({ connectionString: BASE });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);

@@ -61,7 +61,7 @@ export interface TpcbResult {
 
 /** Runs `transactions` tpcb-like transactions at `concurrency` in flight on a database of its own, then drops it. */
 export async function runTpcb({ transactions, concurrency, scale }: { transactions: number; concurrency: number; scale: number }): Promise<TpcbResult> {
-  const database = await freshDatabase('lilium_bench_tpcb');
+  const database = await freshDatabase('lilium_bench_tpcb', '_tpcb');
   const admin = new pg.Client({ connectionString: database.url });
   await admin.connect();
   await createTables(admin, scale);

@@ -116,5 +116,16 @@ describe('the load generator on a small cluster', () => {
 test('the ceilings benchmark measures every ceiling at a small size', async () => {
   const { json } = await run('load/ceilings.bench.ts', [], { BENCH_SOCKETS: '100', BENCH_CALLS: '200', BENCH_CONCURRENCY: '4', BENCH_PUSHES: '2' }, 'ceilings');
   expect(json).toMatchObject({ memory: { sockets: 100 }, pushToRoom: { sockets: 100, pushes: 2 } });
-  expect((json.roundTrip as { liliumCartGet: { n: number } }).liliumCartGet.n).toBe(200);
+  // Each side gets the calls in 6 alternating rounds, rounded up to whole rounds.
+  const { cartGet, meGet } = json.roundTrip as Record<'cartGet' | 'meGet', { bare: { n: number }; lilium: { n: number }; ratio: number }>;
+  for (const side of [cartGet.bare, cartGet.lilium, meGet.bare, meGet.lilium]) expect(side.n).toBe(6 * Math.ceil(200 / 6));
+  expect(Object.keys(json.ratios as object)).toEqual(
+    expect.arrayContaining([
+      'meGetVsBareSameSql',
+      'cartGetVsBareSameSql',
+      'tpcbNodeVsPgbench',
+      'pushLastSocketP99OneNodeVsBare',
+      'pushLastSocketP99ThreeNodesVsBare',
+    ]),
+  );
 }, 120_000);
