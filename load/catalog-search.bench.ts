@@ -8,6 +8,7 @@ import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { call } from '../protocol/client.js';
+import { BENCH_SEARCH_TERMS } from './fixtures.js';
 import { BENCH_ENV, freshDatabase, machine, signIn, writeResult } from './setup.js';
 import { runBounded, summary } from './stats.js';
 
@@ -38,22 +39,7 @@ const buildS = (performance.now() - t0) / 1000;
 
 const shops = await Promise.all([1, 2, 3, 4].map(async (i) => (await signIn(app.url, `shop${i}@demo.lilium`, config.demoPassword)).socket));
 
-const queries = [
-  'مياة',
-  'ارز بسمتي',
-  'أرز',
-  'shampo',
-  'sham',
-  'basmati rice',
-  'زيت',
-  'sunflower oil 4L',
-  'biscuts',
-  'حليب كامل',
-  'tomato',
-  'معجون',
-  'Almarai milk',
-  'tea 100',
-];
+const queries = BENCH_SEARCH_TERMS;
 if (process.env.BENCH_DETAIL) {
   for (const q of queries) {
     const t = performance.now();

@@ -32,3 +32,21 @@ export async function createProduct(staff: LiliumSocket, fields: Pick<ProductInp
     zoneIds,
   });
 }
+
+/** The search benchmark's terms: Arabic and English, spelling variants and misspellings (test/search.test.ts pins their answers). */
+export const BENCH_SEARCH_TERMS = [
+  'مياة',
+  'ارز بسمتي',
+  'أرز',
+  'shampo',
+  'sham',
+  'basmati rice',
+  'زيت',
+  'sunflower oil 4L',
+  'biscuts',
+  'حليب كامل',
+  'tomato',
+  'معجون',
+  'Almarai milk',
+  'tea 100',
+];

@@ -1,30 +1,10 @@
 import { call, type LiliumSocket } from '../../protocol/client.js';
 import type { InputOf } from '../../protocol/index.js';
+import { BENCH_SEARCH_TERMS } from '../../load/fixtures.js';
 import type { Harness } from './harness.js';
 
 /** The search benchmark's 14 terms (load/catalog-search.bench.ts), then spelling variants and terms that must find nothing. */
-export const SEARCH_TERMS = [
-  'مياة',
-  'ارز بسمتي',
-  'أرز',
-  'shampo',
-  'sham',
-  'basmati rice',
-  'زيت',
-  'sunflower oil 4L',
-  'biscuts',
-  'حليب كامل',
-  'tomato',
-  'معجون',
-  'Almarai milk',
-  'tea 100',
-  'اَرُزّ',
-  'مـيـاه',
-  'معدنيه',
-  'SPAGHETTI',
-  'xylophone',
-  'ـ ً ـ',
-];
+export const SEARCH_TERMS = [...BENCH_SEARCH_TERMS, 'اَرُزّ', 'مـيـاه', 'معدنيه', 'SPAGHETTI', 'xylophone', 'ـ ً ـ'];
 
 /** Every page of a listing, in order, as SKUs. */
 async function allPages(socket: LiliumSocket, input: InputOf<'products:list'>): Promise<string[]> {
