@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { placeOrder } from './support/delivery.js';
-import { httpFake, json, type HttpFake } from './support/fakes.js';
+import { httpFake, json, writeServiceAccount, type HttpFake } from './support/fakes.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { key, makeProduct, openVendors } from './support/ordering.js';
 import { until } from './support/until.js';
@@ -58,17 +58,11 @@ beforeAll(async () => {
       ? json(res, 200, { access_token: 'ya29.offline', expires_in: 3600, token_type: 'Bearer' })
       : json(res, 200, { name: `projects/${PROJECT}/messages/${randomUUID()}` }),
   );
-  const credentials = join(dir, 'service-account.json');
-  writeFileSync(
-    credentials,
-    JSON.stringify({
-      type: 'service_account',
-      project_id: PROJECT,
-      private_key: rsa.privateKey,
-      client_email: `x@${PROJECT}.iam.gserviceaccount.com`,
-      token_uri: `${fcm.url}/token`,
-    }),
-  );
+  const credentials = writeServiceAccount(dir, fcm.url, {
+    projectId: PROJECT,
+    clientEmail: `x@${PROJECT}.iam.gserviceaccount.com`,
+    privateKey: rsa.privateKey,
+  });
   h = await startHarness({
     env: {
       SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,

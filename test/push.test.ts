@@ -10,7 +10,7 @@ import type { ChannelProvider, OutboundMessage } from '../server/notifications/c
 import { createFcmProvider } from '../server/notifications/channels/fcm.js';
 import { createWebPushProvider } from '../server/notifications/channels/webpush.js';
 import { fails } from './support/expect.js';
-import { failure, httpFake, json, type HttpFake } from './support/fakes.js';
+import { failure, httpFake, json, writeServiceAccount, type HttpFake } from './support/fakes.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { makeShops } from './support/ordering.js';
 import { browserKeys, decryptPush, verifyVapid } from './support/webpush.js';
@@ -93,18 +93,7 @@ beforeAll(async () => {
     if (kind === 'down') return json(res, 503, fcmError(503, 'UNAVAILABLE', 'UNAVAILABLE'));
     return json(res, 500, fcmError(500, 'INTERNAL', 'INTERNAL'));
   });
-  const credentials = join(dir, 'service-account.json');
-  writeFileSync(
-    credentials,
-    JSON.stringify({
-      type: 'service_account',
-      project_id: PROJECT,
-      private_key_id: 'key-1',
-      private_key: rsa.privateKey,
-      client_email: CLIENT_EMAIL,
-      token_uri: `${fcm.url}/token`,
-    }),
-  );
+  const credentials = writeServiceAccount(dir, fcm.url, { projectId: PROJECT, clientEmail: CLIENT_EMAIL, privateKey: rsa.privateKey });
   h = await startHarness({
     env: {
       VAPID_PUBLIC_KEY: vapid.publicKey,

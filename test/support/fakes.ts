@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { DeliveryError } from '../../server/notifications/channels/channel.js';
 
 export interface Received {
@@ -53,4 +55,21 @@ export async function failure(p: Promise<unknown>): Promise<{ message: string; r
     throw e;
   }
   throw new Error('expected the send to fail');
+}
+
+/** A Google service-account file in `dir` whose token grants go to the fake FCM at `fcmUrl`; answers its path. */
+export function writeServiceAccount(dir: string, fcmUrl: string, account: { projectId: string; clientEmail: string; privateKey: string }): string {
+  const path = join(dir, 'service-account.json');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      type: 'service_account',
+      project_id: account.projectId,
+      private_key_id: 'key-1',
+      private_key: account.privateKey,
+      client_email: account.clientEmail,
+      token_uri: `${fcmUrl}/token`,
+    }),
+  );
+  return path;
 }
