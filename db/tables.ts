@@ -394,6 +394,11 @@ export const sessions = table('sessions', {
 });
 export type SessionRow = RowOf<typeof sessions>;
 
+/** Every lexeme of every product's search_tsv, kept by triggers, so a search spells its prefixes out (lilium_prefix_query). */
+export const searchLexemes = table('search_lexemes', {
+  lexeme: col.text,
+});
+
 export const settings = table('settings', {
   key: col.text,
   value: col.text,
@@ -562,6 +567,7 @@ export const tables = [
   promotions,
   pushSubscriptions,
   refreshTokens,
+  searchLexemes,
   sessions,
   settings,
   settlementOrders,

@@ -76,5 +76,6 @@ console.log(JSON.stringify(out, null, 2));
 
 for (const s of shops) s.close();
 await app.close();
-await database.drop();
+// BENCH_KEEP=1 leaves the catalogue in place, for EXPLAIN (ANALYZE, BUFFERS) of a search on it.
+if (!process.env.BENCH_KEEP) await database.drop();
 process.exit(0);

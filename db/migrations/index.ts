@@ -11,6 +11,7 @@ import { Notifications1764200100000 } from './1764200100000-notifications.js';
 import { Devices1764200200000 } from './1764200200000-devices.js';
 import { Deadlines1764200300000 } from './1764200300000-deadlines.js';
 import { Search1764200400000 } from './1764200400000-search.js';
+import { SearchLexemes1764200500000 } from './1764200500000-search-lexemes.js';
 
 /** In order; each one reversible. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   Devices1764200200000,
   Deadlines1764200300000,
   Search1764200400000,
+  SearchLexemes1764200500000,
 ];

@@ -126,10 +126,15 @@ interface Term {
 async function search(ctx: Ctx, q: string, where: Sql[], later: boolean, run: (term: Term) => Promise<Listed[]>): Promise<Listed[]> {
   const words = q.split(/[^\p{L}\p{N}\p{M}]+/u).filter(Boolean);
   const tsq = sql`(to_tsquery('simple', array_to_string(array(SELECT lilium_normalize(w) || ':*' FROM unnest(${words}::text[]) w WHERE lilium_normalize(w) <> ''), ' & ')) || plainto_tsquery('english', ${q}::text))`;
+  // The same matches with each prefix spelled as the lexemes it stands for (migration 1764200500000-search-lexemes),
+  // which the index finds without gathering every TID of every prefix match first; computed once per statement.
+  // Ranking keeps `tsq`, so the scores are the same too.
+  const english = sql`plainto_tsquery('english', ${q}::text)`;
+  const matching = sql`(SELECT coalesce(lilium_prefix_query(${words}::text[]) || ${english}, ${english}))`;
   const nq = sql`lilium_normalize(${q}::text)`;
   // A term that folds to nothing (only tatweel or diacritics) would match every product as an empty pattern.
   const folds = sql`btrim(${nq}) <> ''`;
-  const exact: Term = { match: sql`${folds} AND p.search_tsv @@ ${tsq}`, score: sql`ts_rank(p.search_tsv, ${tsq})`, ranked: 500 };
+  const exact: Term = { match: sql`${folds} AND p.search_tsv @@ ${matching}`, score: sql`ts_rank(p.search_tsv, ${tsq})`, ranked: 500 };
   // Trigram similarity costs several times what reading the row does (twice: match and score); ranking fewer keeps a typo fast.
   const fuzzy: Term = {
     match: sql`${folds} AND (p.search_text LIKE '%' || replace(replace(replace(${nq}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' OR ${nq} <% p.search_text)`,
