@@ -131,13 +131,17 @@ async function search(ctx: Ctx, q: string, where: Sql[], later: boolean, run: (t
   // Ranking keeps `tsq`, so the scores are the same too.
   const english = sql`plainto_tsquery('english', ${q}::text)`;
   const matching = sql`(SELECT coalesce(lilium_prefix_query(${words}::text[]) || ${english}, ${english}))`;
-  const nq = sql`lilium_normalize(${q}::text)`;
+  // A sub-select, so the planner sees a parameter: with the folded term as a constant it estimates the trigram
+  // operators by running them over the column's statistics, which costs more than the search itself.
+  const nq = sql`(SELECT lilium_normalize(${q}::text))`;
   // A term that folds to nothing (only tatweel or diacritics) would match every product as an empty pattern.
   const folds = sql`btrim(${nq}) <> ''`;
   const exact: Term = { match: sql`${folds} AND p.search_tsv @@ ${matching}`, score: sql`ts_rank(p.search_tsv, ${tsq})`, ranked: 500 };
-  // Trigram similarity costs several times what reading the row does (twice: match and score); ranking fewer keeps a typo fast.
+  // Trigram similarity costs several times what reading the row does (twice: the index's recheck and the score);
+  // ranking fewer keeps a typo fast. `text %> term` is `term <% text` in the index's own form, so the planner
+  // drops the copy it would otherwise filter on again.
   const fuzzy: Term = {
-    match: sql`${folds} AND (p.search_text LIKE '%' || replace(replace(replace(${nq}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' OR ${nq} <% p.search_text)`,
+    match: sql`${folds} AND (p.search_text LIKE '%' || replace(replace(replace(${nq}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' OR p.search_text %> ${nq})`,
     score: sql`word_similarity(${nq}, p.search_text)`,
     ranked: 200,
   };
