@@ -8,6 +8,7 @@ import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { call } from '../protocol/client.js';
+import { countCpu } from './cpu.js';
 import { BENCH_SEARCH_TERMS } from './fixtures.js';
 import { BENCH_ENV, freshDatabase, machine, signIn, writeResult } from './setup.js';
 import { runBounded, summary } from './stats.js';
@@ -47,7 +48,11 @@ if (process.env.BENCH_DETAIL) {
     console.log(q, ((performance.now() - t) / 5).toFixed(1));
   }
 }
-const results: Record<string, ReturnType<typeof summary> & { rps: number; errors: Record<string, number> }> = {};
+// CPU per call (this process: server and clients; PostgreSQL: the database's backends), which a machine shared
+// with other work disturbs far less than the latencies.
+const databaseName = new URL(database.url).pathname.slice(1);
+const results: Record<string, ReturnType<typeof summary> & { rps: number; errors: Record<string, number>; cpuMsPerCall: { node: number; postgres: number } }> =
+  {};
 for (const [name, input] of [
   ['search (q, relevance)', (i: number) => ({ q: queries[i % queries.length]!, limit: 20 })],
   [
@@ -57,8 +62,16 @@ for (const [name, input] of [
   ['browse (no q, newest)', () => ({ limit: 20 })],
 ] as const) {
   await runBounded(200, CONCURRENCY, (i) => call(shops[i % shops.length]!, 'products:list', input(i))); // warm-up
+  const spent = countCpu(process.pid, databaseName);
   const r = await runBounded(CALLS, CONCURRENCY, (i) => call(shops[i % shops.length]!, 'products:list', input(i)));
-  results[name] = { ...summary(r.latencies), rps: Math.round(CALLS / r.seconds), errors: r.errors };
+  const cpu = spent();
+  const perCall = (s: number) => Math.round((s * 1000 * 100) / CALLS) / 100;
+  results[name] = {
+    ...summary(r.latencies),
+    rps: Math.round(CALLS / r.seconds),
+    errors: r.errors,
+    cpuMsPerCall: { node: perCall(cpu.serverS), postgres: perCall(cpu.postgresS) },
+  };
 }
 
 const out = {
