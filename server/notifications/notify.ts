@@ -5,7 +5,7 @@ import type { NotificationRow, UserRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
 import type { Config } from '../config.js';
 import { rooms } from '../auth/actor.js';
-import { pushRows, writeAnnounced } from '../outbox/outbox.js';
+import { holdAnnounced, pushRows } from '../outbox/outbox.js';
 import type { TxCtx } from '../rpc/context.js';
 import { queueDeliveries, type DeliveryInput } from './deliveries.js';
 import { toNotification } from './notifications.service.js';
@@ -150,7 +150,7 @@ export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<voi
     ctx,
     k.flatMap((i) => deliveriesOf(ctx.deps.config, inputs[i]!, writtenOf(i))),
   );
-  await writeAnnounced(ctx, deliveries.rows ? [pushes, deliveries.rows] : [pushes]);
+  holdAnnounced(ctx, deliveries.rows ? [pushes, deliveries.rows] : [pushes]);
 }
 
 const ACTIVE = sql`u.status = 'ACTIVE' AND u.deleted_at IS NULL`;
