@@ -67,3 +67,21 @@ test('the cart left after checking out one vendor, pushed to the owner, is the c
   expect(cart.groups.map((g) => g.vendor.id)).toEqual([vendorIds[1]]);
   expect(await left).toEqual(cart);
 });
+
+test('a two-vendor checkout queues one deadline job for both orders, and one delivery job for all its deliveries', async () => {
+  await call(shop.socket, 'cart:clear', {});
+  for (const s of staff) await call(shop.socket, 'cart:add', { productId: (await makeProduct(h, s, { stock: 50 })).id, quantity: 1 });
+  const { orders } = await call(shop.socket, 'cart:checkout', { idempotencyKey: key() });
+  const ids = orders.map((o) => o.id).sort();
+  const deadlines = await h.q<{ ids: string[] }>(
+    `SELECT ARRAY(SELECT jsonb_array_elements_text(data->'orderIds') ORDER BY 1) AS ids FROM pgboss.job WHERE name = 'order-deadline' AND data->'orderIds' ?| $1`,
+    [ids],
+  );
+  expect(deadlines).toEqual([{ ids }]);
+  const deliveries = await h.q<{ job_id: string }>(
+    `SELECT d.job_id FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id WHERE n.link_id = ANY($1::uuid[])`,
+    [ids],
+  );
+  expect(deliveries.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(deliveries.map((d) => d.job_id)).size).toBe(1);
+});

@@ -86,9 +86,9 @@ export async function notify(ctx: TxCtx, input: NotifyInput): Promise<void> {
 }
 
 /**
- * Several notifications at once (see notify), in three statements whatever their number: the recipients' locales,
- * preferences and unread counts read and the notifications written in one, the deliveries' jobs in one, and the
- * pushes and delivery rows in one.
+ * Several notifications at once (see notify), in one statement whatever their number: the recipients' locales,
+ * preferences and unread counts read and the notifications written; the pushes, the delivery rows and their one job
+ * are held for the transaction's last statement before COMMIT (Tx.hold).
  */
 export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<void> {
   const cause = ctx.actor?.userId ?? null;

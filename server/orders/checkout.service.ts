@@ -170,9 +170,10 @@ function cartLeft(rows: PricingRows, ordered: Set<string>, usedUp: string[], zon
 /**
  * Turns the cart into one order per vendor in one transaction. The RPC layer's idempotency key row is in the
  * same transaction, so a retry returns these orders and a failure leaves nothing behind, not even the key.
- * Set-based: the orders and everything they carry are one statement, the deadline jobs one, the `order:new` pushes
- * one, the notifications with their pushes and deliveries three, and the stock one, whatever the number of vendors
- * and lines (test/checkout-statements.test.ts).
+ * Set-based: the target and pricing reads are one statement, the orders and everything they carry one, the
+ * notifications one and the stock one, whatever the number of vendors and lines; the deadline job, the `order:new`
+ * and `notification:new` pushes, the deliveries with their job and the key's result are held and written together
+ * just before COMMIT (Tx.hold): ten statements with BEGIN and COMMIT (test/checkout-statements.test.ts).
  */
 export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>): Promise<ResultOf<'cart:checkout'>> {
   const shopId = shopOf(ctx);
