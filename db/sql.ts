@@ -55,6 +55,18 @@ export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
 /** Text taken as it is: only for names and keywords the code chooses, never for input. */
 sql.raw = (text: string): Sql => new Sql([text], []);
 
+/**
+ * A statement a library brings as text with its own `$1…$n` (pg-boss's job insert), as a fragment whose parameters
+ * are renumbered where it lands, like any other: the text is split at its placeholders, never edited.
+ */
+sql.numbered = (text: string, values: readonly unknown[]): Sql => {
+  const parts = text.split(/\$(\d+)/);
+  return new Sql(
+    parts.filter((_, i) => i % 2 === 0),
+    parts.filter((_, i) => i % 2 === 1).map((n) => values[Number(n) - 1]),
+  );
+};
+
 /** Fragments joined by a separator (`, ` unless given); nothing when the list is empty. */
 sql.join = (parts: readonly Sql[], separator: string = ', '): Sql =>
   parts.length === 0 ? sql.empty : new Sql(['', ...parts.slice(1).map(() => separator), ''], parts);

@@ -32,6 +32,27 @@ export interface Tx extends Reader {
   readonly manager: EntityManager;
   /** Runs after the outermost transaction commits; never for one that rolls back. */
   afterCommit(hook: Hook): void;
+  /**
+   * Holds a write until the outermost transaction's work is done, then sends it with every other held write as one
+   * statement just before COMMIT (see Held): rows nothing in the transaction reads back (pushes, jobs, a key's
+   * result) cost one round trip together instead of one each. `build` runs then, so it can gather what was held.
+   */
+  hold(build: () => Held | null): void;
+}
+
+/** A held write (a data-modifying statement, run as a CTE) and what the final SELECT evaluates with it (a NOTIFY, say). */
+export interface Held {
+  write?: Sql;
+  select?: Sql;
+}
+
+/** The held writes as one statement: `WITH w0 AS (…), w1 AS (…) SELECT …`; null when there is nothing to send. */
+export function heldStatement(held: Held[]): Sql | null {
+  const writes = held.flatMap((h) => (h.write ? [h.write] : []));
+  const selects = held.flatMap((h) => (h.select ? [h.select] : []));
+  if (writes.length === 0 && selects.length === 0) return null;
+  const ctes = writes.length ? sql`WITH ${sql.join(writes.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`))} ` : sql.empty;
+  return sql`${ctes}SELECT ${selects.length ? sql.join(selects) : sql.raw('1')}`;
 }
 
 /** Connections in use and idle, and work waiting for one (the pool's size is idle + busy). */
@@ -80,13 +101,18 @@ export class Db {
   async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const hooks: Hook[] = [];
     const result = await this.exclusive(() =>
-      this.source.transaction((manager) =>
-        fn({
+      this.source.transaction(async (manager) => {
+        const builds: Array<() => Held | null> = [];
+        const result = await fn({
           manager,
           query: (statement: Sql | string, params?: unknown[]) => queryRows(manager, statement, params),
           afterCommit: (hook) => void hooks.push(hook),
-        }),
-      ),
+          hold: (build) => void builds.push(build),
+        });
+        const held = heldStatement(builds.flatMap((b) => b() ?? []));
+        if (held) await queryRows(manager, held);
+        return result;
+      }),
     );
     for (const hook of hooks) {
       try {

@@ -42,9 +42,9 @@ test('a two-vendor checkout is one transaction of a fixed number of statements, 
   const three = await checkoutOf(3);
   expect(one.answer.orders).toHaveLength(2);
   expect(three.answer.orders.map((o) => o.items.length)).toEqual([3, 3]);
-  // At most: BEGIN, session, key, cart lock, target, four pricing reads, orders, deadline jobs, order:new, notifications,
-  // delivery jobs, pushes and deliveries, stock, key's result, COMMIT; fewer once pricing reads in fewer.
-  expect(one.transaction.length).toBeLessThanOrEqual(18);
+  // At most: BEGIN, session, key, cart lock, target and pricing, orders, notifications, stock, the held writes (every
+  // job, push and delivery row and the key's result), COMMIT.
+  expect(one.transaction.length).toBeLessThanOrEqual(10);
   expect(three.transaction).toEqual(one.transaction);
 });
 
@@ -66,4 +66,22 @@ test('the cart left after checking out one vendor, pushed to the owner, is the c
   const cart = await call(shop.socket, 'cart:get', {});
   expect(cart.groups.map((g) => g.vendor.id)).toEqual([vendorIds[1]]);
   expect(await left).toEqual(cart);
+});
+
+test('a two-vendor checkout queues one deadline job for both orders, and one delivery job for all its deliveries', async () => {
+  await call(shop.socket, 'cart:clear', {});
+  for (const s of staff) await call(shop.socket, 'cart:add', { productId: (await makeProduct(h, s, { stock: 50 })).id, quantity: 1 });
+  const { orders } = await call(shop.socket, 'cart:checkout', { idempotencyKey: key() });
+  const ids = orders.map((o) => o.id).sort();
+  const deadlines = await h.q<{ ids: string[] }>(
+    `SELECT ARRAY(SELECT jsonb_array_elements_text(data->'orderIds') ORDER BY 1) AS ids FROM pgboss.job WHERE name = 'order-deadline' AND data->'orderIds' ?| $1`,
+    [ids],
+  );
+  expect(deadlines).toEqual([{ ids }]);
+  const deliveries = await h.q<{ job_id: string }>(
+    `SELECT d.job_id FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id WHERE n.link_id = ANY($1::uuid[])`,
+    [ids],
+  );
+  expect(deliveries.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(deliveries.map((d) => d.job_id)).size).toBe(1);
 });

@@ -3,10 +3,9 @@ import { sql, type Sql } from '../../db/sql.js';
 import type { CartRow } from '../../db/tables.js';
 import type { Cart } from '../../protocol/index.js';
 import { notFound } from '../errors.js';
-import type { Ctx } from '../rpc/context.js';
 import type { Reader } from '../../db/tx.js';
 import type { PromotionRule } from '../promotions/rules.js';
-import { price, type LineRow, type PricedCart, type PricingRows } from './price.js';
+import { price, type LineRow, type PricingRows } from './price.js';
 
 // The loading step: the queries pricing reads, answered as plain rows. The arithmetic is pure, in price.ts.
 export type { PricedCart, PricedGroup } from './price.js';
@@ -21,13 +20,6 @@ const targetOf = (shopId: string, addressId?: string) =>
     ? sql`SELECT zone_id, id AS address_id FROM addresses WHERE id = ${addressId} AND shop_id = ${shopId} AND deleted_at IS NULL`
     : sql`SELECT coalesce(a.zone_id, s.zone_id) AS zone_id, a.id AS address_id
             FROM shops s LEFT JOIN addresses a ON a.shop_id = s.id AND a.is_default AND a.deleted_at IS NULL WHERE s.id = ${shopId} LIMIT 1`;
-
-/** See `targetOf`: NOT_FOUND when the address is not the shop's (or is deleted). */
-export async function deliveryTarget(r: Reader, shopId: string, addressId?: string): Promise<{ zoneId: string; addressId: string | null }> {
-  const [row] = await r.query<{ zone_id: string; address_id: string | null }>(targetOf(shopId, addressId));
-  if (!row) throw notFound(addressId ? 'address' : 'shop');
-  return { zoneId: row.zone_id, addressId: row.address_id };
-}
 
 /**
  * Everything pricing reads about a shop's cart, in one statement: the delivery zone (from `target`, a query of
@@ -100,15 +92,19 @@ const safeRule = (rule: PromotionRule): PromotionRule => {
   return rule;
 };
 
-/** Reads what pricing a shop's cart needs: its lines as they stand now, their categories and the promotions live for them. */
-export async function loadPricing(r: Reader, shopId: string, zoneId: string, opts: { excludePromotions?: string[] } = {}): Promise<PricingRows> {
-  const read = await readPricing(r, shopId, sql`SELECT ${zoneId}::uuid AS zone_id, NULL::uuid AS address_id`, opts.excludePromotions ?? []);
-  return read!.pricing;
-}
-
-/** Prices a shop's cart as it stands now (see price), in the platform's currency. */
-export async function priceCart(ctx: Ctx, shopId: string, zoneId: string, opts: { excludePromotions?: string[] } = {}): Promise<PricedCart> {
-  return price(await loadPricing(ctx, shopId, zoneId, opts), { zoneId, currency: ctx.deps.config.currency });
+/**
+ * What checkout prices from, in one statement: the delivery target (see `targetOf`; NOT_FOUND when the address is not
+ * the shop's, or is deleted) and the cart's rows for it, leaving out the promotions in `excludePromotions`.
+ */
+export async function loadPricing(
+  r: Reader,
+  shopId: string,
+  addressId: string | undefined,
+  opts: { excludePromotions?: string[] } = {},
+): Promise<{ zoneId: string; addressId: string | null; pricing: PricingRows }> {
+  const read = await readPricing(r, shopId, targetOf(shopId, addressId), opts.excludePromotions ?? []);
+  if (!read) throw notFound(addressId ? 'address' : 'shop');
+  return read;
 }
 
 /** A shop's cart as it stands now, priced for the given address (else the default one): what `cart:get` answers. */

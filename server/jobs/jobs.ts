@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { DatabaseConfig } from '../../db/data-source.js';
+import { sql, type Sql } from '../../db/sql.js';
 import { queryRows, type Db, type Tx } from '../../db/tx.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -49,8 +50,9 @@ export interface Jobs {
    */
   send(ctx: Tx | null, queue: string, data: object, opts?: JobOptions): Promise<string | null>;
   /**
-   * Queues several jobs, of any queues, in the caller's transaction in one statement; answers their ids in order.
-   * No singleton keys: every job given is queued.
+   * Queues several jobs, of any queues, in the caller's transaction; answers their ids in order. They are held and
+   * written with the transaction's other held writes just before COMMIT (Tx.hold), every job of the transaction in
+   * one pg-boss insert. No singleton keys: every job given is queued.
    */
   sendMany(ctx: Tx, jobs: Array<{ queue: string; data: object; opts?: Omit<JobOptions, 'singletonKey'> }>): Promise<string[]>;
   /**
@@ -101,6 +103,10 @@ export class PgBossJobs implements Jobs {
   private readonly stopping = new AbortController();
   private stats: QueueStats = new Map();
   private statsTimer: NodeJS.Timeout | null = null;
+  /** pg-boss's insert statement and its parameters after the first (the jobs), taken from pg-boss at start. */
+  private insertCommand: { text: string; rest: unknown[] } | null = null;
+  /** The jobs each open transaction holds, keyed by its after-commit hook (shared by every context bound to it). */
+  private readonly held = new WeakMap<Tx['afterCommit'], PgBoss.JobInsert[]>();
 
   constructor(
     private readonly config: Config['jobs'],
@@ -141,6 +147,15 @@ export class PgBossJobs implements Jobs {
   /** Installs or migrates pg-boss's schema (under its own advisory lock, so nodes may start together) and starts maintenance. */
   async start(): Promise<void> {
     await this.boss.start();
+    // pg-boss's own insert, as pg-boss sends it (defaults from its config): captured here, it runs as part of a held write.
+    await this.boss.insert([], {
+      db: {
+        executeSql: async (text: string, values: unknown[]) => {
+          this.insertCommand = { text, rest: values.slice(1) };
+          return { rows: [] };
+        },
+      },
+    });
     await this.refreshStats();
     this.statsTimer = setInterval(() => void this.refreshStats(), this.config.metricsS * 1000);
     this.statsTimer.unref();
@@ -204,9 +219,20 @@ export class PgBossJobs implements Jobs {
       ...(opts.startAfter ? { startAfter: opts.startAfter } : {}),
       ...(opts.retryLimit !== undefined ? { retryLimit: opts.retryLimit } : {}),
     }));
-    await this.boss.insert(rows, { db: inTx(ctx) });
+    const held = this.held.get(ctx.afterCommit);
+    if (held) held.push(...rows);
+    else {
+      this.held.set(ctx.afterCommit, rows);
+      ctx.hold(() => ({ write: this.insertStatement(rows) }));
+    }
     ctx.afterCommit(() => jobs.forEach(({ queue, opts }) => this.wake(queue, opts?.startAfter)));
     return rows.map((r) => r.id!);
+  }
+
+  /** pg-boss's insert of these jobs, as a fragment (see sql.numbered). */
+  private insertStatement(rows: PgBoss.JobInsert[]): Sql {
+    if (!this.insertCommand) throw new Error('the job queue is not started');
+    return sql.numbered(this.insertCommand.text, [JSON.stringify(rows), ...this.insertCommand.rest]);
   }
 
   async work<T extends object>(queue: string, handler: JobHandler<T>, options: { policy?: QueuePolicy; concurrency?: number } = {}): Promise<void> {

@@ -16,11 +16,14 @@ import type { OutboundMessage } from './channels/channel.js';
 export const DELIVERY_QUEUE = 'delivery';
 export const DELIVERY_DEAD_QUEUE = 'delivery-dead';
 
-/** What a delivery job carries: which delivery, and how many tries it had when the job was queued. */
-export interface DeliveryJob {
-  deliveryId: string;
-  attempt: number;
-}
+/**
+ * What a delivery job carries: the deliveries it tries, and how many tries they had when it was queued. The
+ * deliveries a transaction writes together share one job (`deliveryIds`); a retry, or a single delivery, has its own.
+ */
+export type DeliveryJob = { attempt: number } & ({ deliveryId: string } | { deliveryIds: string[] });
+
+/** The deliveries a job tries. */
+export const deliveryIdsOf = (job: DeliveryJob): string[] => ('deliveryIds' in job ? job.deliveryIds : [job.deliveryId]);
 
 /**
  * A try that fails stays PENDING and is rescheduled (not a change of status); a provider's refusal, or the last
@@ -76,24 +79,23 @@ export async function enqueueDelivery(ctx: TxCtx, d: DeliveryInput): Promise<str
 }
 
 /**
- * Checks the deliveries and queues their jobs in the caller's transaction (one statement); answers their ids and
- * the statement that writes their rows (null for none), for the caller to send, alone or with other writes.
+ * Checks the deliveries and queues one job for them all in the caller's transaction (held until just before COMMIT,
+ * with no statement of its own); answers their ids and the statement that writes their rows (null for none), for the
+ * caller to send, alone or with other writes. The rows are the durable truth of each delivery; the job only says when to try.
  */
 export async function queueDeliveries(ctx: TxCtx, ds: DeliveryInput[]): Promise<{ ids: string[]; rows: Sql | null }> {
   if (ds.length === 0) return { ids: [], rows: null };
   ds.forEach(checkTarget);
   const ids = ds.map(() => randomUUID());
-  const jobIds = await ctx.deps.jobs.sendMany(
-    ctx,
-    ids.map((deliveryId) => ({ queue: DELIVERY_QUEUE, data: { deliveryId, attempt: 0 } satisfies DeliveryJob })),
-  );
+  const data: DeliveryJob = ids.length === 1 ? { deliveryId: ids[0]!, attempt: 0 } : { deliveryIds: ids, attempt: 0 };
+  const [jobId] = await ctx.deps.jobs.sendMany(ctx, [{ queue: DELIVERY_QUEUE, data }]);
   const payloads = ds.map(({ message: { id: _replaced, ...message } }) => JSON.stringify(message));
   const rows = sql`
     INSERT INTO notification_deliveries (id, notification_id, user_id, channel, address, payload, secret, job_id)
-    SELECT d.id, d.notification_id, d.user_id, d.channel, d.address, d.payload::jsonb, d.secret, d.job_id
+    SELECT d.id, d.notification_id, d.user_id, d.channel, d.address, d.payload::jsonb, d.secret, ${jobId}::uuid
       FROM unnest(${ids}::uuid[], ${ds.map((d) => d.notificationId)}::uuid[], ${ds.map((d) => d.userId)}::uuid[], ${ds.map((d) => d.channel)}::text[],
-                  ${ds.map((d) => d.address)}::text[], ${payloads}::text[], ${ds.map((d) => d.secret ?? false)}::boolean[], ${jobIds}::uuid[])
-           AS d(id, notification_id, user_id, channel, address, payload, secret, job_id)`;
+                  ${ds.map((d) => d.address)}::text[], ${payloads}::text[], ${ds.map((d) => d.secret ?? false)}::boolean[])
+           AS d(id, notification_id, user_id, channel, address, payload, secret)`;
   return { ids, rows };
 }
 

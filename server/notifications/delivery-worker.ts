@@ -6,12 +6,12 @@ import { jobCtx } from '../jobs/job-context.js';
 import type { JobInfo } from '../jobs/jobs.js';
 import type { CounterHandle } from '../metrics.js';
 import { DeliveryError, type OutboundMessage } from './channels/channel.js';
-import { DELIVERY_DEAD_QUEUE, DELIVERY_QUEUE, queueTry, type DeliveryJob } from './deliveries.js';
+import { DELIVERY_DEAD_QUEUE, DELIVERY_QUEUE, deliveryIdsOf, queueTry, type DeliveryJob } from './deliveries.js';
 import { retryDelayMs } from './retry.js';
 
 /** Senders per node: sending waits on the network, not on this process. */
 const CONCURRENCY = 4;
-/** Deliveries a sender takes at once: one fetch, one read, one record of those that went out and one completion for all. */
+/** Jobs a sender takes at once (each with the deliveries of one transaction): one fetch, one read, one record of those that went out and one completion for all. */
 const BATCH = 8;
 
 /**
@@ -56,14 +56,16 @@ async function send(deps: Deps, d: Loaded): Promise<DeliveryError | null> {
  */
 async function deliver(deps: Deps, tries: CounterHandle, jobs: Array<{ data: DeliveryJob; job: JobInfo }>): Promise<void> {
   const rows = await deps.db.query<Loaded>(
-    sql`SELECT id, user_id, channel, address, payload, status, job_id FROM notification_deliveries WHERE id = ANY(${jobs.map((j) => j.data.deliveryId)}::uuid[])`,
+    sql`SELECT id, user_id, channel, address, payload, status, job_id FROM notification_deliveries WHERE id = ANY(${jobs.flatMap((j) => deliveryIdsOf(j.data))}::uuid[])`,
   );
   const byId = new Map(rows.map((d) => [d.id, d]));
   // Sent, dead, or rescheduled under another job since this one was queued: nothing left for it to do.
-  const due = jobs.flatMap(({ data, job }) => {
-    const d = byId.get(data.deliveryId);
-    return d && d.status === 'PENDING' && d.job_id === job.id ? [{ d, jobId: job.id }] : [];
-  });
+  const due = jobs.flatMap(({ data, job }) =>
+    deliveryIdsOf(data).flatMap((id) => {
+      const d = byId.get(id);
+      return d && d.status === 'PENDING' && d.job_id === job.id ? [{ d, jobId: job.id }] : [];
+    }),
+  );
   const tried = await Promise.all(due.map(async (t) => ({ ...t, failure: await send(deps, t.d) })));
   const sent = tried.filter((t) => !t.failure);
   if (sent.length) {
@@ -118,9 +120,9 @@ async function recordFailure(deps: Deps, id: string, jobId: string, failure: Del
  * A delivery job whose queue tries ran out (its nodes kept dying, or the database kept failing) lands here: the
  * delivery is DEAD, visible to admins, unless it has moved on since (sent, or rescheduled with more tries).
  */
-async function abandon(deps: Deps, tries: CounterHandle, { deliveryId, attempt }: DeliveryJob): Promise<void> {
-  const [dead] = await deps.db.query<Pick<NotificationDeliveryRow, 'channel'>>(sql`
+async function abandon(deps: Deps, tries: CounterHandle, job: DeliveryJob): Promise<void> {
+  const dead = await deps.db.query<Pick<NotificationDeliveryRow, 'channel'>>(sql`
     UPDATE notification_deliveries SET status = 'DEAD', last_error = 'the delivery job kept failing before it could record a try', next_attempt_at = NULL
-     WHERE id = ${deliveryId} AND status = 'PENDING' AND attempts = ${attempt} RETURNING channel`);
-  if (dead) tries.inc({ channel: dead.channel, outcome: 'dead' });
+     WHERE id = ANY(${deliveryIdsOf(job)}::uuid[]) AND status = 'PENDING' AND attempts = ${job.attempt} RETURNING channel`);
+  for (const d of dead) tries.inc({ channel: d.channel, outcome: 'dead' });
 }

@@ -5,7 +5,7 @@ import type { NotificationRow, UserRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
 import type { Config } from '../config.js';
 import { rooms } from '../auth/actor.js';
-import { pushRows, writeAnnounced } from '../outbox/outbox.js';
+import { holdAnnounced, pushRows } from '../outbox/outbox.js';
 import type { TxCtx } from '../rpc/context.js';
 import { queueDeliveries, type DeliveryInput } from './deliveries.js';
 import { toNotification } from './notifications.service.js';
@@ -86,9 +86,9 @@ export async function notify(ctx: TxCtx, input: NotifyInput): Promise<void> {
 }
 
 /**
- * Several notifications at once (see notify), in three statements whatever their number: the recipients' locales,
- * preferences and unread counts read and the notifications written in one, the deliveries' jobs in one, and the
- * pushes and delivery rows in one.
+ * Several notifications at once (see notify), in one statement whatever their number: the recipients' locales,
+ * preferences and unread counts read and the notifications written; the pushes, the delivery rows and their one job
+ * are held for the transaction's last statement before COMMIT (Tx.hold).
  */
 export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<void> {
   const cause = ctx.actor?.userId ?? null;
@@ -150,7 +150,7 @@ export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<voi
     ctx,
     k.flatMap((i) => deliveriesOf(ctx.deps.config, inputs[i]!, writtenOf(i))),
   );
-  await writeAnnounced(ctx, deliveries.rows ? [pushes, deliveries.rows] : [pushes]);
+  holdAnnounced(ctx, deliveries.rows ? [pushes, deliveries.rows] : [pushes]);
 }
 
 const ACTIVE = sql`u.status = 'ACTIVE' AND u.deleted_at IS NULL`;

@@ -3,7 +3,7 @@ import { sql } from '../../db/sql.js';
 import type { PromotionRow } from '../../db/tables.js';
 import { adminRooms, rooms } from '../auth/actor.js';
 import { price as priceRows, type PricingRows } from '../cart/price.js';
-import { deliveryTarget, loadPricing, type PricedGroup } from '../cart/pricing.js';
+import { loadPricing, type PricedGroup } from '../cart/pricing.js';
 import { currentCart, lockCart, shopOf, tellCart } from '../cart/cart.service.js';
 import { moveStock } from '../catalog/stock.service.js';
 import { AppError, notFound } from '../errors.js';
@@ -14,7 +14,8 @@ import { noticeNewOrders } from './notices.js';
 import { toOrder, type LoadedOrder } from './orders.read.js';
 import { deadlineValues, scheduleDeadlines } from './deadlines.js';
 
-type Target = Awaited<ReturnType<typeof deliveryTarget>>;
+/** Where the orders go: the zone they are priced and delivered for, and the address (null: the shop's own zone). */
+type Target = { zoneId: string; addressId: string | null };
 
 /** The answer a blocking problem gets at checkout, most fundamental first. */
 const BLOCKING: Array<[CartProblem['code'], Exclude<ErrorCode, 'INTERNAL'>]> = [
@@ -59,25 +60,25 @@ async function claimPromotions(ctx: TxCtx, groups: PricedGroup[]): Promise<{ sho
 }
 
 /**
- * Prices the groups being ordered and claims their promotions. A promotion used up meanwhile is left out and the
- * cart priced again, so the shop gets the best promotion still open rather than an error. Answers the rows it was
- * priced from, and the promotions whose last use it took.
+ * Prices the groups being ordered, for the address given (else the default one), and claims their promotions. A
+ * promotion used up meanwhile is left out and the cart priced again, so the shop gets the best promotion still open
+ * rather than an error. Answers where the orders go, the rows it was priced from, and the promotions whose last use it took.
  */
 async function price(
   ctx: TxCtx,
   shopId: string,
-  zoneId: string,
+  addressId: string | undefined,
   vendorIds: string[] | undefined,
-): Promise<{ rows: PricingRows; groups: PricedGroup[]; usedUp: string[] }> {
+): Promise<{ target: Target; rows: PricingRows; groups: PricedGroup[]; usedUp: string[] }> {
   const excluded: string[] = [];
   for (;;) {
-    const rows = await loadPricing(ctx, shopId, zoneId, { excludePromotions: excluded });
-    const priced = priceRows(rows, { zoneId, currency: ctx.deps.config.currency });
+    const { pricing: rows, ...target } = await loadPricing(ctx, shopId, addressId, { excludePromotions: excluded });
+    const priced = priceRows(rows, { zoneId: target.zoneId, currency: ctx.deps.config.currency });
     const groups = vendorIds ? priced.groups.filter((g) => vendorIds.includes(g.view.vendor.id)) : priced.groups;
     if (groups.length === 0) throw new AppError('CONFLICT', vendorIds ? 'none of these vendors is in the cart' : 'the cart is empty');
     assertCheckoutable(groups);
     const claim = await claimPromotions(ctx, groups);
-    if (claim.short.length === 0) return { rows, groups, usedUp: claim.usedUp };
+    if (claim.short.length === 0) return { target, rows, groups, usedUp: claim.usedUp };
     excluded.push(...claim.short);
   }
 }
@@ -169,17 +170,17 @@ function cartLeft(rows: PricingRows, ordered: Set<string>, usedUp: string[], zon
 /**
  * Turns the cart into one order per vendor in one transaction. The RPC layer's idempotency key row is in the
  * same transaction, so a retry returns these orders and a failure leaves nothing behind, not even the key.
- * Set-based: the orders and everything they carry are one statement, the deadline jobs one, the `order:new` pushes
- * one, the notifications with their pushes and deliveries three, and the stock one, whatever the number of vendors
- * and lines (test/checkout-statements.test.ts).
+ * Set-based: the target and pricing reads are one statement, the orders and everything they carry one, the
+ * notifications one and the stock one, whatever the number of vendors and lines; the deadline job, the `order:new`
+ * and `notification:new` pushes, the deliveries with their job and the key's result are held and written together
+ * just before COMMIT (Tx.hold): ten statements with BEGIN and COMMIT (test/checkout-statements.test.ts).
  */
 export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>): Promise<ResultOf<'cart:checkout'>> {
   const shopId = shopOf(ctx);
   const { userId } = actorOf(ctx);
   return ctx.tx(async (ctx) => {
     await lockCart(ctx, shopId);
-    const target = await deliveryTarget(ctx, shopId, input.addressId);
-    const { rows, groups, usedUp } = await price(ctx, shopId, target.zoneId, input.vendorIds);
+    const { target, rows, groups, usedUp } = await price(ctx, shopId, input.addressId, input.vendorIds);
     const placed = await insertOrders(ctx, target, groups, input.note ?? null);
     await scheduleDeadlines(ctx, placed);
     const orders = placed.map(toOrder);

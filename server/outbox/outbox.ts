@@ -9,17 +9,20 @@ type LivePush = Exclude<PushName, StoredPush>;
 const announced = new WeakSet<TxCtx['afterCommit']>();
 
 /**
- * Runs a statement that writes outbox rows or stock marks, and wakes the sequencer once this transaction commits:
- * directly on this node, by NOTIFY on the others. `build` puts `wake` in its select list: the NOTIFY on the
- * transaction's first such statement (on PostgreSQL), else nothing, so the wake-up costs no round trip of its own.
+ * Wakes the sequencer once this transaction commits: directly on this node, by NOTIFY on the others. Answers the
+ * NOTIFY for the select list of the transaction's first statement that writes outbox rows or stock marks (on
+ * PostgreSQL; null after the first, or on PGlite), so the wake-up costs no round trip of its own.
  */
+function wakeOf(ctx: TxCtx): Sql | null {
+  if (announced.has(ctx.afterCommit)) return null;
+  announced.add(ctx.afterCommit);
+  ctx.afterCommit(() => ctx.deps.sequencer.kick());
+  return ctx.deps.db.kind === 'postgres' ? sql`(SELECT pg_notify('lilium_outbox', ''))` : null;
+}
+
+/** Runs a statement that writes stock marks (or outbox rows) now, waking the sequencer after commit: `build` puts `wake` in its select list. */
 export async function announcing<T>(ctx: TxCtx, build: (wake: Sql) => Sql): Promise<T[]> {
-  const first = !announced.has(ctx.afterCommit);
-  if (first) {
-    announced.add(ctx.afterCommit);
-    ctx.afterCommit(() => ctx.deps.sequencer.kick());
-  }
-  return ctx.query<T>(build(first && ctx.deps.db.kind === 'postgres' ? sql`(SELECT pg_notify('lilium_outbox', ''))` : sql`NULL`));
+  return ctx.query<T>(build(wakeOf(ctx) ?? sql`NULL`));
 }
 
 /** Marks products whose level changed (see markStockChanged), as a statement to run inside `announcing`; `ids` selects their distinct ids. */
@@ -27,17 +30,20 @@ export const stockMarks = (ids: Sql) =>
   sql`INSERT INTO stock_dirty (product_id) SELECT p.id FROM (${ids}) AS p(id) ORDER BY p.id
       ON CONFLICT (product_id) DO UPDATE SET marked_at = stock_dirty.marked_at`;
 
-/** A statement that writes and wakes (see announcing). */
-const written = (write: Sql) => (wake: Sql) => sql`WITH written AS (${write}) SELECT ${wake} AS woke`;
-
-/** Runs several writes, outbox rows among them, as one statement that wakes the sequencer (see announcing). */
-export async function writeAnnounced(ctx: TxCtx, writes: Sql[]): Promise<void> {
-  await announcing(ctx, (wake) => sql`WITH ${sql.join(writes.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`))} SELECT ${wake} AS woke`);
+/**
+ * Holds writes, outbox rows among them, for the statement the transaction sends just before COMMIT (Tx.hold), and
+ * wakes the sequencer after commit. Nothing in a transaction reads its own outbox rows back, so they wait: all the
+ * pushes of a transaction cost one round trip with its other held writes, and their order is the order they were told.
+ */
+export function holdAnnounced(ctx: TxCtx, writes: Sql[]): void {
+  for (const write of writes) ctx.hold(() => ({ write }));
+  const wake = wakeOf(ctx);
+  if (wake) ctx.hold(() => ({ select: wake }));
 }
 
 /** A stored push: an outbox row in the caller's transaction, published with its seq only after commit. */
 async function store(ctx: TxCtx, rooms: string[], event: StoredPush, data: unknown): Promise<void> {
-  await announcing(ctx, written(sql`INSERT INTO outbox (rooms, event, data) VALUES (${rooms}, ${event}, ${JSON.stringify(data)})`));
+  holdAnnounced(ctx, [sql`INSERT INTO outbox (rooms, event, data) VALUES (${rooms}, ${event}, ${JSON.stringify(data)})`]);
 }
 
 /**
@@ -46,11 +52,11 @@ async function store(ctx: TxCtx, rooms: string[], event: StoredPush, data: unkno
  */
 export async function tellMany<P extends StoredPush>(ctx: TxCtx, event: P, items: Array<{ rooms: string[]; data: PushDataOf<P> }>): Promise<void> {
   const write = pushRows(event, items);
-  if (write) await announcing(ctx, written(write));
+  if (write) holdAnnounced(ctx, [write]);
 }
 
 /**
- * The outbox rows of stored pushes of one event, as a statement for writeAnnounced (null when there are none), so
+ * The outbox rows of stored pushes of one event, as a statement for holdAnnounced (null when there are none), so
  * they can share a round trip with other writes.
  */
 export function pushRows<P extends StoredPush>(event: P, items: Array<{ rooms: string[]; data: PushDataOf<P> }>): Sql | null {
@@ -70,7 +76,10 @@ export function pushRows<P extends StoredPush>(event: P, items: Array<{ rooms: s
  */
 export async function markStockChanged(ctx: TxCtx, productIds: string[]): Promise<void> {
   if (productIds.length === 0) return;
-  await announcing(ctx, written(stockMarks(sql`SELECT DISTINCT id FROM unnest(${productIds}::uuid[]) AS id`)));
+  await announcing(
+    ctx,
+    (wake) => sql`WITH written AS (${stockMarks(sql`SELECT DISTINCT id FROM unnest(${productIds}::uuid[]) AS id`)}) SELECT ${wake} AS woke`,
+  );
 }
 
 /**

@@ -72,6 +72,7 @@ class CallCtx implements Ctx {
 class TxCallCtx extends CallCtx implements TxCtx {
   readonly manager: Tx['manager'];
   readonly afterCommit: Tx['afterCommit'];
+  readonly hold: Tx['hold'];
   private readonly open: Tx;
 
   constructor(base: CtxBase, open: Tx) {
@@ -79,6 +80,7 @@ class TxCallCtx extends CallCtx implements TxCtx {
     this.open = open;
     this.manager = open.manager;
     this.afterCommit = open.afterCommit;
+    this.hold = open.hold;
   }
 
   override query<T = Record<string, unknown>>(statement: Sql): Promise<T[]> {

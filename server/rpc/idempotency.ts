@@ -42,7 +42,9 @@ export async function once(
       return row.result;
     }
     const result = await run(ctx);
-    await ctx.query(sql`UPDATE idempotency_keys SET result = ${JSON.stringify(result ?? null)} WHERE ${key}`);
+    // Written with the transaction's other held writes, just before COMMIT.
+    const write = sql`UPDATE idempotency_keys SET result = ${JSON.stringify(result ?? null)} WHERE ${key}`;
+    ctx.hold(() => ({ write }));
     return result;
   });
 }
