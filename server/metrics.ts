@@ -15,15 +15,40 @@ export interface CounterHandle {
  */
 export class Metrics {
   private readonly registry = new Registry();
-  private readonly calls: Counter<'event' | 'code'>;
-  private readonly errors: Counter<'code'>;
   private readonly latency: Histogram<'event'>;
+  /**
+   * Calls by event and code, and errors by code, since the last scrape: counted here and added to the registry's
+   * counters when scraped, because a labelled counter's `inc` hashes its label set on every call.
+   */
+  private readonly callsSince = new Map<string, Map<string, number>>();
+  private readonly errorsSince = new Map<string, number>();
+  /** Each event's latency series through its bound child: no label object per call (prom-client still hashes the labels). */
+  private readonly latencyOf = new Map<string, { observe(seconds: number): void }>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
-    this.calls = new Counter({ name: 'lilium_rpc_calls_total', help: 'RPC calls by event and outcome code.', labelNames: ['event', 'code'], registers });
-    this.errors = new Counter({ name: 'lilium_rpc_errors_total', help: 'RPC errors by code.', labelNames: ['code'], registers });
+    const { callsSince, errorsSince } = this;
+    new Counter({
+      name: 'lilium_rpc_calls_total',
+      help: 'RPC calls by event and outcome code.',
+      labelNames: ['event', 'code'],
+      registers,
+      collect() {
+        for (const [event, byCode] of callsSince) for (const [code, n] of byCode) this.inc({ event, code }, n);
+        callsSince.clear();
+      },
+    });
+    new Counter({
+      name: 'lilium_rpc_errors_total',
+      help: 'RPC errors by code.',
+      labelNames: ['code'],
+      registers,
+      collect() {
+        for (const [code, n] of errorsSince) this.inc({ code }, n);
+        errorsSince.clear();
+      },
+    });
     this.latency = new Histogram({ name: 'lilium_rpc_duration_seconds', help: 'RPC latency by event.', labelNames: ['event'], buckets: BUCKETS_S, registers });
   }
 
@@ -31,10 +56,15 @@ export class Metrics {
     return this.registry.contentType;
   }
 
+  /** `event` and `code` come from closed sets (the protocol's events and error codes): the maps stay small. */
   observeCall(event: string, code: string, seconds: number): void {
-    this.calls.inc({ event, code });
-    if (code !== 'OK') this.errors.inc({ code });
-    this.latency.observe({ event }, seconds);
+    let byCode = this.callsSince.get(event);
+    if (!byCode) this.callsSince.set(event, (byCode = new Map()));
+    byCode.set(code, (byCode.get(code) ?? 0) + 1);
+    if (code !== 'OK') this.errorsSince.set(code, (this.errorsSince.get(code) ?? 0) + 1);
+    let latency = this.latencyOf.get(event);
+    if (!latency) this.latencyOf.set(event, (latency = this.latency.labels(event)));
+    latency.observe(seconds);
   }
 
   /** A counter of things that happen (its name ends in `_total`); a label-less one starts at 0. */

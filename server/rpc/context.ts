@@ -1,7 +1,7 @@
 import type { Sql } from '../../db/sql.js';
 import type { Reader, Tx } from '../../db/tx.js';
 import type { Actor, SocketSession } from '../auth/actor.js';
-import type { Deps } from '../deps.js';
+import type { Deps, IoSocket } from '../deps.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -27,31 +27,37 @@ export interface Ctx extends Reader {
 /** A context bound to an open transaction: also a `Tx`, so work can wait for its commit (`afterCommit`). */
 export interface TxCtx extends Ctx, Tx {}
 
-export type CtxBase = Pick<Ctx, 'requestId' | 'actor' | 'socketId' | 'clientAddress' | 'deps' | 'log' | 'bindSocket'>;
+/** A context outside a socket call (a job's): its logger is used as it is. */
+export type CtxBase = Pick<Ctx, 'requestId' | 'actor' | 'socketId' | 'clientAddress' | 'deps' | 'log'> & { bindSocket: null };
 
 /**
- * A call's context outside a transaction. A class, so that making one per call creates no functions (its methods
- * are on the prototype), and `log` is read from `base` only when used: a call's logger is made only if it logs.
+ * A call's context outside a transaction. A class whose fields are its constructor's arguments, so that making
+ * one per call allocates one object and no functions (under tsx every function made per call also pays esbuild's
+ * `__name`): its methods are on the prototype, and what few calls use is made on first use — the logger (a pino
+ * child serialises its bindings and sets up redaction) and `bindSocket`.
  */
 class CallCtx implements Ctx {
-  readonly requestId: string;
-  readonly actor: Actor | null;
-  readonly socketId: string | null;
-  readonly clientAddress: string | null;
-  readonly deps: Deps;
-  readonly bindSocket: ((session: SocketSession) => void) | null;
+  private callLog: Logger | undefined;
 
-  constructor(protected readonly base: CtxBase) {
-    this.requestId = base.requestId;
-    this.actor = base.actor;
-    this.socketId = base.socketId;
-    this.clientAddress = base.clientAddress;
-    this.deps = base.deps;
-    this.bindSocket = base.bindSocket;
-  }
+  /** `parentLog` becomes a child bound to the request id on first use, unless `ownLog` (a job's logger is its own). */
+  constructor(
+    readonly requestId: string,
+    readonly actor: Actor | null,
+    readonly socketId: string | null,
+    readonly clientAddress: string | null,
+    readonly deps: Deps,
+    private readonly parentLog: Logger,
+    private readonly ownLog: boolean,
+    protected readonly socket: IoSocket | null,
+  ) {}
 
   get log(): Logger {
-    return this.base.log;
+    return (this.callLog ??= this.ownLog ? this.parentLog : this.parentLog.child({ requestId: this.requestId }));
+  }
+
+  get bindSocket(): ((session: SocketSession) => void) | null {
+    const socket = this.socket;
+    return socket ? (session) => this.deps.sessions.bind(socket, session) : null;
   }
 
   query<T = Record<string, unknown>>(statement: Sql): Promise<T[]> {
@@ -61,7 +67,7 @@ class CallCtx implements Ctx {
   tx<T>(fn: (ctx: TxCtx) => Promise<T>): Promise<T> {
     return this.deps.db.tx(async (tx) => {
       // A write is where an ended session could do harm on a node that has not dropped it yet.
-      const bound = new TxCallCtx(this.base, tx);
+      const bound = new TxCallCtx(this, tx);
       await this.deps.sessions.assertLive(bound);
       return fn(bound);
     });
@@ -73,14 +79,25 @@ class TxCallCtx extends CallCtx implements TxCtx {
   readonly manager: Tx['manager'];
   readonly afterCommit: Tx['afterCommit'];
   readonly hold: Tx['hold'];
-  private readonly open: Tx;
 
-  constructor(base: CtxBase, open: Tx) {
-    super(base);
-    this.open = open;
+  constructor(
+    private readonly outer: CallCtx,
+    private readonly open: Tx,
+  ) {
+    super(outer.requestId, outer.actor, outer.socketId, outer.clientAddress, outer.deps, outer.deps.log, true, null);
     this.manager = open.manager;
     this.afterCommit = open.afterCommit;
     this.hold = open.hold;
+  }
+
+  /** The outer call's, made once for both. */
+  override get log(): Logger {
+    return this.outer.log;
+  }
+
+  /** The outer call's: it binds the same socket. */
+  override get bindSocket(): ((session: SocketSession) => void) | null {
+    return this.outer.bindSocket;
   }
 
   override query<T = Record<string, unknown>>(statement: Sql): Promise<T[]> {
@@ -92,8 +109,13 @@ class TxCallCtx extends CallCtx implements TxCtx {
   }
 }
 
-export function createCtx(base: CtxBase, open?: Tx): Ctx {
-  return open ? new TxCallCtx(base, open) : new CallCtx(base);
+/** The context of a call from `socket` (after the address and session checks): its logger is a child of `log` made on first use. */
+export function socketCtx(requestId: string, actor: Actor | null, socket: IoSocket, clientAddress: string | null, deps: Deps, log: Logger): Ctx {
+  return new CallCtx(requestId, actor, socket.id, clientAddress, deps, log, false, socket);
+}
+
+export function createCtx(base: CtxBase): Ctx {
+  return new CallCtx(base.requestId, base.actor, base.socketId, base.clientAddress, base.deps, base.log, true, null);
 }
 
 /** The actor, or UNAUTHENTICATED: for services whose events are never public. */

@@ -4,16 +4,14 @@ import type { z } from 'zod';
 import { eventNames } from '../../protocol/index.js';
 import type { ErrorCode, InputIssue, WireError } from '../../protocol/errors.js';
 import { allows, isIdempotent } from '../../protocol/spec.js';
-import type { SocketSession } from '../auth/actor.js';
 import { socketAddress } from '../client-address.js';
 import type { Deps, IoSocket } from '../deps.js';
 import { dataError } from '../db-errors.js';
 import { AppError, detailsMismatch, sessionEnded } from '../errors.js';
-import { createCtx } from './context.js';
+import { socketCtx, type Ctx } from './context.js';
 import { once } from './idempotency.js';
-import { nulIssues } from './nul.js';
+import { checkRawInput } from './raw-input.js';
 import { RateLimiter, type Take } from './rate-limit.js';
-import type { Logger } from '../logger.js';
 import type { Registration } from './rpc.js';
 
 type Ack = (response: unknown) => void;
@@ -53,14 +51,6 @@ function issuesOf(error: z.ZodError): InputIssue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), code: i.code, message: i.message }));
 }
 
-function byteLength(input: unknown): number {
-  try {
-    return Buffer.byteLength(JSON.stringify(input) ?? '');
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
-}
-
 /** Of two rate-limit answers, the one that makes the caller wait longer. */
 function slower(a: Take, b: Take): Take {
   if (a.ok) return b;
@@ -95,9 +85,9 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
   async function dispatch(socket: IoSocket, args: unknown[]): Promise<void> {
     const started = performance.now();
     const requestId = newRequestId();
-    let callLog: Logger | undefined;
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
-    const [event, input] = args;
+    const event = args[0];
+    const input = args[1];
     const session = socket.data.session;
     const actor = session && !socket.data.ended && session.expiresAt > Date.now() ? session.actor : null;
     // A raw frame can name its event with anything (a number, nothing at all): only a string names one.
@@ -117,34 +107,23 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       if (!reg) throw new AppError('NOT_FOUND', `unknown event ${JSON.stringify(name.slice(0, 80))}`);
       if (!ack) throw new AppError('BAD_REQUEST', `${name} must be sent with an ack callback`);
       if (inflight.draining) throw new AppError('UNAVAILABLE', 'this node is shutting down; reconnect and retry');
-      if (byteLength(input) > config.rpc.maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `input is larger than ${config.rpc.maxBytes} bytes`);
+      const raw = checkRawInput(input, config.rpc.maxBytes);
+      if (raw.tooLarge) throw new AppError('PAYLOAD_TOO_LARGE', `input is larger than ${config.rpc.maxBytes} bytes`);
       if (!allows(reg.spec.roles, actor?.role)) {
         if (socket.data.ended) throw sessionEnded();
         if (!actor) throw new AppError('UNAUTHENTICATED', session ? 'the access token has expired; call auth:refresh' : 'sign in first');
         throw new AppError('FORBIDDEN', `${actor.role} may not call ${reg.event}`, { reason: 'role' });
       }
-      const nul = nulIssues(input);
-      if (nul.length) throw new AppError('BAD_REQUEST', `invalid input for ${name}`, nul);
+      if (raw.nul.length) throw new AppError('BAD_REQUEST', `invalid input for ${name}`, raw.nul);
       const parsed = reg.spec.input.safeParse(input);
       if (!parsed.success) throw new AppError('BAD_REQUEST', `invalid input for ${reg.event}`, issuesOf(parsed.error));
 
-      const base = {
-        requestId,
-        actor,
-        socketId: socket.id,
-        clientAddress: address,
-        deps,
-        // Most calls never log: their child logger (its bindings serialised, its redaction set up) is made on first use.
-        get log() {
-          return (callLog ??= log.child({ requestId }));
-        },
-        bindSocket: (s: SocketSession) => deps.sessions.bind(socket, s),
-      };
-      const handler = reg.handler as (ctx: ReturnType<typeof createCtx>, input: unknown) => unknown;
+      const ctx = socketCtx(requestId, actor, socket, address, deps, log);
+      const handler = reg.handler as (ctx: Ctx, input: unknown) => unknown;
       const data =
         actor && isIdempotent(reg.spec)
-          ? await once(createCtx(base), actor.userId, reg.event, parsed.data as { idempotencyKey: string }, (ctx) => Promise.resolve(handler(ctx, parsed.data)))
-          : await handler(createCtx(base), parsed.data);
+          ? await once(ctx, actor.userId, reg.event, parsed.data as { idempotencyKey: string }, (ctx) => Promise.resolve(handler(ctx, parsed.data)))
+          : await handler(ctx, parsed.data);
       if (config.rpc.validateResults) {
         const checked = reg.spec.result.safeParse(data);
         if (!checked.success) throw new Error(`${reg.event} returned a result that breaks its schema: ${JSON.stringify(issuesOf(checked.error))}`);
@@ -169,7 +148,8 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
       const ms = performance.now() - started;
       const known = reg ? reg.event : '(unknown)';
       metrics.observeCall(known, code, ms / 1000);
-      if (!quiet) log.info({ event: known, userId: actor?.userId, requestId, code, ms: Math.round(ms * 10) / 10 }, 'rpc');
+      // Checked first so that a node logging at warn builds no line object per call.
+      if (!quiet && log.isLevelEnabled('info')) log.info({ event: known, userId: actor?.userId, requestId, code, ms: Math.round(ms * 10) / 10 }, 'rpc');
     }
   }
 

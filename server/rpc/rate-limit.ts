@@ -1,5 +1,8 @@
 export type Take = { ok: true } | { ok: false; retryInMs: number; first: boolean };
 
+/** Every granted take answers this one object: a call allocates nothing here. */
+const GRANTED: Take = Object.freeze({ ok: true });
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -24,14 +27,14 @@ export class RateLimiter {
   /** Takes one token; answers how long to wait when there is none, and whether this is the first refusal in a row. */
   take(key: string): Take {
     const now = this.now();
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now, refused: false };
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerS);
+    let b = this.buckets.get(key);
+    if (b) b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerS);
+    else this.buckets.set(key, (b = { tokens: this.burst, at: now, refused: false }));
     b.at = now;
-    this.buckets.set(key, b);
     if (b.tokens >= 1) {
       b.tokens -= 1;
       b.refused = false;
-      return { ok: true };
+      return GRANTED;
     }
     const first = !b.refused;
     b.refused = true;
