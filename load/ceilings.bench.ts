@@ -11,10 +11,12 @@
  *     (Redis adapter), each beside a bare broadcast to as many receivers on as many bare nodes.
  *   npm run bench:ceilings        bounded defaults: about two minutes here
  *   BENCH_SOCKETS=10000 BENCH_CALLS=20000 BENCH_PUSHES=20 BENCH_TPCB_TRANSACTIONS=10000 npm run bench:ceilings
+ *   BENCH_ONLY=memory BENCH_SOCKETS=10000 npm run bench:ceilings   only 3., after BENCH_CALLS me:get calls as warm-up
  * The checkout ceiling (the same transaction without the server) is in `npm run bench:checkout`.
  * Builds its own databases; servers are child processes on 127.0.0.1; stops by itself. Every ratio is printed
  * and written to load/results/ceilings.json.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { io, type Socket } from 'socket.io-client';
@@ -22,6 +24,7 @@ import { WebSocket } from 'ws';
 import { call, type LiliumSocket } from '../protocol/client.js';
 import { BENCH_REDIS_URL, connectAs, freshDatabase, machine, fillCart, signIn, startNode, startProcess, stopAll, stopProcess, writeResult } from './setup.js';
 import { runBounded, summary } from './stats.js';
+import { parseExposition } from './server-metrics.js';
 import { runTpcb } from './tpcb.js';
 import { countCpu } from './cpu.js';
 
@@ -40,6 +43,9 @@ const POOL_SIZE = process.env.DB_POOL_SIZE ?? '10';
 /** How long one push may take to reach every socket before the bench counts the ones it missed and moves on. */
 const PUSH_DEADLINE_MS = 15_000;
 const dbName = process.env.BENCH_DB ?? 'lilium_bench_ceilings';
+/** `memory`: only the memory measurement (3.), for iterating on it; anything else, or unset, runs everything. */
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== 'memory') throw new Error(`BENCH_ONLY=${ONLY}: only "memory" is known`);
 const database = await freshDatabase(dbName);
 // Every bench socket comes from this one machine: lift the per-address cap above their number.
 const startLilium = (env: Record<string, string> = {}) =>
@@ -54,7 +60,23 @@ const startBare = async (env: Record<string, string> = {}) => {
   const { child, match } = await startProcess(['load/bare-server.ts'], env, /bare listening on (\d+)/);
   return { child, url: `http://127.0.0.1:${match[1]}` };
 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+/** Where a node's memory is, from its /metrics (prom-client's process and Node.js series), in MiB. */
+async function memoryOf(url: string) {
+  const samples = parseExposition(await (await fetch(`${url}/metrics`)).text());
+  const mib = (name: string, space?: string) =>
+    Math.round((samples.find((s) => s.name === name && (space === undefined || s.labels.space === space))?.value ?? 0) / 104857.6) / 10;
+  return {
+    rss: mib('process_resident_memory_bytes'),
+    heapTotal: mib('nodejs_heap_size_total_bytes'),
+    heapUsed: mib('nodejs_heap_size_used_bytes'),
+    external: mib('nodejs_external_memory_bytes'),
+    oldSpaceUsed: mib('nodejs_heap_space_size_used_bytes', 'old'),
+    newSpaceTotal: mib('nodejs_heap_space_size_total_bytes', 'new'),
+    codeSpaceUsed: mib('nodejs_heap_space_size_used_bytes', 'code'),
+  };
+}
 const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
 
 /**
@@ -221,12 +243,52 @@ async function compare(pids: Record<Side, number>, tasks: Record<Side, (i: numbe
   return { ...out, ratio: ratio(out.lilium.rps, out.bare.rps) };
 }
 
+/**
+ * The node's RSS before and after SOCKETS idle sockets authenticated with `token` connect (settled for 3 s), and
+ * where its memory is at each point (heap, external) as its /metrics tells.
+ */
+async function idleSockets(node: { child: ChildProcess; url: string }, token: string) {
+  await sleep(1000);
+  const rssBefore = rssMiB(node.child.pid!);
+  const before = await memoryOf(node.url);
+  const room = await connectMany([node.url], token, SOCKETS);
+  await sleep(3000);
+  const rssAfter = rssMiB(node.child.pid!);
+  const after = await memoryOf(node.url);
+  const perSocketKiB = ((rssAfter - rssBefore) * 1024) / SOCKETS;
+  const memory = {
+    sockets: SOCKETS,
+    rssBeforeMiB: Math.round(rssBefore),
+    rssAfterMiB: Math.round(rssAfter),
+    perSocketKiB: Math.round(perSocketKiB * 10) / 10,
+    socketsPerGiBOfRss: Math.round(SOCKETS / (rssAfter / 1024)),
+    socketsPerGiBAdded: Math.round((1024 * 1024) / perSocketKiB),
+    breakdownMiB: { before, after },
+  };
+  return { room, memory };
+}
+
 // 1. Round trips: Lilium's node, a shop's cart with lines from two vendors, and the bare server on the same database.
 const single = await startLilium();
 const shop = await signIn(single.url, 'shop1@demo.lilium');
 const adminSession = await signIn(single.url, 'admin@demo.lilium');
 const me = await call(shop.socket, 'me:get', {});
 await fillCart(shop.socket, adminSession.socket, CART_LINES);
+if (ONLY === 'memory') {
+  // The node has served calls before its sockets idle, as in the whole bench (there, the round trips of 1.).
+  const shopSockets = await Promise.all(Array.from({ length: CONCURRENCY }, () => connectAs(single.url, shop.token)));
+  for (const event of ['me:get', 'cart:get'] as const) await runBounded(CALLS, CONCURRENCY, (i) => call(shopSockets[i % CONCURRENCY]!, event, {}));
+  for (const s of shopSockets) s.close();
+  const { room, memory } = await idleSockets(single, shop.token);
+  const out = { bench: 'ceilings', only: 'memory', date: new Date().toISOString(), machine: machine(), settings: { sockets: SOCKETS, calls: CALLS }, memory };
+  const file = writeResult('ceilings-memory.json', JSON.stringify(out, null, 2));
+  console.log(JSON.stringify(out, null, 2));
+  console.log(`\n${memory.socketsPerGiBOfRss} idle authenticated sockets per GiB of RSS at ${SOCKETS} (${memory.perSocketKiB} KiB each; ${file})`);
+  for (const s of room) s.close();
+  await stopAll();
+  await database.drop();
+  process.exit(0);
+}
 const bare = await startBare({ BARE_DATABASE_URL: database.url, BARE_POOL_SIZE: POOL_SIZE });
 const bareSockets = await connectBare(bare.url);
 // One sign-in, then the other sockets with its token: an account's devices reconnect that way (and concurrent
@@ -272,11 +334,7 @@ const product = await call(staff.socket, 'products:create', {
   stock: 1000,
   zoneIds: [zoneId],
 });
-await new Promise((r) => setTimeout(r, 1000));
-const rssBefore = rssMiB(single.child.pid!);
-const room = await connectMany([single.url], shop.token, SOCKETS);
-await new Promise((r) => setTimeout(r, 3000));
-const rssAfter = rssMiB(single.child.pid!);
+const { room, memory } = await idleSockets(single, shop.token);
 
 // 4a. Fan-out on one node, then a bare broadcast to as many sockets on one bare node.
 const oneNode = await fanOut(room, staff.socket, product.id);
@@ -318,7 +376,6 @@ const bareThreeNodes = await bareFanOut(bareRoom3, bareTrigger3!);
 for (const s of [...bareRoom3, bareTrigger3!]) s.close();
 for (const n of bareNodes) await stopProcess(n.child);
 
-const perSocketKiB = ((rssAfter - rssBefore) * 1024) / SOCKETS;
 const out = {
   bench: 'ceilings',
   date: new Date().toISOString(),
@@ -337,14 +394,7 @@ const out = {
   },
   roundTrip: { bareSocketIoAck: bareAck, meGet, cartGet, sameAnswers },
   tpcb,
-  memory: {
-    sockets: SOCKETS,
-    rssBeforeMiB: Math.round(rssBefore),
-    rssAfterMiB: Math.round(rssAfter),
-    perSocketKiB: Math.round(perSocketKiB * 10) / 10,
-    socketsPerGiBOfRss: Math.round(SOCKETS / (rssAfter / 1024)),
-    socketsPerGiBAdded: Math.round((1024 * 1024) / perSocketKiB),
-  },
+  memory,
   pushToRoom: { sockets: SOCKETS, pushes: PUSHES, oneNode, bareOneNode, threeNodes, bareThreeNodes },
 };
 const file = writeResult('ceilings.json', JSON.stringify(out, null, 2));

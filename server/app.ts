@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { createDataSource } from '../db/data-source.js';
 import { Db } from '../db/tx.js';
+import { TokenExpiry } from './auth/expiry.js';
 import { startSessionChecks } from './auth/session-check.js';
 import { assertSessionLive, hasSessionEnded } from './auth/session-check.js';
 import { bindSession, handshakeAuth, listenForUserChanges } from './auth/session.js';
@@ -89,6 +90,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxHttpBufferSize: Math.max(1_000_000, config.rpc.maxBytes * 2),
     ...(pub && sub && config.redis ? { adapter: createAdapter(pub, sub, { key: `${config.redis.prefix}#socket.io` }) } : {}),
   });
+  const expiry = new TokenExpiry(config.jwt.graceS * 1000);
   const jobs = new PgBossJobs(config.jobs, config.database, db, log, metrics);
   const deps: Deps = {
     config,
@@ -102,7 +104,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sequencer: { kick: () => sequencer.kick() },
     channels,
     sessions: {
-      bind: (socket, session) => bindSession(socket, session, config.jwt.graceS * 1000),
+      bind: (socket, session) => bindSession(socket, session, expiry),
       assertLive: assertSessionLive,
       ended: (socketId, actor) => hasSessionEnded(deps, socketId, actor),
     },

@@ -13,9 +13,7 @@ import type { ChannelProvider } from './notifications/channels/channel.js';
 
 export interface SocketData {
   session?: SocketSession;
-  /** Fires when the access token expires: sends `auth:expired` and starts the grace timer. */
-  expiryTimer?: NodeJS.Timeout;
-  /** Drops the socket unless a refresh comes before it fires. */
+  /** Once the access token has expired: drops the socket unless a refresh comes before it fires (auth/expiry.ts). */
   graceTimer?: NodeJS.Timeout;
   /** The session was ended (logout, revocation, account disabled): every call is refused until the socket is dropped. */
   ended?: boolean;

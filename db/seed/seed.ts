@@ -1,5 +1,6 @@
 import bcrypt from 'bcrypt';
-import { faker } from '@faker-js/faker';
+// English only: the package's index would load all of its locales (see people.ts).
+import { faker } from '@faker-js/faker/locale/en';
 import type { Role } from '../../protocol/common.js';
 import { sql } from '../sql.js';
 import type { Db, Reader, Tx } from '../tx.js';

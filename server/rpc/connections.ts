@@ -17,8 +17,14 @@ export class ConnectionGuard {
   private readonly byAddress = new Map<string, number>();
   private total = 0;
   private readonly refused: CounterHandle;
-  /** The Socket.IO sockets riding on each engine connection, to tell whether any signed in. */
-  private readonly socketsOf = new WeakMap<EngineSocket, Set<IoSocket>>();
+  /**
+   * Connections none of whose sockets has signed in yet, oldest first, each with its deadline and its sockets. One
+   * timer serves them all (deadlines come in the order connections do), and a connection leaves as soon as it signs
+   * in with its handshake or its deadline passes: a signed-in socket costs the guard no timer, closure or listener
+   * of its own, which at tens of thousands of idle sockets is memory that counts.
+   */
+  private readonly anonymous = new Map<EngineSocket, { deadline: number; sockets: IoSocket[] }>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: Pick<Config, 'trustProxy' | 'connections'>,
@@ -48,20 +54,20 @@ export class ConnectionGuard {
 
   /** Counts every engine connection while it lives, and closes those that do not sign in in time. */
   watch(io: IoServer): void {
+    // One listener for every connection, `this` being the connection that closed.
+    const guard = this;
+    function closed(this: EngineSocket): void {
+      guard.release(this);
+    }
     io.engine.on('connection', (conn: EngineSocket) => {
       const address = addressOf(conn.request, this.config.trustProxy);
       // Handshakes racing past allowRequest are caught here, once counted.
       const over = this.refusal(address);
       this.byAddress.set(address, (this.byAddress.get(address) ?? 0) + 1);
       this.total++;
-      const timer = setTimeout(() => this.closeIfAnonymous(conn), this.config.connections.authTimeoutS * 1000).unref();
-      conn.once('close', () => {
-        clearTimeout(timer);
-        this.total--;
-        const left = (this.byAddress.get(address) ?? 1) - 1;
-        if (left > 0) this.byAddress.set(address, left);
-        else this.byAddress.delete(address);
-      });
+      this.anonymous.set(conn, { deadline: Date.now() + this.config.connections.authTimeoutS * 1000, sockets: [] });
+      this.schedule();
+      conn.on('close', closed);
       if (over) {
         this.refused.inc({ limit: over.limit });
         conn.close();
@@ -69,16 +75,47 @@ export class ConnectionGuard {
     });
     io.on('connection', (socket) => {
       const conn = socket.conn as unknown as EngineSocket;
-      const sockets = this.socketsOf.get(conn) ?? new Set<IoSocket>();
-      this.socketsOf.set(conn, sockets.add(socket));
-      socket.once('disconnect', () => sockets.delete(socket));
+      const pending = this.anonymous.get(conn);
+      if (!pending) return;
+      // Signed in by its handshake: the connection is past the check for good.
+      if (socket.data.session) this.anonymous.delete(conn);
+      else pending.sockets.push(socket);
     });
   }
 
-  private closeIfAnonymous(conn: EngineSocket): void {
-    const sockets = [...(this.socketsOf.get(conn) ?? [])];
-    if (sockets.some((s) => s.data.session)) return;
-    if (sockets.length) for (const s of sockets) s.disconnect(true);
+  /** A connection closed: uncounted (its address read again from the request it keeps) and forgotten. */
+  private release(conn: EngineSocket): void {
+    this.anonymous.delete(conn);
+    this.total--;
+    const address = addressOf(conn.request, this.config.trustProxy);
+    const left = (this.byAddress.get(address) ?? 1) - 1;
+    if (left > 0) this.byAddress.set(address, left);
+    else this.byAddress.delete(address);
+  }
+
+  /** Arms the one timer for the oldest deadline, unless it is armed or nothing waits. */
+  private schedule(): void {
+    if (this.timer) return;
+    const oldest = this.anonymous.values().next();
+    if (oldest.done) return;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, oldest.value.deadline - Date.now())).unref();
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    for (const [conn, { deadline, sockets }] of this.anonymous) {
+      if (deadline > now) break;
+      this.anonymous.delete(conn);
+      this.closeIfAnonymous(conn, sockets);
+    }
+    this.schedule();
+  }
+
+  private closeIfAnonymous(conn: EngineSocket, sockets: IoSocket[]): void {
+    const live = sockets.filter((s) => s.connected);
+    if (live.some((s) => s.data.session)) return;
+    if (live.length) for (const s of live) s.disconnect(true);
     else conn.close();
   }
 }

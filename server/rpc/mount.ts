@@ -153,9 +153,11 @@ export function mount(deps: Deps, registrations: Registration[], inflight: Infli
     }
   }
 
-  deps.io.on('connection', (socket) => {
-    socket.onAny((...args: unknown[]) => void dispatch(socket, args));
-  });
+  // One listener for every socket (Socket.IO calls it with the socket as `this`): no closure per connection.
+  function receive(this: IoSocket, ...args: unknown[]): void {
+    void dispatch(this, args);
+  }
+  deps.io.on('connection', (socket) => socket.onAny(receive));
   return () => {
     limiter.close();
     anonymous.close();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import type { default as Sharp } from 'sharp';
 import type { FileRefusal } from '../../protocol/errors.js';
 import { sql } from '../../db/sql.js';
 import type { UploadRow } from '../../db/tables.js';
@@ -42,11 +42,19 @@ export function refusalOf(err: unknown): { status: number; error: AppError<'BAD_
 }
 
 /**
+ * sharp (and libvips under it, some 20 MiB of resident memory) is loaded with the first image, not at start: a
+ * node that is never sent one never maps it.
+ */
+let sharpModule: Promise<typeof Sharp> | undefined;
+const loadSharp = () => (sharpModule ??= import('sharp').then((m) => m.default));
+
+/**
  * Decodes the whole image and makes its thumbnail in memory, before anything is written. The size
  * in the header is checked first, and sharp's `limitInputPixels` guards the decoder itself, so a
  * small file claiming huge dimensions (a pixel flood) is refused without being expanded.
  */
 async function thumbnailOf(body: Buffer, maxPixels: number): Promise<Buffer> {
+  const sharp = await loadSharp();
   const unreadable = () => refused('the image could not be read', { reason: 'UNREADABLE_IMAGE' });
   // The header alone: metadata decodes no pixels, so it may read dimensions beyond the limit to report them.
   const meta = await sharp(body, { limitInputPixels: false })
