@@ -12,6 +12,7 @@
  *   npm run bench:ceilings        bounded defaults: about two minutes here
  *   BENCH_SOCKETS=10000 BENCH_CALLS=20000 BENCH_PUSHES=20 BENCH_TPCB_TRANSACTIONS=10000 npm run bench:ceilings
  *   BENCH_ONLY=memory BENCH_SOCKETS=10000 npm run bench:ceilings   only 3., after BENCH_CALLS me:get calls as warm-up
+ *   BENCH_ONLY=push BENCH_SOCKETS=10000 BENCH_PUSHES=20 npm run bench:ceilings   only 3. and 4.
  * The checkout ceiling (the same transaction without the server) is in `npm run bench:checkout`.
  * Builds its own databases; servers are child processes on 127.0.0.1; stops by itself. Every ratio is printed
  * and written to load/results/ceilings.json.
@@ -43,9 +44,9 @@ const POOL_SIZE = process.env.DB_POOL_SIZE ?? '10';
 /** How long one push may take to reach every socket before the bench counts the ones it missed and moves on. */
 const PUSH_DEADLINE_MS = 15_000;
 const dbName = process.env.BENCH_DB ?? 'lilium_bench_ceilings';
-/** `memory`: only the memory measurement (3.), for iterating on it; anything else, or unset, runs everything. */
+/** `memory`: only the memory measurement (3.); `push`: only memory and pushes (3. and 4.); unset: everything. */
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== undefined && ONLY !== 'memory') throw new Error(`BENCH_ONLY=${ONLY}: only "memory" is known`);
+if (ONLY !== undefined && ONLY !== 'memory' && ONLY !== 'push') throw new Error(`BENCH_ONLY=${ONLY}: only "memory" and "push" are known`);
 const database = await freshDatabase(dbName);
 // Every bench socket comes from this one machine: lift the per-address cap above their number.
 const startLilium = (env: Record<string, string> = {}) =>
@@ -289,35 +290,40 @@ if (ONLY === 'memory') {
   await database.drop();
   process.exit(0);
 }
-const bare = await startBare({ BARE_DATABASE_URL: database.url, BARE_POOL_SIZE: POOL_SIZE });
-const bareSockets = await connectBare(bare.url);
-// One sign-in, then the other sockets with its token: an account's devices reconnect that way (and concurrent
-// password checks of one account are bounded by the lockout).
-const shopSockets = await Promise.all(Array.from({ length: CONCURRENCY }, () => connectAs(single.url, shop.token)));
-const bareOf = (i: number) => bareSockets[i % CONCURRENCY]!;
-const liliumOf = (i: number) => shopSockets[i % CONCURRENCY]!;
-// The same SQL must give the same answer, or the comparison is not of the same call.
-const sameAnswers = {
-  'me:get': JSON.stringify(await ask(bareOf(0), 'me:get', { userId: shop.userId })) === JSON.stringify(await call(liliumOf(0), 'me:get', {})),
-  'cart:get': JSON.stringify(await ask(bareOf(0), 'cart:get', { shopId: me.shopId })) === JSON.stringify(await call(liliumOf(0), 'cart:get', {})),
-};
-await runBounded(2000, CONCURRENCY, (i) => ask(bareOf(i), 'ping', {}));
-const pingRun = await runBounded(CALLS, CONCURRENCY, (i) => ask(bareOf(i), 'ping', {}));
-const bareAck = { ...summary(pingRun.latencies), rps: rate(pingRun.latencies.length, pingRun.seconds) };
-const pids = { bare: bare.child.pid!, lilium: single.child.pid! };
-const meGet = await compare(pids, {
-  bare: (i) => ask(bareOf(i), 'me:get', { userId: shop.userId }),
-  lilium: (i) => call(liliumOf(i), 'me:get', {}),
-});
-const cartGet = await compare(pids, {
-  bare: (i) => ask(bareOf(i), 'cart:get', { shopId: me.shopId }),
-  lilium: (i) => call(liliumOf(i), 'cart:get', {}),
-});
-for (const s of [...bareSockets, ...shopSockets]) s.close();
-await stopProcess(bare.child);
+/** Sections 1 and 2, left out when BENCH_ONLY=push. */
+async function roundTripsAndTpcb() {
+  const bare = await startBare({ BARE_DATABASE_URL: database.url, BARE_POOL_SIZE: POOL_SIZE });
+  const bareSockets = await connectBare(bare.url);
+  // One sign-in, then the other sockets with its token: an account's devices reconnect that way (and concurrent
+  // password checks of one account are bounded by the lockout).
+  const shopSockets = await Promise.all(Array.from({ length: CONCURRENCY }, () => connectAs(single.url, shop.token)));
+  const bareOf = (i: number) => bareSockets[i % CONCURRENCY]!;
+  const liliumOf = (i: number) => shopSockets[i % CONCURRENCY]!;
+  // The same SQL must give the same answer, or the comparison is not of the same call.
+  const sameAnswers = {
+    'me:get': JSON.stringify(await ask(bareOf(0), 'me:get', { userId: shop.userId })) === JSON.stringify(await call(liliumOf(0), 'me:get', {})),
+    'cart:get': JSON.stringify(await ask(bareOf(0), 'cart:get', { shopId: me.shopId })) === JSON.stringify(await call(liliumOf(0), 'cart:get', {})),
+  };
+  await runBounded(2000, CONCURRENCY, (i) => ask(bareOf(i), 'ping', {}));
+  const pingRun = await runBounded(CALLS, CONCURRENCY, (i) => ask(bareOf(i), 'ping', {}));
+  const bareAck = { ...summary(pingRun.latencies), rps: rate(pingRun.latencies.length, pingRun.seconds) };
+  const pids = { bare: bare.child.pid!, lilium: single.child.pid! };
+  const meGet = await compare(pids, {
+    bare: (i) => ask(bareOf(i), 'me:get', { userId: shop.userId }),
+    lilium: (i) => call(liliumOf(i), 'me:get', {}),
+  });
+  const cartGet = await compare(pids, {
+    bare: (i) => ask(bareOf(i), 'cart:get', { shopId: me.shopId }),
+    lilium: (i) => call(liliumOf(i), 'cart:get', {}),
+  });
+  for (const s of [...bareSockets, ...shopSockets]) s.close();
+  await stopProcess(bare.child);
 
-// 2. pgbench's transaction from Node (the Lilium node idles meanwhile).
-const tpcb = await runTpcb({ transactions: TPCB_TRANSACTIONS, concurrency: TPCB_CONCURRENCY, scale: TPCB_SCALE });
+  // 2. pgbench's transaction from Node (the Lilium node idles meanwhile).
+  const tpcb = await runTpcb({ transactions: TPCB_TRANSACTIONS, concurrency: TPCB_CONCURRENCY, scale: TPCB_SCALE });
+  return { bareAck, meGet, cartGet, sameAnswers, tpcb };
+}
+const measured = ONLY === 'push' ? null : await roundTripsAndTpcb();
 
 // 3. Memory: idle authenticated sockets of shop owners of one zone.
 const staff = await signIn(single.url, 'vendor1@demo.lilium');
@@ -382,18 +388,20 @@ const out = {
   machine: machine(),
   settings: { sockets: SOCKETS, calls: CALLS, rounds: ROUNDS, concurrency: CONCURRENCY, cartLines: CART_LINES, poolSize: Number(POOL_SIZE), pushes: PUSHES },
   ratios: {
-    meGetVsBareSameSql: meGet.ratio,
-    cartGetVsBareSameSql: cartGet.ratio,
-    meGetVsBareAck: ratio(meGet.lilium.rps, bareAck.rps),
-    cartGetVsBareAck: ratio(cartGet.lilium.rps, bareAck.rps),
-    tpcbNodeVsPgbench: tpcb.pgbench ? ratio(tpcb.node.tps, tpcb.pgbench.tps) : null,
+    ...(measured && {
+      meGetVsBareSameSql: measured.meGet.ratio,
+      cartGetVsBareSameSql: measured.cartGet.ratio,
+      meGetVsBareAck: ratio(measured.meGet.lilium.rps, measured.bareAck.rps),
+      cartGetVsBareAck: ratio(measured.cartGet.lilium.rps, measured.bareAck.rps),
+      tpcbNodeVsPgbench: measured.tpcb.pgbench ? ratio(measured.tpcb.node.tps, measured.tpcb.pgbench.tps) : null,
+    }),
     pushLastSocketP50OneNodeVsBare: ratio(oneNode.lastSocketMs.p50, bareOneNode.lastSocketMs.p50),
     pushLastSocketP99OneNodeVsBare: ratio(oneNode.lastSocketMs.p99, bareOneNode.lastSocketMs.p99),
     pushLastSocketP50ThreeNodesVsBare: ratio(threeNodes.lastSocketMs.p50, bareThreeNodes.lastSocketMs.p50),
     pushLastSocketP99ThreeNodesVsBare: ratio(threeNodes.lastSocketMs.p99, bareThreeNodes.lastSocketMs.p99),
   },
-  roundTrip: { bareSocketIoAck: bareAck, meGet, cartGet, sameAnswers },
-  tpcb,
+  roundTrip: measured && { bareSocketIoAck: measured.bareAck, meGet: measured.meGet, cartGet: measured.cartGet, sameAnswers: measured.sameAnswers },
+  tpcb: measured?.tpcb ?? null,
   memory,
   pushToRoom: { sockets: SOCKETS, pushes: PUSHES, oneNode, bareOneNode, threeNodes, bareThreeNodes },
 };
@@ -401,15 +409,21 @@ const file = writeResult('ceilings.json', JSON.stringify(out, null, 2));
 console.log(JSON.stringify(out, null, 2));
 console.log(`\nratios (Lilium / ceiling, same run; ${file}):`);
 for (const [name, value] of Object.entries(out.ratios)) console.log(`  ${name.padEnd(36)} ${value}`);
-console.log(`  me:get ${meGet.lilium.rps}/s vs ${meGet.bare.rps}/s; cart:get ${cartGet.lilium.rps}/s vs ${cartGet.bare.rps}/s; bare ack ${bareAck.rps}/s`);
-for (const [name, c] of [
-  ['me:get', meGet],
-  ['cart:get', cartGet],
-] as const) {
-  const us = (s: typeof c.bare) => `server ${s.cpuPerCallUs.server}, PostgreSQL ${s.cpuPerCallUs.postgres}, client ${s.cpuPerCallUs.client}`;
-  console.log(`  ${name} CPU µs per call: Lilium ${us(c.lilium)}; bare ${us(c.bare)}`);
+if (measured) {
+  console.log(
+    `  me:get ${measured.meGet.lilium.rps}/s vs ${measured.meGet.bare.rps}/s; cart:get ${measured.cartGet.lilium.rps}/s vs ${measured.cartGet.bare.rps}/s; bare ack ${measured.bareAck.rps}/s`,
+  );
+  for (const [name, c] of [
+    ['me:get', measured.meGet],
+    ['cart:get', measured.cartGet],
+  ] as const) {
+    const us = (s: typeof c.bare) => `server ${s.cpuPerCallUs.server}, PostgreSQL ${s.cpuPerCallUs.postgres}, client ${s.cpuPerCallUs.client}`;
+    console.log(`  ${name} CPU µs per call: Lilium ${us(c.lilium)}; bare ${us(c.bare)}`);
+  }
+  console.log(
+    `  tpcb-like from Node ${measured.tpcb.node.tps} tps${measured.tpcb.pgbench ? `, pgbench ${measured.tpcb.pgbench.tps} tps` : ''} (${TPCB_CONCURRENCY} in flight)`,
+  );
 }
-console.log(`  tpcb-like from Node ${tpcb.node.tps} tps${tpcb.pgbench ? `, pgbench ${tpcb.pgbench.tps} tps` : ''} (${TPCB_CONCURRENCY} in flight)`);
 
 await stopAll();
 await database.drop();

@@ -47,9 +47,9 @@ export async function assignDriver(ctx: Ctx, input: ParsedInputOf<'delivery:assi
     await assertCanCarry(ctx, input.driverId, order);
     const code = order.delivery_code ?? String(randomInt(0, 10_000)).padStart(4, '0');
     const eta = etaAt(sql`${order.zone_id}::uuid`, ctx.deps.config.delivery.etaDefaultMin);
-    await ctx.query(sql`UPDATE orders SET driver_id = ${input.driverId}, delivery_code = ${code}, eta_at = ${eta}, updated_at = now() WHERE id = ${order.id}`);
+    const change = sql`UPDATE orders SET driver_id = ${input.driverId}, delivery_code = ${code}, eta_at = ${eta}, updated_at = now() WHERE id = ${order.id}`;
     const reason = order.driver_id ? `driver changed: ${input.reason}` : (input.reason ?? 'driver assigned');
-    await recordEvent(ctx, order.id, order.status, actor.userId, reason);
+    await recordEvent(ctx, order.id, order.status, actor.userId, reason, change);
     // The driver who lost the order hears of it too; from now on it is out of their reach.
     if (order.driver_id) await tell(ctx, [rooms.driver(order.driver_id)], 'order:updated', toOrder({ ...order, driver_id: input.driverId }));
     const updated = await publishOrder(ctx, order.id);

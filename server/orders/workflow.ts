@@ -34,8 +34,18 @@ export async function publishOrder(ctx: TxCtx, id: string): Promise<Order> {
   return order;
 }
 
-export async function recordEvent(ctx: TxCtx, orderId: string, status: OrderStatus, actorId: string | null, reason: string | null): Promise<void> {
-  await ctx.query(sql`INSERT INTO order_events (order_id, status, actor_id, reason) VALUES (${orderId}, ${status}, ${actorId}, ${reason})`);
+/** Writes a timeline entry; `change`, the order's UPDATE that the entry records, goes in the same statement (one round trip). */
+export async function recordEvent(
+  ctx: TxCtx,
+  orderId: string,
+  status: OrderStatus,
+  actorId: string | null,
+  reason: string | null,
+  change?: Sql,
+): Promise<void> {
+  await ctx.query(
+    sql`${change ? sql`WITH changed AS (${change}) ` : sql.empty}INSERT INTO order_events (order_id, status, actor_id, reason) VALUES (${orderId}, ${status}, ${actorId}, ${reason})`,
+  );
 }
 
 /** Gives back the stock of every unit still on the order and the promotion use it took. */
@@ -70,8 +80,8 @@ export async function moveOrder(ctx: TxCtx, order: LoadedOrder, to: OrderStatus,
   assertTransition(ORDER_TRANSITIONS, 'order', order.status, to);
   if (by !== SYSTEM) opts.guard?.(order, by);
   const actorId = by === SYSTEM ? null : by.userId;
-  await ctx.query(sql`UPDATE orders SET status = ${to}, updated_at = now()${opts.set ? sql`, ${opts.set}` : sql.empty} WHERE id = ${order.id}`);
-  await recordEvent(ctx, order.id, to, actorId, opts.reason ?? null);
+  const change = sql`UPDATE orders SET status = ${to}, updated_at = now()${opts.set ? sql`, ${opts.set}` : sql.empty} WHERE id = ${order.id}`;
+  await recordEvent(ctx, order.id, to, actorId, opts.reason ?? null, change);
   if (RESTOCKING.includes(to)) await restock(ctx, order, `ORDER_${to}`, actorId);
   if (opts.audit) await audit(ctx, opts.audit, { type: 'order', id: order.id }, { from: order.status, to, reason: opts.reason ?? null });
   const published = await publishOrder(ctx, order.id);

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { sql } from '../../db/sql.js';
+import { sql, type Sql } from '../../db/sql.js';
 import type { OutboxRow } from '../../db/tables.js';
 import type { Deps } from '../deps.js';
 
@@ -103,37 +103,48 @@ export class Sequencer {
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && (await this.step()) > 0);
+    // A full batch may leave more behind; anything committed after a step's snapshot kicks again.
+    while (!this.stopped && (await this.step()) >= BATCH);
   }
 
+  /**
+   * On PostgreSQL every sequencing statement runs on the connection that holds the leader lock, in autocommit: no
+   * wait for a pool connection behind the calls it publishes for, and no twin. A node that loses the lock loses it
+   * with that session, which ends any statement still open on it, so at most one sequencer ever writes seq and one
+   * statement can read the top and number the rows. PGlite has a single session and a single node.
+   */
+  private async run<T>(statement: Sql): Promise<T[]> {
+    if (this.deps.db.kind === 'pglite') return this.deps.db.query<T>(statement);
+    const client = this.lockClient;
+    if (!client || !this.leader) return [];
+    return (await client.query(statement.compile())).rows as T[];
+  }
+
+  /** One step: the stock levels due (at most once per interval), then every visible unnumbered row, numbered and published. */
   private async step(): Promise<number> {
     const flushStock = Date.now() - this.lastStockFlush >= this.options.stockIntervalMs;
-    const { rows, stockPending } = await this.deps.db.tx(async (tx) => {
-      if (flushStock) {
-        this.lastStockFlush = Date.now();
-        await tx.query(sql`
-          WITH due AS (
-             DELETE FROM stock_dirty WHERE product_id IN (SELECT product_id FROM stock_dirty ORDER BY marked_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
-             RETURNING product_id)
-           INSERT INTO outbox (rooms, event, data)
-           SELECT z.rooms, 'stock:changed', jsonb_build_object('productId', p.id, 'stock', p.stock, 'price', p.price_minor)
-             FROM due JOIN products p ON p.id = due.product_id
-             CROSS JOIN LATERAL (SELECT array_agg('zone:' || pz.zone_id ORDER BY pz.zone_id) AS rooms FROM product_zones pz WHERE pz.product_id = p.id) z
-            WHERE z.rooms IS NOT NULL`);
-      }
-      const pending = await tx.query<Pending>(sql`SELECT id, rooms, event, data, at FROM outbox WHERE seq IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE`);
-      // Read after the rows are locked, so a twin that just finished is counted.
-      const [{ top }] = (await tx.query<{ top: number }>(sql`SELECT coalesce(max(seq), 0)::bigint AS top FROM outbox`)) as [{ top: number }];
-      const numbered = pending.map((r, i) => ({ ...r, seq: top + i + 1 }));
-      if (numbered.length) {
-        await tx.query(sql`
-          UPDATE outbox SET seq = v.seq
-            FROM (SELECT unnest(${numbered.map((r) => r.id)}::bigint[]) AS id, unnest(${numbered.map((r) => r.seq)}::bigint[]) AS seq) v
-           WHERE outbox.id = v.id`);
-      }
-      const [dirty] = await tx.query<{ any: boolean }>(sql`SELECT EXISTS (SELECT 1 FROM stock_dirty) AS any`);
-      return { rows: numbered, stockPending: dirty!.any };
-    });
+    if (flushStock) {
+      this.lastStockFlush = Date.now();
+      await this.run(sql`
+        WITH due AS (
+           DELETE FROM stock_dirty WHERE product_id IN (SELECT product_id FROM stock_dirty ORDER BY marked_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+           RETURNING product_id)
+         INSERT INTO outbox (rooms, event, data)
+         SELECT z.rooms, 'stock:changed', jsonb_build_object('productId', p.id, 'stock', p.stock, 'price', p.price_minor)
+           FROM due JOIN products p ON p.id = due.product_id
+           CROSS JOIN LATERAL (SELECT array_agg('zone:' || pz.zone_id ORDER BY pz.zone_id) AS rooms FROM product_zones pz WHERE pz.product_id = p.id) z
+          WHERE z.rooms IS NOT NULL`);
+    }
+    // One snapshot numbers the rows after the top seq and says whether stock marks wait; the outer join answers a
+    // row even when nothing was numbered.
+    const result = await this.run<Pending & { seq: number | null; stock: boolean }>(sql`
+      WITH top AS (SELECT coalesce(max(seq), 0)::bigint AS top FROM outbox),
+           due AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM (SELECT id FROM outbox WHERE seq IS NULL ORDER BY id LIMIT ${BATCH}) u),
+           numbered AS (
+             UPDATE outbox o SET seq = top.top + due.k FROM due, top WHERE o.id = due.id
+             RETURNING o.id, o.seq, o.rooms, o.event, o.data, o.at)
+      SELECT n.*, EXISTS (SELECT 1 FROM stock_dirty) AS stock FROM (SELECT 1) one LEFT JOIN numbered n ON true ORDER BY n.seq`);
+    const rows = result.filter((r): r is typeof r & { seq: number } => r.seq !== null);
     for (const r of rows) {
       (this.deps.io.to(r.rooms) as unknown as { emit(e: string, p: unknown): void }).emit(r.event, {
         seq: r.seq,
@@ -142,7 +153,7 @@ export class Sequencer {
         data: r.data,
       });
     }
-    if (stockPending && !this.stockTimer) {
+    if (result[0]?.stock && !this.stockTimer) {
       const wait = Math.max(0, this.options.stockIntervalMs - (Date.now() - this.lastStockFlush));
       this.stockTimer = setTimeout(() => {
         this.stockTimer = undefined;
