@@ -5,7 +5,7 @@ import type { NotificationRow, UserRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
 import type { Config } from '../config.js';
 import { rooms } from '../auth/actor.js';
-import { holdAnnounced, pushRows } from '../outbox/outbox.js';
+import { holdPushes } from '../outbox/outbox.js';
 import type { TxCtx } from '../rpc/context.js';
 import { queueDeliveries, type DeliveryInput } from './deliveries.js';
 import { toNotification } from './notifications.service.js';
@@ -124,7 +124,9 @@ export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<voi
            coalesce((SELECT jsonb_object_agg(p.channel, p.enabled) FROM notification_preferences p WHERE p.user_id = ins.user_id AND p."group" = ins."group"), '{}') AS chosen
       FROM ins JOIN r ON r.nid = ins.id ORDER BY r.k, r.id`);
   const writtenOf = (i: number) => rows.filter((w) => w.k === i);
-  const pushes = pushRows(
+  if (rows.length === 0) return;
+  holdPushes(
+    ctx,
     'notification:new',
     rows.map((w) => {
       const input = inputs[w.k]!;
@@ -145,12 +147,12 @@ export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<voi
       };
     }),
   );
-  if (!pushes) return;
   const deliveries = await queueDeliveries(
     ctx,
     k.flatMap((i) => deliveriesOf(ctx.deps.config, inputs[i]!, writtenOf(i))),
   );
-  holdAnnounced(ctx, deliveries.rows ? [pushes, deliveries.rows] : [pushes]);
+  const write = deliveries.rows;
+  if (write) ctx.hold(() => ({ write }));
 }
 
 const ACTIVE = sql`u.status = 'ACTIVE' AND u.deleted_at IS NULL`;

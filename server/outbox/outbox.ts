@@ -30,43 +30,46 @@ export const stockMarks = (ids: Sql) =>
   sql`INSERT INTO stock_dirty (product_id) SELECT p.id FROM (${ids}) AS p(id) ORDER BY p.id
       ON CONFLICT (product_id) DO UPDATE SET marked_at = stock_dirty.marked_at`;
 
+type Held = { rooms: string[]; event: StoredPush; data: unknown };
+// The stored pushes each open transaction holds, in the order told; keyed like `announced`.
+const held = new WeakMap<TxCtx['afterCommit'], Held[]>();
+
 /**
- * Holds writes, outbox rows among them, for the statement the transaction sends just before COMMIT (Tx.hold), and
- * wakes the sequencer after commit. Nothing in a transaction reads its own outbox rows back, so they wait: all the
- * pushes of a transaction cost one round trip with its other held writes, and their order is the order they were told.
+ * Holds stored pushes for the statement the transaction sends just before COMMIT (Tx.hold), and wakes the sequencer
+ * after commit. Nothing in a transaction reads its own outbox rows back, so they wait: all the pushes of a
+ * transaction are one INSERT, with its other held writes in one round trip. One INSERT, not one per push, because
+ * its rows take their ids (and so their seq) in the order told, while separate writes of one statement run in no set
+ * order.
  */
-export function holdAnnounced(ctx: TxCtx, writes: Sql[]): void {
-  for (const write of writes) ctx.hold(() => ({ write }));
+export function holdPushes<P extends StoredPush>(ctx: TxCtx, event: P, items: Array<{ rooms: string[]; data: PushDataOf<P> }>): void {
+  const sent = items.filter((i) => i.rooms.length > 0).map((i) => ({ rooms: i.rooms, event, data: i.data }));
+  if (sent.length === 0) return;
+  const rows = held.get(ctx.afterCommit);
+  if (rows) {
+    rows.push(...sent);
+    return;
+  }
+  held.set(ctx.afterCommit, sent);
+  ctx.hold(() => ({ write: pushRows(sent) }));
   const wake = wakeOf(ctx);
   if (wake) ctx.hold(() => ({ select: wake }));
 }
 
-/** A stored push: an outbox row in the caller's transaction, published with its seq only after commit. */
-async function store(ctx: TxCtx, rooms: string[], event: StoredPush, data: unknown): Promise<void> {
-  holdAnnounced(ctx, [sql`INSERT INTO outbox (rooms, event, data) VALUES (${rooms}, ${event}, ${JSON.stringify(data)})`]);
+/** The outbox rows of stored pushes, in order. Rooms travel as one JSON array per push: unnest would flatten a two-dimensional array. */
+function pushRows(rows: Held[]): Sql {
+  return sql`INSERT INTO outbox (rooms, event, data)
+             SELECT ARRAY(SELECT jsonb_array_elements_text(i.rooms::jsonb)), i.event, i.data::jsonb
+               FROM unnest(${rows.map((r) => JSON.stringify(r.rooms))}::text[], ${rows.map((r) => r.event)}::text[],
+                           ${rows.map((r) => JSON.stringify(r.data))}::text[]) WITH ORDINALITY AS i(rooms, event, data, k)
+              ORDER BY i.k`;
 }
 
 /**
- * Stored pushes of one event, each with its own data to its own rooms, in one statement: a notification to each of
- * many recipients costs one round trip, not one per recipient.
+ * Stored pushes of one event, each with its own data to its own rooms, in the transaction's one outbox statement: a
+ * notification to each of many recipients costs no round trip of its own.
  */
 export async function tellMany<P extends StoredPush>(ctx: TxCtx, event: P, items: Array<{ rooms: string[]; data: PushDataOf<P> }>): Promise<void> {
-  const write = pushRows(event, items);
-  if (write) holdAnnounced(ctx, [write]);
-}
-
-/**
- * The outbox rows of stored pushes of one event, as a statement for holdAnnounced (null when there are none), so
- * they can share a round trip with other writes.
- */
-export function pushRows<P extends StoredPush>(event: P, items: Array<{ rooms: string[]; data: PushDataOf<P> }>): Sql | null {
-  const sent = items.filter((i) => i.rooms.length > 0);
-  if (sent.length === 0) return null;
-  // Rooms travel as one JSON array per push: unnest would flatten a two-dimensional array.
-  return sql`INSERT INTO outbox (rooms, event, data)
-             SELECT ARRAY(SELECT jsonb_array_elements_text(i.rooms::jsonb)), ${event}, i.data::jsonb
-               FROM unnest(${sent.map((i) => JSON.stringify(i.rooms))}::text[], ${sent.map((i) => JSON.stringify(i.data))}::text[]) WITH ORDINALITY AS i(rooms, data, k)
-              ORDER BY i.k`;
+  holdPushes(ctx, event, items);
 }
 
 /**
@@ -97,7 +100,7 @@ export async function tell<P extends PushName>(
   opts: { except?: string | null } = {},
 ): Promise<void> {
   if (rooms.length === 0) return;
-  if (pushes[event].stored) return store(ctx, rooms, event as StoredPush, data);
+  if (pushes[event].stored) return holdPushes(ctx, event as StoredPush, [{ rooms, data: data as never }]);
   const to = opts.except ? ctx.deps.io.to(rooms).except(opts.except) : ctx.deps.io.to(rooms);
   ctx.afterCommit(() => void to.emit(event as LivePush, ...([data] as never)));
 }
