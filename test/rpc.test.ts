@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call, RpcError } from '../protocol/client.js';
+import { dbUrl } from './support/env.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { TEST_EFFECTS_DDL, testEvents } from './support/test-events.js';
+import { until } from './support/until.js';
 
 const t = testEvents();
 let h: Harness;
@@ -96,6 +100,34 @@ describe('authentication and roles', () => {
     const socket = await h.connect({ token: shop.accessToken });
     expect((await call(socket, 'me:get', {})).id).toBe(shop.userId);
     await expect(h.connect({ token: `${shop.accessToken}x` })).rejects.toThrow('UNAUTHENTICATED');
+  });
+
+  test('a client that leaves while its handshake token is being checked does not take the node down', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (err: unknown) => rejections.push(err);
+    process.on('unhandledRejection', onRejection);
+    const locker = new pg.Client({ connectionString: dbUrl(h.dbName!) });
+    await locker.connect();
+    const waiting = async () =>
+      (await h.q<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))[0]!.n;
+    try {
+      // The session lookup of the handshake waits on this lock, so the client can leave before it answers.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE');
+      const before = h.app.deps.io.engine.clientsCount;
+      const leaving = io(h.url, { transports: ['websocket'], auth: { token: shop.accessToken }, reconnection: false, forceNew: true });
+      await until(async () => (await waiting()) === 1);
+      leaving.close();
+      await until(async () => h.app.deps.io.engine.clientsCount === before);
+      await locker.query('COMMIT');
+      await until(async () => (await waiting()) === 0);
+      expect((await call(shop.socket, 'me:get', {})).id).toBe(shop.userId);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+      await locker.end();
+    }
   });
 });
 

@@ -10,13 +10,21 @@ import { verifyAccessToken } from './tokens.js';
  * when the token expires it gets `auth:expired` and has the grace to refresh before it is dropped.
  */
 export function bindSession(socket: IoSocket, session: SocketSession, expiry: TokenExpiry): void {
+  if (gone(socket)) return;
   const previous = socket.data.session?.expiresAt;
   socket.data.session = session;
   joinRoomsOf(socket, session.actor);
   expiry.watch(socket, session.expiresAt, previous);
 }
 
+/**
+ * The client may leave while its session loads (a handshake, a refresh): its uWebSockets.js socket is then closed,
+ * and joining or leaving a room on it throws, which would take the whole node down.
+ */
+const gone = (socket: IoSocket) => socket.conn.readyState !== 'open';
+
 export function joinRoomsOf(socket: IoSocket, actor: Actor): void {
+  if (gone(socket)) return;
   for (const room of socket.rooms) if (room !== socket.id) socket.leave(room);
   socket.join(roomsOf(actor));
 }
