@@ -42,9 +42,11 @@ export interface CpuSpent {
   clientS: number;
 }
 
-/** Starts counting the CPU of `serverPid`, of the backends of `database` and of this process; the answer stops it. */
-export function countCpu(serverPid: number, database: string): () => CpuSpent {
-  const server = cpuSeconds(serverPid) ?? 0;
+/** Starts counting the CPU of the server process(es), of the backends of `database` and of this process; the answer stops it. */
+export function countCpu(serverPids: number | number[], database: string): () => CpuSpent {
+  const pids = ([] as number[]).concat(serverPids);
+  const serverNow = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  const server = serverNow();
   const pg = backends(database);
   const client = process.cpuUsage();
   return () => {
@@ -52,6 +54,7 @@ export function countCpu(serverPid: number, database: string): () => CpuSpent {
     // A backend that started meanwhile counts whole; one that ended is lost (pools keep theirs open).
     for (const [pid, s] of backends(database)) postgresS += s - (pg.get(pid) ?? 0);
     const used = process.cpuUsage(client);
-    return { serverS: (cpuSeconds(serverPid) ?? server) - server, postgresS, clientS: (used.user + used.system) / 1e6 };
+    // A server that exited meanwhile reads as 0 from then on; the runs that use this keep theirs up until the answer.
+    return { serverS: serverNow() - server, postgresS, clientS: (used.user + used.system) / 1e6 };
   };
 }

@@ -17,6 +17,7 @@ import type { Order } from '../protocol/ordering.js';
 import { htmlReport, type LoadResult } from './report.js';
 import { MetricsSampler, missingSeries, serverCharts } from './server-metrics.js';
 import { BENCH_REDIS_URL, freshDatabase, machine, openVendors, signIn, startNode, stopAll, writeResult } from './setup.js';
+import { countCpu, type CpuSpent } from './cpu.js';
 import { summary } from './stats.js';
 import { Timeline, windowFor } from './timeline.js';
 
@@ -135,6 +136,9 @@ interface Session {
 interface Cluster {
   db: pg.Pool;
   urls: string[];
+  /** The nodes' processes and the database's name, to count the CPU each side spends. */
+  pids: number[];
+  database: string;
   /** Signs in on the nodes in turn. */
   signIn(email: string, password?: string): Promise<Session>;
   close(): Promise<void>;
@@ -145,13 +149,20 @@ async function startCluster(nodes: number): Promise<Cluster> {
   const db = new pg.Pool({ connectionString: database.url, max: 4 });
   db.on('error', (err) => process.stderr.write(`load: database connection lost: ${err.message}\n`));
   const prefix = `lilium-load-${randomUUID().slice(0, 8)}`;
-  const node = async () => (await startNode(database.url, { REDIS_URL: BENCH_REDIS_URL, REDIS_PREFIX: prefix })).url;
+  const pids: number[] = [];
+  const node = async () => {
+    const { child, url } = await startNode(database.url, { REDIS_URL: BENCH_REDIS_URL, REDIS_PREFIX: prefix });
+    pids.push(child.pid!);
+    return url;
+  };
   const urls = [await node()]; // the first migrates and seeds
   for (let i = 1; i < nodes; i++) urls.push(await node());
   let next = 0;
   return {
     db,
     urls,
+    pids,
+    database: new URL(database.url).pathname.slice(1),
     signIn: (email, password) => signIn(urls[next++ % urls.length]!, email, password),
     async close() {
       await stopAll();
@@ -296,6 +307,8 @@ interface Drive {
   visits: number;
   skipped: number;
   runSeconds: number;
+  /** CPU seconds of the nodes, the database's backends and the generator from the first visit to the end of the drain. */
+  cpu: CpuSpent;
   timeline: LoadResult['timeline'];
   server: LoadResult['server'];
 }
@@ -304,7 +317,9 @@ interface Drive {
  * Starts visits at the rate for the duration, measuring, then lets what is under way finish (at most a minute);
  * reads the nodes' /metrics throughout.
  */
-async function drive(flow: Flow, options: Options, shops: Session[], nodeUrls: string[]): Promise<Drive> {
+async function drive(flow: Flow, options: Options, shops: Session[], cluster: Cluster): Promise<Drive> {
+  const nodeUrls = cluster.urls;
+  const spent = countCpu(cluster.pids, cluster.database);
   const started = performance.now();
   const windowS = windowFor(options.durationS);
   const timeline = new Timeline(windowS, started);
@@ -337,6 +352,7 @@ async function drive(flow: Flow, options: Options, shops: Session[], nodeUrls: s
   const drainEnd = Date.now() + 60_000;
   while (flow.inFlight.size > 0 && Date.now() < drainEnd) await new Promise((r) => setTimeout(r, 100));
   const ended = performance.now();
+  const cpu = spent();
   flow.meter.on = false;
   flow.meter.timeline = null;
   clearInterval(progress);
@@ -347,6 +363,7 @@ async function drive(flow: Flow, options: Options, shops: Session[], nodeUrls: s
     visits,
     skipped,
     runSeconds,
+    cpu,
     timeline: {
       windowS,
       loadEndS: Math.round(runSeconds * 100) / 100,
@@ -448,11 +465,13 @@ async function main(options: Options): Promise<number> {
   );
 
   const startSeq = await lastOutboxSeq(db);
-  const { visits, skipped, runSeconds, timeline, server } = await drive(flow, options, shops, cluster.urls);
+  const { visits, skipped, runSeconds, cpu, timeline, server } = await drive(flow, options, shops, cluster);
   const checks = await checkInvariants(db, flow, dashboards, startSeq, startStock);
 
   const { meter } = flow;
   const perSecond = (n: number) => Math.round((n / runSeconds) * 10) / 10;
+  const round2 = (n: number) => Math.round(n * 100) / 100;
+  const perCheckout = (s: number) => (flow.checkouts ? Math.round((s * 1000) / flow.checkouts) : 0);
   const result: LoadResult & { bench: string } = {
     bench: 'load',
     date: new Date().toISOString(),
@@ -474,6 +493,12 @@ async function main(options: Options): Promise<number> {
       checkoutsPerS: perSecond(flow.checkouts),
       orders: flow.acknowledged.size,
       delivered: flow.delivered.size,
+      nodesCpuS: round2(cpu.serverS),
+      postgresCpuS: round2(cpu.postgresS),
+      generatorCpuS: round2(cpu.clientS),
+      /** What one checkout and the rest of its orders' flow cost the nodes and PostgreSQL, less moved by other load than the rate. */
+      nodesCpuMsPerCheckout: perCheckout(cpu.serverS),
+      postgresCpuMsPerCheckout: perCheckout(cpu.postgresS),
     },
     events: Object.fromEntries(
       [...meter.latencies].sort(([a], [b]) => a.localeCompare(b)).map(([name, l]) => [name, { ...summary(l), perSecond: perSecond(l.length) }]),

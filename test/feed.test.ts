@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { sql } from '../db/sql.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
@@ -98,4 +99,58 @@ test('a rolled-back change leaves no push', async () => {
   await fails(call(admin.socket, 'vendors:set-status', { id: randomUUID(), status: 'APPROVED', reason: 'no such vendor' }), 'NOT_FOUND');
   expect((await h.q<{ n: number }>('SELECT count(*)::int AS n FROM outbox'))[0]!.n).toBe(before);
   expect(await h.q('SELECT 1 FROM stock_dirty')).toHaveLength(0);
+});
+
+test('a stock level due is published in the same sequencer statement as the rows committed before it, numbered after them', async () => {
+  const shop = await h.login('shop1@demo.lilium');
+  const zone = (await call(shop.socket, 'me:get', {})).zoneIds[0]!;
+  const [product] = await h.q<{ id: string }>(
+    `SELECT p.id FROM products p JOIN product_zones pz ON pz.product_id = p.id JOIN users u ON u.vendor_id = p.vendor_id
+      WHERE u.email = 'vendor1@demo.lilium' AND pz.zone_id = $1 LIMIT 1`,
+    [zone],
+  );
+  const heard: Array<{ event: string; seq: number }> = [];
+  const listen = shop.socket as unknown as { on(e: string, f: (p: { seq: number; data: Record<string, unknown> }) => void): void };
+  listen.on('vendor:status', (p) => p.data.oneStep && heard.push({ event: 'vendor:status', seq: p.seq }));
+  listen.on('stock:changed', (p) => p.data.productId === product!.id && heard.push({ event: 'stock:changed', seq: p.seq }));
+
+  // Count what the sequencer's own connection sends from the commit on, and which statement answered the level.
+  const proto = pg.Client.prototype as unknown as {
+    query: (...args: unknown[]) => Promise<{ rows: Array<{ event?: string; data?: { productId?: string } }> }>;
+  };
+  const original = proto.query;
+  const sent: boolean[] = [];
+  proto.query = function (this: pg.Client, ...args: unknown[]) {
+    const result = original.apply(this, args);
+    if ((this as unknown as { connectionParameters: { application_name?: string } }).connectionParameters.application_name !== 'lilium-sequencer')
+      return result;
+    const k = sent.push(false) - 1;
+    return result.then((r) => {
+      sent[k] = r.rows.some((row) => row.event === 'stock:changed' && row.data?.productId === product!.id);
+      return r;
+    });
+  };
+  try {
+    const sequencer = h.app.deps.sequencer as unknown as { running: boolean; kick(): void };
+    while (sequencer.running) await new Promise((r) => setTimeout(r, 1));
+    await h.app.deps.db.tx(async (tx) => {
+      await tx.query(sql`INSERT INTO outbox (rooms, event, data) VALUES (${[`zone:${zone}`]}, 'vendor:status', '{"oneStep":true}')`);
+      await tx.query(sql`INSERT INTO stock_dirty (product_id) VALUES (${product!.id}) ON CONFLICT DO NOTHING`);
+    });
+    sent.length = 0;
+    sequencer.kick();
+    while (heard.length < 2) await new Promise((r) => setTimeout(r, 5));
+  } finally {
+    proto.query = original;
+  }
+  expect(sent.indexOf(true)).toBe(0);
+  expect(heard.map((e) => e.event)).toEqual(['vendor:status', 'stock:changed']);
+  expect(heard[1]!.seq).toBe(heard[0]!.seq + 1);
+  const stored = await h.q<{ seq: number }>(
+    `SELECT seq::int AS seq FROM outbox WHERE event = 'stock:changed' AND data->>'productId' = $1 ORDER BY id DESC LIMIT 1`,
+    [product!.id],
+  );
+  expect(stored[0]!.seq).toBe(heard[1]!.seq);
+  expect(await h.q('SELECT 1 FROM stock_dirty')).toHaveLength(0);
+  shop.socket.close();
 });

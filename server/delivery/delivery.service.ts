@@ -7,7 +7,7 @@ import { rooms } from '../auth/actor.js';
 import { AppError, forbidden } from '../errors.js';
 import { noticeAssigned } from '../orders/notices.js';
 import { loadOrder, toOrder } from '../orders/orders.read.js';
-import { publishOrder, recordEvent, transition } from '../orders/workflow.js';
+import { publishBuilt, recordEvent, transition } from '../orders/workflow.js';
 import { tell } from '../outbox/outbox.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 import { assertCanCarry, UNDER_WAY } from './drivers.service.js';
@@ -49,10 +49,10 @@ export async function assignDriver(ctx: Ctx, input: ParsedInputOf<'delivery:assi
     const eta = etaAt(sql`${order.zone_id}::uuid`, ctx.deps.config.delivery.etaDefaultMin);
     const change = sql`UPDATE orders SET driver_id = ${input.driverId}, delivery_code = ${code}, eta_at = ${eta}, updated_at = now() WHERE id = ${order.id}`;
     const reason = order.driver_id ? `driver changed: ${input.reason}` : (input.reason ?? 'driver assigned');
-    await recordEvent(ctx, order.id, order.status, actor.userId, reason, change);
+    const after = await recordEvent(ctx, order, order.status, actor.userId, reason, change);
     // The driver who lost the order hears of it too; from now on it is out of their reach.
     if (order.driver_id) await tell(ctx, [rooms.driver(order.driver_id)], 'order:updated', toOrder({ ...order, driver_id: input.driverId }));
-    const updated = await publishOrder(ctx, order.id);
+    const updated = await publishBuilt(ctx, after);
     await tell(ctx, [rooms.driver(input.driverId)], 'delivery:assigned', updated);
     await noticeAssigned(ctx, updated, order.driver_id, input.reason ?? null);
     return updated;

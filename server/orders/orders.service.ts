@@ -105,7 +105,8 @@ export async function reduceOrder(ctx: Ctx, input: ParsedInputOf<'order:reduce'>
       sql`UPDATE orders SET subtotal_minor = ${subtotal}, discount_minor = ${discount}, total_minor = ${subtotal}::bigint - ${discount}::bigint + delivery_fee_minor,
                             updated_at = now() WHERE id = ${order.id}`,
     );
-    await recordEvent(ctx, order.id, 'PENDING', actor.userId, `quantities reduced: ${input.reason}`);
+    // The items changed above, so the pushed order is read again rather than built from the loaded one.
+    await recordEvent(ctx, order, 'PENDING', actor.userId, `quantities reduced: ${input.reason}`);
     const published = await publishOrder(ctx, order.id);
     await noticeReduced(ctx, published, input.reason);
     return published;

@@ -34,18 +34,34 @@ export async function publishOrder(ctx: TxCtx, id: string): Promise<Order> {
   return order;
 }
 
-/** Writes a timeline entry; `change`, the order's UPDATE that the entry records, goes in the same statement (one round trip). */
+/** The columns of an order that a step's UPDATE may set and the pushed order shows. */
+type Changed = Pick<LoadedOrder, 'status' | 'driver_id' | 'delivery_code' | 'eta_at' | 'delivered_at'>;
+
+/**
+ * Writes a timeline entry; `change`, the order's UPDATE that the entry records, goes in the same statement (one round
+ * trip). Answers the order as it stands after both, built from `order` (loaded and locked in this transaction, so
+ * nothing else changed it meanwhile) and what the statement returned, with the entry's own time: no reload.
+ */
 export async function recordEvent(
   ctx: TxCtx,
-  orderId: string,
+  order: LoadedOrder,
   status: OrderStatus,
   actorId: string | null,
   reason: string | null,
   change?: Sql,
-): Promise<void> {
-  await ctx.query(
-    sql`${change ? sql`WITH changed AS (${change}) ` : sql.empty}INSERT INTO order_events (order_id, status, actor_id, reason) VALUES (${orderId}, ${status}, ${actorId}, ${reason})`,
+): Promise<LoadedOrder> {
+  const [row] = await ctx.query<{ at: string; changed: Changed | null }>(
+    sql`${change ? sql`WITH changed AS (${change} RETURNING status, driver_id, delivery_code, eta_at, delivered_at) ` : sql.empty}INSERT INTO order_events (order_id, status, actor_id, reason) VALUES (${order.id}, ${status}, ${actorId}, ${reason})
+        RETURNING at, ${change ? sql`(SELECT row_to_json(changed) FROM changed)` : sql`NULL::json`} AS changed`,
   );
+  return { ...order, ...row!.changed, timeline: [...order.timeline, { status, at: row!.at, by: actorId, reason }] };
+}
+
+/** Tells the order's rooms of an order the caller has just changed and built (recordEvent), and answers it. */
+export async function publishBuilt(ctx: TxCtx, row: LoadedOrder): Promise<Order> {
+  const order = toOrder(row);
+  await tell(ctx, orderRooms(row), 'order:updated', order);
+  return order;
 }
 
 /** Gives back the stock of every unit still on the order and the promotion use it took. */
@@ -81,10 +97,10 @@ export async function moveOrder(ctx: TxCtx, order: LoadedOrder, to: OrderStatus,
   if (by !== SYSTEM) opts.guard?.(order, by);
   const actorId = by === SYSTEM ? null : by.userId;
   const change = sql`UPDATE orders SET status = ${to}, updated_at = now()${opts.set ? sql`, ${opts.set}` : sql.empty} WHERE id = ${order.id}`;
-  await recordEvent(ctx, order.id, to, actorId, opts.reason ?? null, change);
+  const after = await recordEvent(ctx, order, to, actorId, opts.reason ?? null, change);
   if (RESTOCKING.includes(to)) await restock(ctx, order, `ORDER_${to}`, actorId);
   if (opts.audit) await audit(ctx, opts.audit, { type: 'order', id: order.id }, { from: order.status, to, reason: opts.reason ?? null });
-  const published = await publishOrder(ctx, order.id);
+  const published = await publishBuilt(ctx, after);
   await noticeStatus(ctx, order, published, opts.reason ?? null);
   return published;
 }

@@ -120,30 +120,40 @@ export class Sequencer {
     return (await client.query(statement.compile())).rows as T[];
   }
 
-  /** One step: the stock levels due (at most once per interval), then every visible unnumbered row, numbered and published. */
+  /**
+   * One step, one statement: every visible unnumbered row numbered after the top seq, then (at most once per interval)
+   * the stock levels due written as rows numbered after those, all returned in seq order to publish. Stock rows are
+   * written with their seq rather than left for the next step, so a stock change reaches its room one round trip after
+   * the commit that made it. The answer says whether stock marks wait (the ones this step did not take); the outer join
+   * answers a row even when nothing was numbered.
+   */
   private async step(): Promise<number> {
     const flushStock = Date.now() - this.lastStockFlush >= this.options.stockIntervalMs;
-    if (flushStock) {
-      this.lastStockFlush = Date.now();
-      await this.run(sql`
-        WITH due AS (
-           DELETE FROM stock_dirty WHERE product_id IN (SELECT product_id FROM stock_dirty ORDER BY marked_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
-           RETURNING product_id)
-         INSERT INTO outbox (rooms, event, data)
-         SELECT z.rooms, 'stock:changed', jsonb_build_object('productId', p.id, 'stock', p.stock, 'price', p.price_minor)
-           FROM due JOIN products p ON p.id = due.product_id
-           CROSS JOIN LATERAL (SELECT array_agg('zone:' || pz.zone_id ORDER BY pz.zone_id) AS rooms FROM product_zones pz WHERE pz.product_id = p.id) z
-          WHERE z.rooms IS NOT NULL`);
-    }
-    // One snapshot numbers the rows after the top seq and says whether stock marks wait; the outer join answers a
-    // row even when nothing was numbered.
-    const result = await this.run<Pending & { seq: number | null; stock: boolean }>(sql`
+    if (flushStock) this.lastStockFlush = Date.now();
+    const result = await this.run<Pending & { seq: number | null; stock: boolean; numbered: number }>(sql`
       WITH top AS (SELECT coalesce(max(seq), 0)::bigint AS top FROM outbox),
            due AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM (SELECT id FROM outbox WHERE seq IS NULL ORDER BY id LIMIT ${BATCH}) u),
            numbered AS (
              UPDATE outbox o SET seq = top.top + due.k FROM due, top WHERE o.id = due.id
-             RETURNING o.id, o.seq, o.rooms, o.event, o.data, o.at)
-      SELECT n.*, EXISTS (SELECT 1 FROM stock_dirty) AS stock FROM (SELECT 1) one LEFT JOIN numbered n ON true ORDER BY n.seq`);
+             RETURNING o.id, o.seq, o.rooms, o.event, o.data, o.at),
+           marks AS (
+             DELETE FROM stock_dirty
+              WHERE ${flushStock} AND product_id IN (SELECT product_id FROM stock_dirty ORDER BY marked_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+             RETURNING product_id),
+           levels AS (
+             SELECT z.rooms, jsonb_build_object('productId', p.id, 'stock', p.stock, 'price', p.price_minor) AS data,
+                    row_number() OVER (ORDER BY p.id) AS k
+               FROM marks JOIN products p ON p.id = marks.product_id
+              CROSS JOIN LATERAL (SELECT array_agg('zone:' || pz.zone_id ORDER BY pz.zone_id) AS rooms FROM product_zones pz WHERE pz.product_id = p.id) z
+              WHERE z.rooms IS NOT NULL),
+           stocked AS (
+             INSERT INTO outbox (rooms, event, data, seq)
+             SELECT l.rooms, 'stock:changed', l.data, top.top + (SELECT count(*) FROM due) + l.k FROM levels l, top
+             RETURNING id, seq, rooms, event, data, at),
+           published AS (SELECT * FROM numbered UNION ALL SELECT * FROM stocked)
+      SELECT n.*, (SELECT count(*) FROM due)::int AS numbered,
+             EXISTS (SELECT 1 FROM stock_dirty d WHERE d.product_id NOT IN (SELECT product_id FROM marks)) AS stock
+        FROM (SELECT 1) one LEFT JOIN published n ON true ORDER BY n.seq`);
     const rows = result.filter((r): r is typeof r & { seq: number } => r.seq !== null);
     for (const r of rows) {
       (this.deps.io.to(r.rooms) as unknown as { emit(e: string, p: unknown): void }).emit(r.event, {
@@ -161,7 +171,8 @@ export class Sequencer {
       }, wait);
       this.stockTimer.unref();
     }
-    return rows.length;
+    // A full batch may leave unnumbered rows behind; stock marks left behind wait for their timer.
+    return result[0]?.numbered ?? 0;
   }
 
   /** Drops stored pushes older than the feed keeps them. */
