@@ -9,6 +9,8 @@
  * `lilium_bench_checkout` on the local server (BENCH_PG_URL), runs the real server on 127.0.0.1 and stops by itself.
  */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { call, type LiliumSocket } from '../protocol/client.js';
 import { createApp } from '../server/app.js';
@@ -16,6 +18,7 @@ import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { checkout } from '../server/orders/checkout.service.js';
 import { createCtx } from '../server/rpc/context.js';
+import { countCpu } from './cpu.js';
 import { createProduct } from './fixtures.js';
 import { runTpcb } from './tpcb.js';
 import { BENCH_ENV, freshDatabase, machine, openVendors, signIn, writeResult } from './setup.js';
@@ -30,6 +33,7 @@ const TPCB_SCALE = Number(process.env.BENCH_TPCB_SCALE ?? 1);
 // Each shop has one cart: two checkouts of one cart at once race for it and one finds it empty.
 if (SHOPS < CONCURRENCY) throw new Error(`BENCH_SHOPS (${SHOPS}) must be at least BENCH_CONCURRENCY (${CONCURRENCY})`);
 const database = await freshDatabase('lilium_bench_checkout');
+const databaseName = new URL(database.url).pathname.slice(1);
 const config = loadConfig({ ...BENCH_ENV, DATABASE_URL: database.url });
 const app = await createApp(config, { log: createLogger('warn') });
 const db = app.deps.db;
@@ -161,6 +165,24 @@ async function countStatements(run: () => Promise<unknown>): Promise<{ inTransac
   return { inTransaction: commit - begin + 1, withBackground: all - 1 };
 }
 
+/**
+ * BENCH_CPU_PROF=<file>: a V8 CPU profile of this process (server, its background work and the clients) over the timed run
+ * through the server, for Chrome DevTools or a script; nothing when unset.
+ */
+async function startProfile(): Promise<(() => Promise<void>) | null> {
+  const file = process.env.BENCH_CPU_PROF;
+  if (!file) return null;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 // The timed "fill" is part of both runs alike; it is one small statement.
 await viaServer(100);
 await direct(100);
@@ -168,10 +190,16 @@ await new Promise((r) => setTimeout(r, 1000));
 const statementsPerCheckout = await countStatements(() => viaServer(1));
 const tpcb = await runTpcb({ transactions: CHECKOUTS * 2, concurrency: CONCURRENCY, scale: TPCB_SCALE });
 toPush.length = 0;
+const profiler = await startProfile();
+const serverCpu = countCpu(process.pid, databaseName);
 const server = await viaServer(CHECKOUTS);
 await new Promise((r) => setTimeout(r, 500)); // the last pushes
+const serverSpent = serverCpu();
+await profiler?.();
 const serverToPush = summary(toPush);
+const rawCpu = countCpu(process.pid, databaseName);
 const raw = await direct(CHECKOUTS);
+const rawSpent = rawCpu();
 
 // Then at half the rate just measured, open loop: checkouts start on a schedule whether or not earlier ones are done.
 const halfRate = Math.max(1, Math.round(CHECKOUTS / server.seconds / 2));
@@ -196,6 +224,12 @@ const atHalfRate = {
   ackToOrderNewMs: summary(pacedNotes.flatMap(([note, at]) => (recvAt.has(note) ? [recvAt.get(note)! - at] : []))),
 };
 
+/** CPU milliseconds per checkout: this process (the server with its background work, and the clients) and PostgreSQL's backends. */
+function perCall(spent: { serverS: number; postgresS: number }, n: number) {
+  const ms = (s: number) => Math.round((s * 1e6) / n) / 1000;
+  return { node: ms(spent.serverS), postgres: ms(spent.postgresS) };
+}
+
 const out = {
   bench: 'checkout',
   date: new Date().toISOString(),
@@ -216,9 +250,15 @@ const out = {
     ackMs: summary(server.latencies),
     checkoutToOrderNewMs: serverToPush,
     errors: server.errors,
+    cpuMsPerCheckout: perCall(serverSpent, CHECKOUTS),
   },
   atHalfRate,
-  rawTransaction: { checkoutsPerSecond: Math.round(CHECKOUTS / raw.seconds), ms: summary(raw.latencies), errors: raw.errors },
+  rawTransaction: {
+    checkoutsPerSecond: Math.round(CHECKOUTS / raw.seconds),
+    ms: summary(raw.latencies),
+    errors: raw.errors,
+    cpuMsPerCheckout: perCall(rawSpent, CHECKOUTS),
+  },
 };
 writeResult('checkout.json', JSON.stringify(out, null, 2));
 console.log(JSON.stringify(out, null, 2));

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
+import { countCpu } from './cpu.js';
 import { freshDatabase } from './setup.js';
 import { runBounded, summary } from './stats.js';
 
@@ -54,7 +55,7 @@ export interface TpcbResult {
   concurrency: number;
   transactions: number;
   /** From Node through `pg`, one connection per transaction in flight. */
-  node: ReturnType<typeof summary> & { tps: number; errors: Record<string, number> };
+  node: ReturnType<typeof summary> & { tps: number; errors: Record<string, number>; cpuMsPerTransaction: { node: number; postgres: number } };
   /** `pgbench -b tpcb-like` on the same tables and clients, when the binary is on the PATH (else null). */
   pgbench: { tps: number } | null;
 }
@@ -68,15 +69,23 @@ export async function runTpcb({ transactions, concurrency, scale }: { transactio
   await admin.end();
   const pool = new pg.Pool({ connectionString: database.url, max: concurrency });
   await runBounded(Math.min(500, transactions), concurrency, () => transaction(pool, scale));
+  const spent = countCpu(process.pid, new URL(database.url).pathname.slice(1));
   const run = await runBounded(transactions, concurrency, () => transaction(pool, scale));
+  const cpu = spent();
   await pool.end();
+  const perTx = (s: number) => Math.round((s * 1e6) / run.latencies.length) / 1000;
   const pgbench = runPgbench(database.url, transactions, concurrency);
   await database.drop();
   return {
     scale,
     concurrency,
     transactions,
-    node: { ...summary(run.latencies), tps: Math.round(run.latencies.length / run.seconds), errors: run.errors },
+    node: {
+      ...summary(run.latencies),
+      tps: Math.round(run.latencies.length / run.seconds),
+      errors: run.errors,
+      cpuMsPerTransaction: { node: perTx(cpu.serverS), postgres: perTx(cpu.postgresS) },
+    },
     pgbench,
   };
 }

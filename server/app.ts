@@ -101,7 +101,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     redis: pub,
     cache: new ReadCache(pub, config.redis?.prefix ?? 'lilium'),
     jobs,
-    sequencer: { kick: () => sequencer.kick() },
+    sequencer: {
+      kick: () => sequencer.kick(),
+      get origin() {
+        return sequencer.origin;
+      },
+    },
     channels,
     sessions: {
       bind: (socket, session) => bindSession(socket, session, expiry),

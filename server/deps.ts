@@ -54,8 +54,11 @@ export interface Deps {
   cache: ReadCache;
   /** The durable job queue (pg-boss): work that must happen once across all nodes, survive restarts, and retry. */
   jobs: Jobs;
-  /** Numbers and publishes committed pushes; kicked after each commit that wrote one. */
-  sequencer: { kick(): void };
+  /**
+   * Numbers and publishes committed pushes; kicked after each commit that wrote one. `origin` names this node in the
+   * NOTIFY that wakes the others, so its own sequencer, kicked directly, does not take the same commit twice.
+   */
+  sequencer: { kick(): void; readonly origin: string };
   sessions: Sessions;
   /** How messages reach people who are not connected: one provider per delivery channel. */
   channels: Record<NotificationChannel, ChannelProvider>;

@@ -99,6 +99,9 @@ export class PgBossJobs implements Jobs {
   private readonly boss: PgBoss;
   private readonly defined = new Set<string>();
   private readonly workers = new Map<string, string[]>();
+  /** Per queue, which of its workers this node wakes next; and the workers running a handler now. */
+  private readonly turns = new Map<string, number>();
+  private readonly busy = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly stopping = new AbortController();
   private stats: QueueStats = new Map();
@@ -239,7 +242,9 @@ export class PgBossJobs implements Jobs {
     if (options.policy || !this.defined.has(queue)) await this.define(queue, options.policy);
     const ids = this.workers.get(queue) ?? [];
     for (let i = 0; i < (options.concurrency ?? 1); i++) {
-      ids.push(await this.boss.work<T>(queue, { includeMetadata: true, batchSize: 1 }, ([job]) => this.run(queue, handler, job!)));
+      let id = '';
+      id = await this.boss.work<T>(queue, { includeMetadata: true, batchSize: 1 }, ([job]) => this.busyWhile(id, () => this.run(queue, handler, job!)));
+      ids.push(id);
     }
     this.workers.set(queue, ids);
   }
@@ -252,8 +257,9 @@ export class PgBossJobs implements Jobs {
     if (options.policy || !this.defined.has(queue)) await this.define(queue, options.policy);
     const ids = this.workers.get(queue) ?? [];
     for (let i = 0; i < (options.concurrency ?? 1); i++) {
-      ids.push(
-        await this.boss.work<T>(queue, { includeMetadata: true, batchSize: options.batchSize }, async (jobs) => {
+      let id = '';
+      id = await this.boss.work<T>(queue, { includeMetadata: true, batchSize: options.batchSize }, (jobs) =>
+        this.busyWhile(id, async () => {
           try {
             await handler(jobs.map((job) => ({ data: job.data, job: { id: job.id, retryCount: job.retryCount, signal: this.stopping.signal } })));
           } catch (err) {
@@ -262,8 +268,19 @@ export class PgBossJobs implements Jobs {
           }
         }),
       );
+      ids.push(id);
     }
     this.workers.set(queue, ids);
+  }
+
+  /** Runs a worker's handler, known as busy meanwhile (see wake). */
+  private async busyWhile(workerId: string, fn: () => Promise<void>): Promise<void> {
+    this.busy.add(workerId);
+    try {
+      await fn();
+    } finally {
+      this.busy.delete(workerId);
+    }
   }
 
   private async run<T>(queue: string, handler: JobHandler<T>, job: PgBoss.JobWithMetadata<T>): Promise<void> {
@@ -275,11 +292,23 @@ export class PgBossJobs implements Jobs {
     }
   }
 
-  /** Wakes this node's workers of a queue now, or when a job sent here falls due. */
+  /**
+   * Wakes one of this node's workers of a queue now, or when a job sent here falls due: the next idle one in turn,
+   * so a burst of sends spreads over them. One is enough for the job (or the batch) that was sent, and waking every
+   * worker made each fetch for it, all but one finding nothing: on a busy node, a statement per worker per commit. A
+   * worker woken while busy fetches again as soon as it is done; the others still poll.
+   */
   private wake(queue: string, at?: Date): void {
     const ids = this.workers.get(queue);
     if (!ids?.length || this.stopping.signal.aborted) return;
-    const notify = () => ids.forEach((id) => this.boss.notifyWorker(id));
+    const notify = () => {
+      const turn = this.turns.get(queue) ?? 0;
+      // The next idle one in turn, else the next in turn (it fetches once it is done).
+      const k = ids.findIndex((_, i) => !this.busy.has(ids[(turn + i) % ids.length]!));
+      const pick = (turn + Math.max(k, 0)) % ids.length;
+      this.turns.set(queue, (pick + 1) % ids.length);
+      this.boss.notifyWorker(ids[pick]!);
+    };
     const delay = at ? at.getTime() - Date.now() : 0;
     if (delay <= 0) return notify();
     if (delay > WAKE_AHEAD_MS) return;

@@ -199,11 +199,26 @@ export function renderDirect(kind: NotificationKind, locale: Locale, vars: Reado
  * (`15,000 IQD`, `-12.50 USD`). A code ISO does not know is shown in its minor unit.
  */
 export function formatMoney(minor: number, currency: string): string {
-  const digits = currencyCodes.code(currency)?.digits ?? 0;
+  const digits = minorDigits(currency);
   const whole = minor % 10 ** digits === 0;
-  const shown = whole ? 0 : digits;
-  const major = new Intl.NumberFormat('en', { minimumFractionDigits: shown, maximumFractionDigits: shown }).format(minor / 10 ** digits);
+  const major = formatterOf(whole ? 0 : digits).format(minor / 10 ** digits);
   return `${major} ${currency}`;
+}
+
+// Made once each: an Intl.NumberFormat costs far more to build than to use, and every new order's notification formats a total.
+const digitsOf = new Map<string, number>();
+const formatters = new Map<number, Intl.NumberFormat>();
+
+function minorDigits(currency: string): number {
+  let digits = digitsOf.get(currency);
+  if (digits === undefined) digitsOf.set(currency, (digits = currencyCodes.code(currency)?.digits ?? 0));
+  return digits;
+}
+
+function formatterOf(shown: number): Intl.NumberFormat {
+  let f = formatters.get(shown);
+  if (!f) formatters.set(shown, (f = new Intl.NumberFormat('en', { minimumFractionDigits: shown, maximumFractionDigits: shown })));
+  return f;
 }
 
 /** A calendar day (UTC) as `2026-11-25`, read alike in both languages. */

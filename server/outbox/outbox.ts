@@ -17,7 +17,7 @@ function wakeOf(ctx: TxCtx): Sql | null {
   if (announced.has(ctx.afterCommit)) return null;
   announced.add(ctx.afterCommit);
   ctx.afterCommit(() => ctx.deps.sequencer.kick());
-  return ctx.deps.db.kind === 'postgres' ? sql`(SELECT pg_notify('lilium_outbox', ''))` : null;
+  return ctx.deps.db.kind === 'postgres' ? sql`(SELECT pg_notify('lilium_outbox', ${ctx.deps.sequencer.origin}))` : null;
 }
 
 /** Runs a statement that writes stock marks (or outbox rows) now, waking the sequencer after commit: `build` puts `wake` in its select list. */

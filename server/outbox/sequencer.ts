@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { sql, type Sql } from '../../db/sql.js';
 import type { OutboxRow } from '../../db/tables.js';
@@ -30,6 +31,8 @@ export class Sequencer {
   private poller: NodeJS.Timeout | undefined;
   private lockClient: pg.Client | null = null;
   private stopped = false;
+  /** Names this node in the NOTIFY its commits send (see Deps.sequencer). */
+  readonly origin = randomUUID();
 
   constructor(
     private readonly deps: Pick<Deps, 'db' | 'io' | 'log' | 'config'>,
@@ -71,8 +74,16 @@ export class Sequencer {
         await client.end();
         return;
       }
-      client.on('notification', () => this.kick());
+      // This node's own commits kicked it directly (outbox.ts): only another node's wake it here.
+      client.on('notification', (n) => {
+        if (n.payload !== this.origin) this.kick();
+      });
       await client.query('LISTEN lilium_outbox');
+      // Unnumbered rows are found by walking outbox_unsequenced_idx in id order. The planner would rather gather every
+      // entry with seq NULL into a bitmap, but entries of rows numbered since stay in the indexes until a vacuum, so that
+      // read grows with the outbox (800 pages per step after 1,500 checkouts); an index scan marks those entries dead
+      // as it passes them and the next step skips them (~50 pages).
+      await client.query('SET enable_bitmapscan = off');
       this.lockClient = client;
       this.leader = true;
       this.deps.log.info('this node sequences the outbox');
