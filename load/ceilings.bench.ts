@@ -13,6 +13,7 @@
  *   BENCH_SOCKETS=10000 BENCH_CALLS=20000 BENCH_PUSHES=20 BENCH_TPCB_TRANSACTIONS=10000 npm run bench:ceilings
  *   BENCH_ONLY=memory BENCH_SOCKETS=10000 npm run bench:ceilings   only 3., after BENCH_CALLS me:get calls as warm-up
  *   BENCH_ONLY=push BENCH_SOCKETS=10000 BENCH_PUSHES=20 npm run bench:ceilings   only 3. and 4.
+ *   BENCH_ONLY=read npm run bench:ceilings       only the round trips of 1. (me:get, cart:get, the bare ack)
  * The checkout ceiling (the same transaction without the server) is in `npm run bench:checkout`.
  * Builds its own databases; servers are child processes on 127.0.0.1; stops by itself. Every ratio is printed
  * and written to load/results/ceilings.json.
@@ -44,9 +45,10 @@ const POOL_SIZE = process.env.DB_POOL_SIZE ?? '10';
 /** How long one push may take to reach every socket before the bench counts the ones it missed and moves on. */
 const PUSH_DEADLINE_MS = 15_000;
 const dbName = process.env.BENCH_DB ?? 'lilium_bench_ceilings';
-/** `memory`: only the memory measurement (3.); `push`: only memory and pushes (3. and 4.); unset: everything. */
+/** `memory`: only the memory measurement (3.); `push`: only memory and pushes (3. and 4.); `read`: only the round trips (1.); unset: everything. */
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== undefined && ONLY !== 'memory' && ONLY !== 'push') throw new Error(`BENCH_ONLY=${ONLY}: only "memory" and "push" are known`);
+if (ONLY !== undefined && ONLY !== 'memory' && ONLY !== 'push' && ONLY !== 'read')
+  throw new Error(`BENCH_ONLY=${ONLY}: only "memory", "push" and "read" are known`);
 const database = await freshDatabase(dbName);
 // Every bench socket comes from this one machine: lift the per-address cap above their number.
 const startLilium = (env: Record<string, string> = {}) =>
@@ -55,6 +57,8 @@ const startLilium = (env: Record<string, string> = {}) =>
     MAX_CONNECTIONS_PER_ADDRESS: String(SOCKETS + 1000),
     MAX_CONNECTIONS: String(SOCKETS + 1000),
     DB_POOL_SIZE: POOL_SIZE,
+    // Runtime flags for the Lilium nodes alone (a GC setting tried against the bare server's defaults).
+    ...(process.env.BENCH_LILIUM_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_LILIUM_NODE_OPTIONS } : {}),
     ...env,
   });
 const startBare = async (env: Record<string, string> = {}) => {
@@ -290,8 +294,8 @@ if (ONLY === 'memory') {
   await database.drop();
   process.exit(0);
 }
-/** Sections 1 and 2, left out when BENCH_ONLY=push. */
-async function roundTripsAndTpcb() {
+/** Section 1. */
+async function roundTrips() {
   const bare = await startBare({ BARE_DATABASE_URL: database.url, BARE_POOL_SIZE: POOL_SIZE });
   const bareSockets = await connectBare(bare.url);
   // One sign-in, then the other sockets with its token: an account's devices reconnect that way (and concurrent
@@ -318,10 +322,50 @@ async function roundTripsAndTpcb() {
   });
   for (const s of [...bareSockets, ...shopSockets]) s.close();
   await stopProcess(bare.child);
+  return { bareAck, meGet, cartGet, sameAnswers };
+}
 
+/** One line per read call: its ratio, rates and the CPU each call cost each party. */
+function printRoundTrips(r: Awaited<ReturnType<typeof roundTrips>>) {
+  console.log(
+    `  me:get ${r.meGet.lilium.rps}/s vs ${r.meGet.bare.rps}/s; cart:get ${r.cartGet.lilium.rps}/s vs ${r.cartGet.bare.rps}/s; bare ack ${r.bareAck.rps}/s`,
+  );
+  for (const [name, c] of [
+    ['me:get', r.meGet],
+    ['cart:get', r.cartGet],
+  ] as const) {
+    const us = (s: typeof c.bare) => `server ${s.cpuPerCallUs.server}, PostgreSQL ${s.cpuPerCallUs.postgres}, client ${s.cpuPerCallUs.client}`;
+    console.log(`  ${name} ${c.ratio} (rounds ${c.roundRatios.join(' ')}) CPU µs per call: Lilium ${us(c.lilium)}; bare ${us(c.bare)}`);
+  }
+}
+
+if (ONLY === 'read') {
+  const r = await roundTrips();
+  const out = {
+    bench: 'ceilings',
+    only: 'read',
+    date: new Date().toISOString(),
+    machine: machine(),
+    settings: { calls: CALLS, rounds: ROUNDS, concurrency: CONCURRENCY, cartLines: CART_LINES, poolSize: Number(POOL_SIZE) },
+    ratios: { meGetVsBareSameSql: r.meGet.ratio, cartGetVsBareSameSql: r.cartGet.ratio },
+    roundTrip: { bareSocketIoAck: r.bareAck, meGet: r.meGet, cartGet: r.cartGet, sameAnswers: r.sameAnswers },
+  };
+  const file = writeResult('ceilings-read.json', JSON.stringify(out, null, 2));
+  console.log(JSON.stringify(out, null, 2));
+  console.log(`\nread path (Lilium / bare server with the same SQL, same run; ${file}):`);
+  printRoundTrips(r);
+  for (const s of [shop.socket, adminSession.socket]) s.close();
+  await stopAll();
+  await database.drop();
+  process.exit(0);
+}
+
+/** Sections 1 and 2, left out when BENCH_ONLY=push. */
+async function roundTripsAndTpcb() {
+  const trips = await roundTrips();
   // 2. pgbench's transaction from Node (the Lilium node idles meanwhile).
   const tpcb = await runTpcb({ transactions: TPCB_TRANSACTIONS, concurrency: TPCB_CONCURRENCY, scale: TPCB_SCALE });
-  return { bareAck, meGet, cartGet, sameAnswers, tpcb };
+  return { ...trips, tpcb };
 }
 const measured = ONLY === 'push' ? null : await roundTripsAndTpcb();
 
@@ -410,16 +454,7 @@ console.log(JSON.stringify(out, null, 2));
 console.log(`\nratios (Lilium / ceiling, same run; ${file}):`);
 for (const [name, value] of Object.entries(out.ratios)) console.log(`  ${name.padEnd(36)} ${value}`);
 if (measured) {
-  console.log(
-    `  me:get ${measured.meGet.lilium.rps}/s vs ${measured.meGet.bare.rps}/s; cart:get ${measured.cartGet.lilium.rps}/s vs ${measured.cartGet.bare.rps}/s; bare ack ${measured.bareAck.rps}/s`,
-  );
-  for (const [name, c] of [
-    ['me:get', measured.meGet],
-    ['cart:get', measured.cartGet],
-  ] as const) {
-    const us = (s: typeof c.bare) => `server ${s.cpuPerCallUs.server}, PostgreSQL ${s.cpuPerCallUs.postgres}, client ${s.cpuPerCallUs.client}`;
-    console.log(`  ${name} CPU µs per call: Lilium ${us(c.lilium)}; bare ${us(c.bare)}`);
-  }
+  printRoundTrips(measured);
   console.log(
     `  tpcb-like from Node ${measured.tpcb.node.tps} tps${measured.tpcb.pgbench ? `, pgbench ${measured.tpcb.pgbench.tps} tps` : ''} (${TPCB_CONCURRENCY} in flight)`,
   );
