@@ -281,14 +281,28 @@ const me = await call(shop.socket, 'me:get', {});
 await fillCart(shop.socket, adminSession.socket, CART_LINES);
 if (ONLY === 'memory') {
   // The node has served calls before its sockets idle, as in the whole bench (there, the round trips of 1.).
+  // The node's CPU per warm-up call tells whether a memory setting (V8's heap sizes) costs the read path.
   const shopSockets = await Promise.all(Array.from({ length: CONCURRENCY }, () => connectAs(single.url, shop.token)));
-  for (const event of ['me:get', 'cart:get'] as const) await runBounded(CALLS, CONCURRENCY, (i) => call(shopSockets[i % CONCURRENCY]!, event, {}));
+  const warmUpCpuUs: Record<string, number> = {};
+  for (const event of ['me:get', 'cart:get'] as const) {
+    const stop = countCpu(single.child.pid!, dbName);
+    await runBounded(CALLS, CONCURRENCY, (i) => call(shopSockets[i % CONCURRENCY]!, event, {}));
+    warmUpCpuUs[event] = Math.round((stop().serverS * 1e6) / CALLS);
+  }
   for (const s of shopSockets) s.close();
   const { room, memory } = await idleSockets(single, shop.token);
-  const out = { bench: 'ceilings', only: 'memory', date: new Date().toISOString(), machine: machine(), settings: { sockets: SOCKETS, calls: CALLS }, memory };
+  const out = {
+    bench: 'ceilings',
+    only: 'memory',
+    date: new Date().toISOString(),
+    machine: machine(),
+    settings: { sockets: SOCKETS, calls: CALLS },
+    memory: { ...memory, warmUpServerCpuUsPerCall: warmUpCpuUs },
+  };
   const file = writeResult('ceilings-memory.json', JSON.stringify(out, null, 2));
   console.log(JSON.stringify(out, null, 2));
   console.log(`\n${memory.socketsPerGiBOfRss} idle authenticated sockets per GiB of RSS at ${SOCKETS} (${memory.perSocketKiB} KiB each; ${file})`);
+  console.log(`node CPU per warm-up call: me:get ${warmUpCpuUs['me:get']} µs, cart:get ${warmUpCpuUs['cart:get']} µs`);
   for (const s of room) s.close();
   await stopAll();
   await database.drop();

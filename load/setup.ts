@@ -1,5 +1,5 @@
 /** What every benchmark needs: a database of its own, server processes, signed-in clients, the machine's description, a result file. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
@@ -48,9 +48,17 @@ export async function freshDatabase(name: string, suffix = ''): Promise<{ url: s
 
 const children: ChildProcess[] = [];
 
-/** Runs a TypeScript entry point as its own process and waits for `pattern` on its stdout. */
-export function startProcess(args: string[], env: Record<string, string>, pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Runs an entry point as its own process and waits for `pattern` on its stdout: TypeScript through tsx, unless
+ * `loader` is empty (compiled JavaScript).
+ */
+export function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  pattern: RegExp,
+  loader = ['--import', 'tsx'],
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, [...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -63,9 +71,18 @@ export function startProcess(args: string[], env: Record<string, string>, patter
   });
 }
 
-/** A Lilium node on `databaseUrl`, with BENCH_ENV and `env`; answers its URL. */
+let built = false;
+/** Compiles the server as `npm start` does, once per bench process. */
+function buildServer(): void {
+  if (built) return;
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  built = true;
+}
+
+/** A Lilium node on `databaseUrl`, with BENCH_ENV and `env`, run as production runs it (compiled); answers its URL. */
 export async function startNode(databaseUrl: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const { child, match } = await startProcess(['server/main.ts'], { ...BENCH_ENV, DATABASE_URL: databaseUrl, ...env }, /listening on (http:\S+)/);
+  buildServer();
+  const { child, match } = await startProcess(['dist/server/main.js'], { ...BENCH_ENV, DATABASE_URL: databaseUrl, ...env }, /listening on (http:\S+)/, []);
   return { child, url: match[1]! };
 }
 

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
+import ts from 'typescript';
 import { parse } from 'yaml';
 import { UWS_BUILDS } from '../server/http/uws.js';
 
@@ -71,8 +72,10 @@ function stages(): { name: string; image: string; instructions: Instruction[] }[
 
 test('the Dockerfile builds in stages on a Node image whose glibc loads the uWebSockets.js build for its Node', () => {
   const all = stages();
-  expect(all.map((s) => s.name)).toEqual(['deps', 'runtime']);
-  for (const { image } of all) {
+  expect(all.map((s) => s.name)).toEqual(['deps', 'build', 'runtime']);
+  // The build stage goes on from the dependencies; every other starts from a Node image.
+  expect(all[1]!.image).toBe('deps');
+  for (const { image } of all.filter((s) => s.name !== 'build')) {
     const [, major, release] = /^node:(\d+)-(\w+)-slim$/.exec(image) ?? [];
     const build = UWS_BUILDS.find((b) => Object.values(b.nodes).includes(Number(major)));
     expect(build, `${image}: no uWebSockets.js build for Node ${major}`).toBeDefined();
@@ -121,9 +124,32 @@ test('the image runs the server as a non-root user, with a health check', () => 
   expect(['root', '0']).not.toContain(users.at(-1)!.split(':')[0]);
   const cmd = dockerfile.getCMDs().at(-1)!;
   const command = cmd.getJSONStrings().map((s) => s.getJSONValue());
-  expect(command).toEqual(['node', '--import', 'tsx', 'server/main.ts']);
+  expect(command).toEqual(['node', 'dist/server/main.js']);
   expect(existsSync(join(root, 'server/main.ts'))).toBe(true);
   expect(dockerfile.getHEALTHCHECKs().map((h) => h.getArgumentsContent())).toEqual([expect.stringContaining('http://127.0.0.1:3000/health')]);
+});
+
+test('the image runs what `npm start` runs: the server compiled by `npm run build` in the build stage', () => {
+  const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+  const command = dockerfile
+    .getCMDs()
+    .at(-1)!
+    .getJSONStrings()
+    .map((s) => s.getJSONValue());
+  expect(scripts.start).toBe(command.join(' '));
+  expect(scripts.prestart).toBe('npm run build');
+  expect(scripts.build).toBe('tsc -p tsconfig.build.json');
+  // tsc puts server/main.ts at dist/server/main.js: the out directory mirrors the root.
+  const { config, error } = ts.readConfigFile(join(root, 'tsconfig.build.json'), ts.sys.readFile);
+  expect(error).toBeUndefined();
+  expect(config).toMatchObject({ compilerOptions: { outDir: 'dist', rootDir: '.' }, files: ['server/main.ts'] });
+  // tsc must be in the production install (`npm ci --omit=dev`) that the build stage starts from.
+  expect(Object.keys((JSON.parse(read('package.json')) as { dependencies: Record<string, string> }).dependencies)).toContain('typescript');
+  const [deps, build] = stages();
+  expect(deps!.instructions.map((i) => i.getArgumentsContent())).toContainEqual(expect.stringContaining('npm ci --omit=dev'));
+  expect(build!.instructions.filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent())).toEqual(['npm run build']);
+  const copies = dockerfile.getCOPYs().map((c) => [c.getFromFlag()?.getValue(), ...c.getArguments().map((a) => a.getValue())]);
+  expect(copies).toContainEqual(['build', '/app/dist', './dist']);
 });
 
 test('compose builds the nodes from the Dockerfile and names only files that exist', () => {

@@ -7,24 +7,32 @@ import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { call, RpcError, type LiliumSocket } from '../protocol/client.js';
 import type { App } from '../protocol/common.js';
-import { DEMO_PASSWORD, TEMPLATE_DB, TEST_DB_PREFIX, TEST_PG_URL, dbUrl } from './support/env.js';
-import { spawnDbCli, spawnServer, type Spawned } from './support/spawn.js';
+import { DEMO_PASSWORD, TEMPLATE_DB, TEST_DB_PREFIX, TEST_PG_URL, TEST_RUN, dbUrl } from './support/env.js';
+import { buildServer, spawnBuiltServer, spawnDbCli, type Spawned } from './support/spawn.js';
 
 // Every test starts node processes (a few seconds each on a busy machine).
 vi.setConfig({ testTimeout: 120_000 });
+
+// Production runs the compiled server (`npm start`, the image's CMD), so these nodes are that build.
+const build = join(new URL('..', import.meta.url).pathname, `node_modules/.cache/lilium-build-${TEST_RUN}`);
+const spawnServer = (env: Record<string, string>) => spawnBuiltServer(build, env);
 
 const admin = new pg.Client({ connectionString: TEST_PG_URL });
 const created: string[] = [];
 const running: Spawned[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'lilium-prod-'));
 
-beforeAll(() => admin.connect());
+beforeAll(async () => {
+  await admin.connect();
+  await buildServer(build);
+}, 180_000);
 afterAll(async () => {
   for (const p of running) p.child.kill('SIGTERM');
   await Promise.all(running.map((p) => p.exited));
   for (const name of created) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await admin.end();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(build, { recursive: true, force: true });
 });
 
 /** A fresh database: empty, or a copy of the seeded template (demo logins with the demo password). */

@@ -9,9 +9,26 @@ export interface Spawned {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
-/** Runs `server/main.ts` as its own process, as `npm start` would. */
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** Runs `server/main.ts` as its own process, through tsx (as `npm start` would, without its build). */
 export function spawnServer(env: Record<string, string>): Spawned {
   return spawnScript('server/main.ts', [], env);
+}
+
+/**
+ * Compiles the server as `npm run build` does, but into `outDir` (under node_modules/.cache, whose packages it
+ * still resolves), so a test never rewrites the dist/ that a bench of the same checkout may be running.
+ */
+export async function buildServer(outDir: string): Promise<void> {
+  const tsc = spawnNode([`${ROOT}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json', '--outDir', outDir], {});
+  const { code } = await tsc.exited;
+  if (code !== 0) throw new Error(`tsc exited ${code}: ${tsc.stdout()}${tsc.stderr()}`);
+}
+
+/** Runs the server compiled into `outDir` by `buildServer`, as `npm start` runs dist/. */
+export function spawnBuiltServer(outDir: string, env: Record<string, string>): Spawned {
+  return spawnNode([`${outDir}/server/main.js`], env);
 }
 
 /** Runs `db/cli.ts` as `npm run db -- …args` would. */
@@ -21,9 +38,14 @@ export function spawnDbCli(args: string[], env: Record<string, string>): Spawned
 
 /** Runs a TypeScript script of this repository as its own process, through tsx. */
 export function spawnScript(script: string, args: string[], env: Record<string, string>): Spawned {
+  return spawnNode(['--import', 'tsx', script, ...args], env);
+}
+
+/** Runs node with `args` in the repository's root, with only `env` (and PATH, HOME) in its environment. */
+function spawnNode(args: string[], env: Record<string, string>): Spawned {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: new URL('../..', import.meta.url).pathname,
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
