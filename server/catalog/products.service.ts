@@ -14,6 +14,8 @@ import { isAdmin } from '../auth/zone-scope.js';
 import { descendantsOf, TREE_CACHE } from './categories.service.js';
 import { PRODUCT_COLUMNS, PRODUCT_FROM, findProduct, toProduct, type ProductView } from './products.read.js';
 
+/** The quarter of the catalogue with its own search indexes (migration 1764200600000-search-slice), spelled as there. */
+const SEARCH_SLICE = sql`(get_byte(uuid_send(p.id), 15) & 3 = 0)`;
 const PUBLIC = sql`p.deleted_at IS NULL AND p.status = 'ACTIVE' AND v.status = 'APPROVED'`;
 const SKU_TAKEN = 'this vendor already has a product with this SKU';
 
@@ -93,15 +95,15 @@ export async function listProducts(ctx: Ctx, input: ParsedInputOf<'products:list
       );
   }
   const run = (term: Term) => {
-    const select = sql`SELECT ${PRODUCT_COLUMNS}, ${term.score} AS score, ${sortKey} AS sort_key FROM ${PRODUCT_FROM}
-                        WHERE ${sql.and([...where, term.match, ...after])}`;
+    const select = (...also: Sql[]) => sql`SELECT ${PRODUCT_COLUMNS}, ${term.score} AS score, ${sortKey} AS sort_key FROM ${PRODUCT_FROM}
+                        WHERE ${sql.and([...where, term.match, ...after, ...also])}`;
+    if (!term.ranked || sort !== 'relevance') return ctx.query<Listed>(sql`${select()} ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`);
     // By relevance a term ranks only its first `ranked` matches as read, so a common word costs what a rare one does;
-    // paging by relevance ends there.
-    return ctx.query<Listed>(
-      term.ranked && sort === 'relevance'
-        ? sql`SELECT * FROM (${select} LIMIT ${term.ranked}) p ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`
-        : sql`${select} ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`,
-    );
+    // paging by relevance ends there. They are read from a fixed quarter of the catalogue first and from the rest
+    // only when that quarter has too few (the Append stops as soon as the LIMIT is reached), so a common word's
+    // index scan gathers a quarter of its matches. Fewer matches than `ranked` are all ranked either way.
+    const ranked = sql`(${select(SEARCH_SLICE)} LIMIT ${term.ranked}) UNION ALL (${select(sql`NOT ${SEARCH_SLICE}`)} LIMIT ${term.ranked})`;
+    return ctx.query<Listed>(sql`SELECT * FROM (${ranked} LIMIT ${term.ranked}) p ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`);
   };
   const rows = input.q ? await search(ctx, input.q, where, input.cursor !== undefined, run) : await run({ match: sql`true`, score: sql`0` });
   return page(rows, input.limit, toProduct, (last) => [sort, ...(sort === 'relevance' ? [String(offset + input.limit)] : [last.sort_key, last.id])]);
@@ -125,7 +127,8 @@ interface Term {
  */
 async function search(ctx: Ctx, q: string, where: Sql[], later: boolean, run: (term: Term) => Promise<Listed[]>): Promise<Listed[]> {
   const words = q.split(/[^\p{L}\p{N}\p{M}]+/u).filter(Boolean);
-  const tsq = sql`(to_tsquery('simple', array_to_string(array(SELECT lilium_normalize(w) || ':*' FROM unnest(${words}::text[]) w WHERE lilium_normalize(w) <> ''), ' & ')) || plainto_tsquery('english', ${q}::text))`;
+  // A sub-select, so it is built once per statement, not again for every ranked row.
+  const tsq = sql`(SELECT to_tsquery('simple', array_to_string(array(SELECT lilium_normalize(w) || ':*' FROM unnest(${words}::text[]) w WHERE lilium_normalize(w) <> ''), ' & ')) || plainto_tsquery('english', ${q}::text))`;
   // The same matches with each prefix spelled as the lexemes it stands for (migration 1764200500000-search-lexemes),
   // which the index finds without gathering every TID of every prefix match first; computed once per statement.
   // Ranking keeps `tsq`, so the scores are the same too.
