@@ -63,11 +63,18 @@ const buildS = (performance.now() - t0) / 1000;
 const shops = await Promise.all([1, 2, 3, 4].map(async (i) => (await signIn(app.url, `shop${i}@demo.lilium`, config.demoPassword)).socket));
 
 const queries = BENCH_SEARCH_TERMS;
+// BENCH_DETAIL: per term, one call at a time, its latency and the CPU it costs (less moved by other load).
+const detail: Record<string, { ms: number; cpuMsPerCall: { node: number; postgres: number } }> = {};
 if (process.env.BENCH_DETAIL) {
+  const n = Number(process.env.BENCH_DETAIL_CALLS ?? 40);
   for (const q of queries) {
-    const t = performance.now();
     for (let i = 0; i < 5; i++) await call(shops[0]!, 'products:list', { q, limit: 20 });
-    console.log(q, ((performance.now() - t) / 5).toFixed(1));
+    const spent = countCpu(process.pid, new URL(database.url).pathname.slice(1));
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await call(shops[0]!, 'products:list', { q, limit: 20 });
+    const cpu = spent();
+    const perCall = (s: number) => Math.round((s * 1000 * 100) / n) / 100;
+    detail[q] = { ms: Math.round(((performance.now() - t) / n) * 10) / 10, cpuMsPerCall: { node: perCall(cpu.serverS), postgres: perCall(cpu.postgresS) } };
   }
 }
 // CPU per call (this process: server and clients; PostgreSQL: the database's backends), which a machine shared
@@ -105,6 +112,7 @@ const out = {
   calls: CALLS,
   concurrency: CONCURRENCY,
   results,
+  ...(process.env.BENCH_DETAIL ? { detail } : {}),
 };
 writeResult('catalog-search.json', JSON.stringify(out, null, 2));
 console.log(JSON.stringify(out, null, 2));
