@@ -12,7 +12,6 @@ import { Devices1764200200000 } from './1764200200000-devices.js';
 import { Deadlines1764200300000 } from './1764200300000-deadlines.js';
 import { Search1764200400000 } from './1764200400000-search.js';
 import { SearchLexemes1764200500000 } from './1764200500000-search-lexemes.js';
-import { SearchSlice1764200600000 } from './1764200600000-search-slice.js';
 
 /** In order; each one reversible. */
 export const migrations = [
@@ -30,5 +29,4 @@ export const migrations = [
   Deadlines1764200300000,
   Search1764200400000,
   SearchLexemes1764200500000,
-  SearchSlice1764200600000,
 ];

@@ -14,8 +14,6 @@ import { isAdmin } from '../auth/zone-scope.js';
 import { descendantsOf, TREE_CACHE } from './categories.service.js';
 import { PRODUCT_COLUMNS, PRODUCT_FROM, findProduct, toProduct, type ProductView } from './products.read.js';
 
-/** The quarter of the catalogue with its own search indexes (migration 1764200600000-search-slice), spelled as there. */
-const SEARCH_SLICE = sql`(get_byte(uuid_send(p.id), 15) & 3 = 0)`;
 const PUBLIC = sql`p.deleted_at IS NULL AND p.status = 'ACTIVE' AND v.status = 'APPROVED'`;
 const SKU_TAKEN = 'this vendor already has a product with this SKU';
 
@@ -95,15 +93,15 @@ export async function listProducts(ctx: Ctx, input: ParsedInputOf<'products:list
       );
   }
   const run = (term: Term) => {
-    const select = (...also: Sql[]) => sql`SELECT ${PRODUCT_COLUMNS}, ${term.score} AS score, ${sortKey} AS sort_key FROM ${PRODUCT_FROM}
-                        WHERE ${sql.and([...where, term.match, ...after, ...also])}`;
-    if (!term.ranked || sort !== 'relevance') return ctx.query<Listed>(sql`${select()} ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`);
+    const select = sql`SELECT ${PRODUCT_COLUMNS}, ${term.score} AS score, ${sortKey} AS sort_key FROM ${PRODUCT_FROM}
+                        WHERE ${sql.and([...where, term.match, ...after])}`;
     // By relevance a term ranks only its first `ranked` matches as read, so a common word costs what a rare one does;
-    // paging by relevance ends there. They are read from a fixed quarter of the catalogue first and from the rest
-    // only when that quarter has too few (the Append stops as soon as the LIMIT is reached), so a common word's
-    // index scan gathers a quarter of its matches. Fewer matches than `ranked` are all ranked either way.
-    const ranked = sql`(${select(SEARCH_SLICE)} LIMIT ${term.ranked}) UNION ALL (${select(sql`NOT ${SEARCH_SLICE}`)} LIMIT ${term.ranked})`;
-    return ctx.query<Listed>(sql`SELECT * FROM (${ranked} LIMIT ${term.ranked}) p ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`);
+    // paging by relevance ends there.
+    return ctx.query<Listed>(
+      term.ranked && sort === 'relevance'
+        ? sql`SELECT * FROM (${select} LIMIT ${term.ranked}) p ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`
+        : sql`${select} ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`,
+    );
   };
   const rows = input.q ? await search(ctx, input.q, where, input.cursor !== undefined, run) : await run({ match: sql`true`, score: sql`0` });
   return page(rows, input.limit, toProduct, (last) => [sort, ...(sort === 'relevance' ? [String(offset + input.limit)] : [last.sort_key, last.id])]);
