@@ -125,7 +125,8 @@ interface Term {
  */
 async function search(ctx: Ctx, q: string, where: Sql[], later: boolean, run: (term: Term) => Promise<Listed[]>): Promise<Listed[]> {
   const words = q.split(/[^\p{L}\p{N}\p{M}]+/u).filter(Boolean);
-  const tsq = sql`(to_tsquery('simple', array_to_string(array(SELECT lilium_normalize(w) || ':*' FROM unnest(${words}::text[]) w WHERE lilium_normalize(w) <> ''), ' & ')) || plainto_tsquery('english', ${q}::text))`;
+  // A sub-select, so it is built once per statement, not again for every ranked row.
+  const tsq = sql`(SELECT to_tsquery('simple', array_to_string(array(SELECT lilium_normalize(w) || ':*' FROM unnest(${words}::text[]) w WHERE lilium_normalize(w) <> ''), ' & ')) || plainto_tsquery('english', ${q}::text))`;
   // The same matches with each prefix spelled as the lexemes it stands for (migration 1764200500000-search-lexemes),
   // which the index finds without gathering every TID of every prefix match first; computed once per statement.
   // Ranking keeps `tsq`, so the scores are the same too.
