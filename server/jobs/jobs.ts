@@ -242,8 +242,9 @@ export class PgBossJobs implements Jobs {
     if (options.policy || !this.defined.has(queue)) await this.define(queue, options.policy);
     const ids = this.workers.get(queue) ?? [];
     for (let i = 0; i < (options.concurrency ?? 1); i++) {
-      let id = '';
-      id = await this.boss.work<T>(queue, { includeMetadata: true, batchSize: 1 }, ([job]) => this.busyWhile(id, () => this.run(queue, handler, job!)));
+      const id: string = await this.boss.work<T>(queue, { includeMetadata: true, batchSize: 1 }, ([job]) =>
+        this.busyWhile(id, () => this.run(queue, handler, job!)),
+      );
       ids.push(id);
     }
     this.workers.set(queue, ids);
@@ -257,8 +258,7 @@ export class PgBossJobs implements Jobs {
     if (options.policy || !this.defined.has(queue)) await this.define(queue, options.policy);
     const ids = this.workers.get(queue) ?? [];
     for (let i = 0; i < (options.concurrency ?? 1); i++) {
-      let id = '';
-      id = await this.boss.work<T>(queue, { includeMetadata: true, batchSize: options.batchSize }, (jobs) =>
+      const id: string = await this.boss.work<T>(queue, { includeMetadata: true, batchSize: options.batchSize }, (jobs) =>
         this.busyWhile(id, async () => {
           try {
             await handler(jobs.map((job) => ({ data: job.data, job: { id: job.id, retryCount: job.retryCount, signal: this.stopping.signal } })));

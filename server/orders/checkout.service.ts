@@ -8,7 +8,7 @@ import { currentCart, lockCart, shopOf, tellCart } from '../cart/cart.service.js
 import { moveStock } from '../catalog/stock.service.js';
 import { AppError, notFound } from '../errors.js';
 import { vendorStaffIds } from '../notifications/notify.js';
-import { tellMany } from '../outbox/outbox.js';
+import { holdPushes } from '../outbox/outbox.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { noticeNewOrders } from './notices.js';
 import { toOrder, type LoadedOrder } from './orders.read.js';
@@ -185,7 +185,7 @@ export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>):
     await scheduleDeadlines(ctx, placed);
     const orders = placed.map(toOrder);
     // Each vendor (and the zone's admins) hears of its new order.
-    await tellMany(
+    holdPushes(
       ctx,
       'order:new',
       orders.map((o) => ({ rooms: [rooms.vendor(o.vendorId), ...adminRooms([o.zoneId])], data: o })),

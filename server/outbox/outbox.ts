@@ -35,9 +35,9 @@ type Held = { rooms: string[]; event: StoredPush; data: unknown };
 const held = new WeakMap<TxCtx['afterCommit'], Held[]>();
 
 /**
- * Holds stored pushes for the statement the transaction sends just before COMMIT (Tx.hold), and wakes the sequencer
- * after commit. Nothing in a transaction reads its own outbox rows back, so they wait: all the pushes of a
- * transaction are one INSERT, with its other held writes in one round trip. One INSERT, not one per push, because
+ * Holds stored pushes, each with its own data to its own rooms, for the statement the transaction sends just before
+ * COMMIT (Tx.hold), and wakes the sequencer after commit. Nothing in a transaction reads its own outbox rows back, so
+ * they wait: all the pushes of a transaction are one INSERT, with its other held writes in one round trip. One INSERT, not one per push, because
  * its rows take their ids (and so their seq) in the order told, while separate writes of one statement run in no set
  * order.
  */
@@ -62,14 +62,6 @@ function pushRows(rows: Held[]): Sql {
                FROM unnest(${rows.map((r) => JSON.stringify(r.rooms))}::text[], ${rows.map((r) => r.event)}::text[],
                            ${rows.map((r) => JSON.stringify(r.data))}::text[]) WITH ORDINALITY AS i(rooms, event, data, k)
               ORDER BY i.k`;
-}
-
-/**
- * Stored pushes of one event, each with its own data to its own rooms, in the transaction's one outbox statement: a
- * notification to each of many recipients costs no round trip of its own.
- */
-export async function tellMany<P extends StoredPush>(ctx: TxCtx, event: P, items: Array<{ rooms: string[]; data: PushDataOf<P> }>): Promise<void> {
-  holdPushes(ctx, event, items);
 }
 
 /**
