@@ -3,6 +3,7 @@ import { call } from '../protocol/client.js';
 import { rejection } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { TEST_JOB_RUNS_DDL, jobEvents, sendJob, workQueue } from './support/test-jobs.js';
+import type { Spawned } from './support/spawn.js';
 import { until } from './support/until.js';
 
 // The durable job queue on PostgreSQL, across processes (the embedded database: test/jobs-pglite.test.ts).
@@ -20,6 +21,11 @@ const runs = (queue: string) =>
     `SELECT r.note, r.job_id, r.node, r.at FROM test_job_runs r JOIN pgboss.job j ON j.id = r.job_id WHERE j.name = $1 ORDER BY r.id`,
     [queue],
   );
+/** A spawned node works the same queues, deliveries included, and logs apart from this harness: each test stops its own. */
+const stop = async (node: { process: Spawned }) => {
+  node.process.child.kill('SIGTERM');
+  await node.process.exited;
+};
 const jobsOf = (queue: string) => h.q<{ id: string; state: string }>(`SELECT id, state::text FROM pgboss.job WHERE name = $1 ORDER BY created_on`, [queue]);
 
 test('a job sent in a transaction that rolls back is never written; one that commits runs once', async () => {
@@ -58,6 +64,7 @@ test('with two nodes working one queue, each committed job runs once', async () 
   const done = await runs('test-shared');
   expect(done.map((r) => r.note).sort()).toEqual([...notes].sort());
   expect(new Set(done.map((r) => r.job_id)).size).toBe(notes.length);
+  await stop(other);
 }, 60_000);
 
 test('a delayed job survives the death of the node that sent it and runs, once, on a node started after', async () => {
@@ -77,6 +84,7 @@ test('a delayed job survives the death of the node that sent it and runs, once, 
   expect(run).toMatchObject({ note: 'later', job_id: id, node: String(restarted.process.child.pid) });
   // Never before it was due (the database's clock decides; both share this machine's).
   expect(new Date(run!.at).getTime()).toBeGreaterThanOrEqual(new Date(dueAt).getTime());
+  await stop(restarted);
 }, 60_000);
 
 test('with no provider configured, a message is logged as it would be sent: its id, kind, channel and masked address, never its link', async () => {
