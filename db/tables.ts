@@ -205,6 +205,12 @@ export const notificationPreferences = table('notification_preferences', {
 });
 export type NotificationPreferenceRow = RowOf<typeof notificationPreferences>;
 
+export const notificationUnread = table('notification_unread', {
+  user_id: col.uuid,
+  unread: col.int,
+});
+export type NotificationUnreadRow = RowOf<typeof notificationUnread>;
+
 export const notifications = table('notifications', {
   id: col.uuid,
   user_id: col.uuid,
@@ -555,6 +561,7 @@ export const tables = [
   loginFailures,
   notificationDeliveries,
   notificationPreferences,
+  notificationUnread,
   notifications,
   orderEvents,
   orderItems,

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Sql, sql } from './sql.js';
 
@@ -16,7 +17,11 @@ type PgPool = {
  * pg (so `UPDATE … RETURNING` would look like one row), and plain rows on PGlite.
  */
 export async function queryRows<T>(manager: EntityManager, statement: Sql | string, params?: unknown[]): Promise<T[]> {
-  const { text, values } = statement instanceof Sql ? statement.compile() : { text: statement, values: params };
+  const compiled: { text: string; values?: unknown[]; name?: string } = statement instanceof Sql ? statement.compile() : { text: statement, values: params };
+  // A prepared statement goes to the transaction's pg connection itself, by name: TypeORM's query has no name to pass.
+  const connection = compiled.name ? (manager.queryRunner as { databaseConnection?: unknown } | undefined)?.databaseConnection : undefined;
+  if (connection instanceof pg.Client) return (await connection.query<T & pg.QueryResultRow>(compiled)).rows;
+  const { text, values } = compiled;
   const res: unknown = await manager.query(text, values);
   if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') return res[0] as T[];
   return (res ?? []) as T[];
@@ -52,7 +57,31 @@ export function heldStatement(held: Held[]): Sql | null {
   const selects = held.flatMap((h) => (h.select ? [h.select] : []));
   if (writes.length === 0 && selects.length === 0) return null;
   const ctes = writes.length ? sql`WITH ${sql.join(writes.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w})`))} ` : sql.empty;
-  return sql`${ctes}SELECT ${selects.length ? sql.join(selects) : sql.raw('1')}`;
+  // Prepared: a transaction of each kind holds the same writes, so the statement takes as many shapes as there are kinds.
+  return sql`${ctes}SELECT ${selects.length ? sql.join(selects) : sql.raw('1')}`.prepared();
+}
+
+// Per open transaction (keyed by its after-commit hook, which every context bound to it shares), what each gather key holds.
+const gathered = new WeakMap<Tx['afterCommit'], Map<object, unknown[]>>();
+
+/**
+ * Adds items to what this transaction holds under `key`, and answers everything held under it so far, in order. The
+ * first call for a key holds `build`, which runs just before COMMIT with all of them: for writes that must be one
+ * statement per transaction, an INSERT whose rows keep the order they were given in, or an upsert that would touch a
+ * row twice if sent once per call.
+ */
+export function gather<T>(tx: Tx, key: object, items: T[], build: (all: T[]) => Held | null): T[] {
+  let keys = gathered.get(tx.afterCommit);
+  if (!keys) gathered.set(tx.afterCommit, (keys = new Map()));
+  const all = keys.get(key) as T[] | undefined;
+  if (all) {
+    all.push(...items);
+    return all;
+  }
+  const first = [...items];
+  keys.set(key, first);
+  tx.hold(() => (first.length ? build(first) : null));
+  return first;
 }
 
 /** Connections in use and idle, and work waiting for one (the pool's size is idle + busy). */

@@ -183,6 +183,30 @@ async function startProfile(): Promise<(() => Promise<void>) | null> {
   };
 }
 
+/**
+ * BENCH_STATEMENTS=1 (a cluster that preloads pg_stat_statements, BENCH_PG_URL): PostgreSQL's execution time and
+ * buffers per statement over the timed run through the server, per checkout, the costliest first; null when unset.
+ */
+async function startStatements(): Promise<((n: number) => Promise<unknown[]>) | null> {
+  if (!process.env.BENCH_STATEMENTS) return null;
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  await client.query('SELECT pg_stat_statements_reset()');
+  return async (n) => {
+    const { rows } = await client.query(
+      `SELECT round((total_exec_time / $1::int)::numeric, 3)::float AS "msPerCheckout", round((total_plan_time / $1::int)::numeric, 3)::float AS "planMsPerCheckout", round((calls::numeric / $1::int), 2)::float AS "callsPerCheckout",
+              round(((shared_blks_hit + shared_blks_read)::numeric / greatest(calls, 1)), 1)::float AS "buffersPerCall",
+              round((wal_records::numeric / greatest(calls, 1)), 1)::float AS "walRecordsPerCall", left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+         FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        ORDER BY total_exec_time + total_plan_time DESC LIMIT 25`,
+      [n],
+    );
+    await client.end();
+    return rows;
+  };
+}
+
 // The timed "fill" is part of both runs alike; it is one small statement.
 await viaServer(100);
 await direct(100);
@@ -191,11 +215,13 @@ const statementsPerCheckout = await countStatements(() => viaServer(1));
 const tpcb = await runTpcb({ transactions: CHECKOUTS * 2, concurrency: CONCURRENCY, scale: TPCB_SCALE });
 toPush.length = 0;
 const profiler = await startProfile();
+const statements = await startStatements();
 const serverCpu = countCpu(process.pid, databaseName);
 const server = await viaServer(CHECKOUTS);
 await new Promise((r) => setTimeout(r, 500)); // the last pushes
 const serverSpent = serverCpu();
 await profiler?.();
+const statementsOfRun = await statements?.(CHECKOUTS);
 const serverToPush = summary(toPush);
 const rawCpu = countCpu(process.pid, databaseName);
 const raw = await direct(CHECKOUTS);
@@ -259,6 +285,8 @@ const out = {
     errors: raw.errors,
     cpuMsPerCheckout: perCall(rawSpent, CHECKOUTS),
   },
+  /** BENCH_STATEMENTS=1: PostgreSQL's time per statement over the timed run through the server. */
+  statements: statementsOfRun ?? null,
 };
 writeResult('checkout.json', JSON.stringify(out, null, 2));
 console.log(JSON.stringify(out, null, 2));

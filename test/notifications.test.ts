@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import type { InputOf, Locale, Notification, NotificationKind, Role } from '../protocol/index.js';
+import { UnreadCounts1764200600000 } from '../db/migrations/1764200600000-unread-counts.js';
 import { AppError } from '../server/errors.js';
-import { vendorManagers, vendorStaff, zoneAdmins } from '../server/notifications/notify.js';
+import { notify, vendorManagers, vendorStaff, zoneAdmins } from '../server/notifications/notify.js';
 import { acceptOrder } from '../server/orders/orders.service.js';
 import type { Registration } from '../server/rpc/rpc.js';
 import { deliver, dispatch, placeOrder } from './support/delivery.js';
@@ -28,6 +29,22 @@ const acceptThenFail: Registration = {
     }),
 };
 
+/** Tells one person `times` times in one transaction, each by its own notify call: the unread counts must add up within it. */
+const notifyEach: Registration = {
+  event: 'test:notify-each',
+  spec: {
+    summary: 'test',
+    roles: ['SUPER_ADMIN'],
+    input: z.strictObject({ userId: z.uuid(), times: z.number().int().min(1) }),
+    result: z.object({}),
+  },
+  handler: (ctx, input: { userId: string; times: number }) =>
+    ctx.tx(async (ctx) => {
+      for (let i = 0; i < input.times; i++) await notify(ctx, { kind: 'account.created', userIds: [input.userId], vars: { name: `n${i}`, hours: 1 } });
+      return {};
+    }),
+};
+
 let h: Harness;
 let gateway: WebhookPeer;
 let su: Session;
@@ -40,7 +57,7 @@ beforeAll(async () => {
   h = await startHarness({
     redis: true,
     env: { RATE_LIMIT_BURST: '100000', RATE_LIMIT_PER_S: '100000' },
-    extraHandlers: [acceptThenFail],
+    extraHandlers: [acceptThenFail, notifyEach],
     channels: gateway.channels,
   });
   su = await h.login('superadmin@demo.lilium');
@@ -425,6 +442,50 @@ describe('the notification centre', () => {
     expect(await call(w.staff.socket, 'notifications:unread-count', {})).toEqual({ unread: 0 });
     // Another's notifications were not touched.
     expect((await list(w.shop, { unread: true })).map((n) => n.id)).toContain(shopWelcome!.id);
+  });
+
+  test('the unread count is kept: it adds up within a transaction, and concurrent notices and read-alls leave it exact', async () => {
+    const w = await world();
+    const counted = async () => (await call(w.staff.socket, 'notifications:unread-count', {})).unread;
+    const start = await counted();
+    const told: number[] = [];
+    w.staff.socket.on('notification:new', (p) => told.push(p.data.unread));
+    await call(su.socket, 'test:notify-each' as never, { userId: w.staff.userId, times: 3 } as never);
+    await until(async () => told.length === 3);
+    expect(told).toEqual([start + 1, start + 2, start + 3]);
+    expect(await counted()).toBe(start + 3);
+
+    // Notices from many transactions at once, read-alls between them: no increment or decrement lost or doubled.
+    await Promise.all([
+      ...Array.from({ length: 12 }, () => call(su.socket, 'test:notify-each' as never, { userId: w.staff.userId, times: 2 } as never)),
+      ...Array.from({ length: 4 }, () => call(w.staff.socket, 'notifications:read', { all: true })),
+    ]);
+    const [{ n }] = (await h.q<{ n: number }>(`SELECT count(*)::int AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL`, [w.staff.userId])) as [
+      { n: number },
+    ];
+    expect(await counted()).toBe(n);
+    expect(await call(w.staff.socket, 'notifications:read', { all: true })).toEqual({ updated: n, unread: 0 });
+    expect(await counted()).toBe(0);
+  });
+
+  test('the migration that keeps unread counts starts them from the notifications already there', async () => {
+    const w = await world();
+    await placeOrder(w.shop, w.productId);
+    await call(w.manager.socket, 'notifications:read', { all: true });
+    const counts = `SELECT u.id, coalesce(c.unread, 0) AS kept, (SELECT count(*)::int FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL) AS counted
+                      FROM users u LEFT JOIN notification_unread c ON c.user_id = u.id ORDER BY u.id`;
+    const runner = h.app.deps.db.source.createQueryRunner();
+    try {
+      const migration = new UnreadCounts1764200600000();
+      await migration.down(runner);
+      await migration.up(runner);
+    } finally {
+      await runner.release();
+    }
+    const rows = await h.q<{ id: string; kept: number; counted: number }>(counts);
+    expect(rows.filter((r) => r.kept !== r.counted)).toEqual([]);
+    expect(rows.find((r) => r.id === w.staff.userId)).toMatchObject({ kept: 2 });
+    expect(rows.find((r) => r.id === w.manager.userId)).toMatchObject({ kept: 0 });
   });
 
   test('bad input to the centre is BAD_REQUEST with the issue, and changes nothing', async () => {

@@ -12,6 +12,7 @@ import { Devices1764200200000 } from './1764200200000-devices.js';
 import { Deadlines1764200300000 } from './1764200300000-deadlines.js';
 import { Search1764200400000 } from './1764200400000-search.js';
 import { SearchLexemes1764200500000 } from './1764200500000-search-lexemes.js';
+import { UnreadCounts1764200600000 } from './1764200600000-unread-counts.js';
 
 /** In order; each one reversible. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   Deadlines1764200300000,
   Search1764200400000,
   SearchLexemes1764200500000,
+  UnreadCounts1764200600000,
 ];

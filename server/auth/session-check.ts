@@ -55,9 +55,11 @@ const sameReach = (a: Actor, b: Actor) => a.userId === b.userId && a.vendorId ==
 export async function assertSessionLive(ctx: SessionCaller): Promise<void> {
   const { actor } = ctx;
   if (!actor) return;
-  const [live] = await ctx.query(sql`
+  const [live] = await ctx.query(
+    sql`
     SELECT 1 FROM sessions se JOIN users u ON u.id = se.user_id
-     WHERE se.id = ${actor.sessionId} AND se.revoked_at IS NULL AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`);
+     WHERE se.id = ${actor.sessionId} AND se.revoked_at IS NULL AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`.prepared(),
+  );
   if (live) return;
   // Refused from now on; the RPC layer drops the socket once this call is answered.
   const socket = ctx.socketId ? ctx.deps.io.of('/').sockets.get(ctx.socketId) : undefined;

@@ -57,9 +57,8 @@ export async function moveStock(ctx: TxCtx, moves: StockMove[], opts: { sold?: b
   if (new Set(ids).size !== ids.length) throw new Error('moveStock takes one move per product');
   if (sorted.length === 0) return;
   // Rising above the threshold clears the alert, so the next fall is told again; at or below it, the flag stays as it was.
-  const rows = await announcing<{ id: string; locked: number | null; moved: Moved | null }>(
-    ctx,
-    (wake) => sql`
+  const rows = await announcing<{ id: string; locked: number | null; moved: Moved | null }>(ctx, (wake) =>
+    sql`
       WITH m AS (
         SELECT * FROM unnest(${ids}::uuid[], ${sorted.map((m) => m.delta)}::int[], ${sorted.map((m) => m.reason)}::text[],
                              ${sorted.map((m) => m.actorId)}::uuid[], ${sorted.map((m) => m.ref ?? null)}::text[]) AS m(id, delta, reason, actor_id, ref)
@@ -78,7 +77,7 @@ export async function moveStock(ctx: TxCtx, moves: StockMove[], opts: { sold?: b
         SELECT m.id, m.delta, moved.stock, m.reason, m.actor_id, m.ref FROM m JOIN moved ON moved.id = m.id ORDER BY m.id
       ), marked AS (${stockMarks(sql`SELECT id FROM moved`)})
       SELECT m.id, l.stock AS locked, CASE WHEN moved.id IS NULL THEN NULL ELSE to_jsonb(moved) END AS moved, ${wake} AS woke
-        FROM m LEFT JOIN locked l ON l.id = m.id LEFT JOIN moved ON moved.id = m.id ORDER BY m.id`,
+        FROM m LEFT JOIN locked l ON l.id = m.id LEFT JOIN moved ON moved.id = m.id ORDER BY m.id`.prepared(),
   );
   if (rows.some((r) => r.locked === null)) throw notFound('product');
   const short = rows

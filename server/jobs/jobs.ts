@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { DatabaseConfig } from '../../db/data-source.js';
 import { sql, type Sql } from '../../db/sql.js';
-import { queryRows, type Db, type Tx } from '../../db/tx.js';
+import { gather, queryRows, type Db, type Tx } from '../../db/tx.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -108,8 +108,6 @@ export class PgBossJobs implements Jobs {
   private statsTimer: NodeJS.Timeout | null = null;
   /** pg-boss's insert statement and its parameters after the first (the jobs), taken from pg-boss at start. */
   private insertCommand: { text: string; rest: unknown[] } | null = null;
-  /** The jobs each open transaction holds, keyed by its after-commit hook (shared by every context bound to it). */
-  private readonly held = new WeakMap<Tx['afterCommit'], PgBoss.JobInsert[]>();
 
   constructor(
     private readonly config: Config['jobs'],
@@ -222,12 +220,8 @@ export class PgBossJobs implements Jobs {
       ...(opts.startAfter ? { startAfter: opts.startAfter } : {}),
       ...(opts.retryLimit !== undefined ? { retryLimit: opts.retryLimit } : {}),
     }));
-    const held = this.held.get(ctx.afterCommit);
-    if (held) held.push(...rows);
-    else {
-      this.held.set(ctx.afterCommit, rows);
-      ctx.hold(() => ({ write: this.insertStatement(rows) }));
-    }
+    // Gathered under this instance: every job of the transaction, of any queue, in one insert.
+    gather(ctx, this, rows, (all) => ({ write: this.insertStatement(all) }));
     ctx.afterCommit(() => jobs.forEach(({ queue, opts }) => this.wake(queue, opts?.startAfter)));
     return rows.map((r) => r.id!);
   }

@@ -70,12 +70,14 @@ async function deliver(deps: Deps, tries: CounterHandle, jobs: Array<{ data: Del
   const sent = tried.filter((t) => !t.failure);
   if (sent.length) {
     // A secret message (a reset link) keeps no body or link once it has gone out.
-    const recorded = await deps.db.query<Pick<NotificationDeliveryRow, 'channel'>>(sql`
+    const recorded = await deps.db.query<Pick<NotificationDeliveryRow, 'channel'>>(
+      sql`
       UPDATE notification_deliveries d SET status = 'SENT', attempts = d.attempts + 1, sent_at = now(), next_attempt_at = NULL, last_error = NULL,
              payload = CASE WHEN d.secret THEN d.payload || '{"body": "", "url": null}'::jsonb ELSE d.payload END
         FROM unnest(${sent.map((t) => t.d.id)}::uuid[], ${sent.map((t) => t.jobId)}::uuid[]) AS s(id, job_id)
        WHERE d.id = s.id AND d.status = 'PENDING' AND d.job_id = s.job_id
-      RETURNING d.channel`);
+      RETURNING d.channel`.prepared(),
+    );
     for (const r of recorded) tries.inc({ channel: r.channel as NotificationChannel, outcome: 'sent' });
   }
   for (const { d, jobId, failure } of tried) {

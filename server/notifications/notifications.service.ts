@@ -2,7 +2,7 @@ import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Notification, NotificationGroup, NotificationKind, NotificationLink } from '../../protocol/notifications.js';
 import { sql } from '../../db/sql.js';
 import type { NotificationRow } from '../../db/tables.js';
-import type { Reader } from '../../db/tx.js';
+import { gather, type Held, type Reader, type Tx } from '../../db/tx.js';
 import { rooms } from '../auth/actor.js';
 import { AppError } from '../errors.js';
 import { tell } from '../outbox/outbox.js';
@@ -24,8 +24,34 @@ export const toNotification = (n: NotificationView): Notification => ({
 });
 
 export async function unreadCount(r: Reader, userId: string): Promise<number> {
-  const [row] = await r.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM notifications WHERE user_id = ${userId} AND read_at IS NULL`);
+  const [row] = await r.query<{ n: number }>(sql`SELECT coalesce((SELECT unread FROM notification_unread WHERE user_id = ${userId}), 0) AS n`);
   return row!.n;
+}
+
+/** What a transaction's new notifications are gathered under: their recipients, one id per notification. */
+const NEW_UNREAD = {};
+
+/**
+ * Adds a transaction's new notifications to their recipients' kept unread counts, in the statement it sends just
+ * before COMMIT: one upsert for the whole transaction, in user order. So the counters' row locks are the last a
+ * transaction takes, always in the same order: two checkouts to one vendor wait for each other only for that
+ * statement and the COMMIT, and cannot deadlock. Answers, per user, how many the transaction had counted before these.
+ */
+export function countAtCommit(ctx: Tx, userIds: string[]): Map<string, number> {
+  const all = gather(ctx, NEW_UNREAD, userIds, unreadUpsert);
+  const before = new Map<string, number>();
+  for (const id of all.slice(0, all.length - userIds.length)) before.set(id, (before.get(id) ?? 0) + 1);
+  return before;
+}
+
+function unreadUpsert(userIds: string[]): Held {
+  const counts = new Map<string, number>();
+  for (const id of userIds) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return {
+    write: sql`INSERT INTO notification_unread AS c (user_id, unread)
+               SELECT * FROM unnest(${[...counts.keys()]}::uuid[], ${[...counts.values()]}::int[]) AS t(user_id, n) ORDER BY t.user_id
+               ON CONFLICT (user_id) DO UPDATE SET unread = c.unread + excluded.unread`,
+  };
 }
 
 export async function listNotifications(ctx: Ctx, input: ParsedInputOf<'notifications:list'>): Promise<ResultOf<'notifications:list'>> {
@@ -65,7 +91,10 @@ export async function readNotifications(ctx: Ctx, input: ParsedInputOf<'notifica
     const marked = await ctx.query<Pick<NotificationRow, 'id'>>(sql`
       UPDATE notifications SET read_at = now()
        WHERE user_id = ${userId} AND read_at IS NULL${ids ? sql` AND id = ANY(${ids}::uuid[])` : sql.empty} RETURNING id`);
-    const unread = await unreadCount(ctx, userId);
+    const [kept] = marked.length
+      ? await ctx.query<{ unread: number }>(sql`UPDATE notification_unread SET unread = unread - ${marked.length} WHERE user_id = ${userId} RETURNING unread`)
+      : [{ unread: await unreadCount(ctx, userId) }];
+    const unread = kept?.unread ?? 0;
     // The user's other devices update their badge; this socket has the answer.
     if (marked.length) await tell(ctx, [rooms.user(userId)], 'notification:read', { ids: ids && marked.map((m) => m.id), unread }, { except: ctx.socketId });
     return { updated: marked.length, unread };

@@ -8,7 +8,7 @@ import { rooms } from '../auth/actor.js';
 import { holdPushes } from '../outbox/outbox.js';
 import type { TxCtx } from '../rpc/context.js';
 import { queueDeliveries, type DeliveryInput } from './deliveries.js';
-import { toNotification } from './notifications.service.js';
+import { countAtCommit, toNotification } from './notifications.service.js';
 import { channelsFor } from './preferences.js';
 import { groupOf, render, renderDirect, type Rendered } from './templates.js';
 
@@ -98,8 +98,10 @@ export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<voi
   const rendered = inputs.map((input) => [render(input.kind, 'ar', input.vars), render(input.kind, 'en', input.vars)] as [Rendered, Rendered]);
   const col = <T>(f: (i: number) => T) => k.map(f);
   const { defaultLocale } = ctx.deps.config;
-  // The count is read in the statement that inserts, which does not see its own rows: hence + the rank of each among a user's new ones.
-  const rows = await ctx.query<Written & { k: number }>(sql`
+  // Each recipient's unread count: their kept count, what this transaction counted for them before (the kept count
+  // takes those in at COMMIT, see countAtCommit), and the rank of each among their new ones here.
+  const rows = await ctx.query<Written & { k: number }>(
+    sql`
     WITH want AS (
       SELECT * FROM unnest(${k.flatMap((i) => wanted[i]!.map(() => i))}::int[], ${k.flatMap((i) => wanted[i]!)}::uuid[]) AS w(k, user_id)
     ), n AS (
@@ -119,12 +121,17 @@ export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<voi
       RETURNING id, user_id, "group", title, body, created_at
     )
     SELECT ins.id, ins.user_id, ins.title, ins.body, ins.created_at, r.k, r.role, r.email, r.phone, r.locale,
-           (SELECT count(*)::int FROM notifications x WHERE x.user_id = ins.user_id AND x.read_at IS NULL)
+           coalesce((SELECT c.unread FROM notification_unread c WHERE c.user_id = ins.user_id), 0)
              + (row_number() OVER (PARTITION BY ins.user_id ORDER BY r.k))::int AS unread,
            coalesce((SELECT jsonb_object_agg(p.channel, p.enabled) FROM notification_preferences p WHERE p.user_id = ins.user_id AND p."group" = ins."group"), '{}') AS chosen
-      FROM ins JOIN r ON r.nid = ins.id ORDER BY r.k, r.id`);
+      FROM ins JOIN r ON r.nid = ins.id ORDER BY r.k, r.id`.prepared(),
+  );
   const writtenOf = (i: number) => rows.filter((w) => w.k === i);
   if (rows.length === 0) return;
+  const before = countAtCommit(
+    ctx,
+    rows.map((w) => w.user_id),
+  );
   holdPushes(
     ctx,
     'notification:new',
@@ -142,7 +149,7 @@ export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<voi
             link_id: link?.id ?? null,
             read_at: null,
           }),
-          unread: w.unread,
+          unread: w.unread + (before.get(w.user_id) ?? 0),
         },
       };
     }),

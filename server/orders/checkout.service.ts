@@ -99,7 +99,8 @@ async function insertOrders(ctx: TxCtx, target: Target, groups: PricedGroup[], n
   const productIds = lines.map((l) => l.productId);
   const col = <T>(f: (g: PricedGroup) => T) => groups.map(f);
   const line = <T>(f: (l: (typeof lines)[number]) => T) => lines.map(f);
-  const rows = await ctx.query<Placed>(sql`
+  const rows = await ctx.query<Placed>(
+    sql`
     WITH g AS (
       SELECT * FROM unnest(${col((g) => g.view.vendor.id)}::uuid[], ${col((g) => g.view.subtotal)}::bigint[], ${col((g) => g.view.discount)}::bigint[],
                            ${col((g) => g.view.deliveryFee)}::bigint[], ${col((g) => g.view.total)}::bigint[], ${col((g) => g.promotion?.id ?? null)}::uuid[])
@@ -151,7 +152,8 @@ async function insertOrders(ctx: TxCtx, target: Target, groups: PricedGroup[], n
                        FROM events e WHERE e.order_id = o.id), '[]') AS timeline,
            ${vendorStaffIds(sql`o.vendor_id`)} AS staff_ids, s.name AS shop_name
       FROM o JOIN vendors v ON v.id = o.vendor_id LEFT JOIN promotions pr ON pr.id = o.promotion_id JOIN shops s ON s.id = o.shop_id
-     ORDER BY o.number`);
+     ORDER BY o.number`.prepared(),
+  );
   if (rows.length === 0) throw notFound('commission rate');
   const byVendor = new Map(rows.map((r) => [r.vendor_id, r]));
   return groups.map((g) => byVendor.get(g.view.vendor.id)!);

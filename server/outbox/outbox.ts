@@ -1,5 +1,6 @@
 import { pushes, type PushDataOf, type PushName, type Pushes } from '../../protocol/index.js';
 import { sql, type Sql } from '../../db/sql.js';
+import { gather } from '../../db/tx.js';
 import type { TxCtx } from '../rpc/context.js';
 
 type StoredPush = { [P in PushName]: Pushes[P]['stored'] extends true ? P : never }[PushName];
@@ -30,9 +31,9 @@ export const stockMarks = (ids: Sql) =>
   sql`INSERT INTO stock_dirty (product_id) SELECT p.id FROM (${ids}) AS p(id) ORDER BY p.id
       ON CONFLICT (product_id) DO UPDATE SET marked_at = stock_dirty.marked_at`;
 
-type Held = { rooms: string[]; event: StoredPush; data: unknown };
-// The stored pushes each open transaction holds, in the order told; keyed like `announced`.
-const held = new WeakMap<TxCtx['afterCommit'], Held[]>();
+type HeldPush = { rooms: string[]; event: StoredPush; data: unknown };
+/** What the stored pushes of a transaction are gathered under (db/tx.ts gather). */
+const PUSHES = {};
 
 /**
  * Holds stored pushes, each with its own data to its own rooms, for the statement the transaction sends just before
@@ -44,19 +45,13 @@ const held = new WeakMap<TxCtx['afterCommit'], Held[]>();
 export function holdPushes<P extends StoredPush>(ctx: TxCtx, event: P, items: Array<{ rooms: string[]; data: PushDataOf<P> }>): void {
   const sent = items.filter((i) => i.rooms.length > 0).map((i) => ({ rooms: i.rooms, event, data: i.data }));
   if (sent.length === 0) return;
-  const rows = held.get(ctx.afterCommit);
-  if (rows) {
-    rows.push(...sent);
-    return;
-  }
-  held.set(ctx.afterCommit, sent);
-  ctx.hold(() => ({ write: pushRows(sent) }));
+  gather<HeldPush>(ctx, PUSHES, sent, (all) => ({ write: pushRows(all) }));
   const wake = wakeOf(ctx);
   if (wake) ctx.hold(() => ({ select: wake }));
 }
 
 /** The outbox rows of stored pushes, in order. Rooms travel as one JSON array per push: unnest would flatten a two-dimensional array. */
-function pushRows(rows: Held[]): Sql {
+function pushRows(rows: HeldPush[]): Sql {
   return sql`INSERT INTO outbox (rooms, event, data)
              SELECT ARRAY(SELECT jsonb_array_elements_text(i.rooms::jsonb)), i.event, i.data::jsonb
                FROM unnest(${rows.map((r) => JSON.stringify(r.rooms))}::text[], ${rows.map((r) => r.event)}::text[],

@@ -141,7 +141,8 @@ export class Sequencer {
   private async step(): Promise<number> {
     const flushStock = Date.now() - this.lastStockFlush >= this.options.stockIntervalMs;
     if (flushStock) this.lastStockFlush = Date.now();
-    const result = await this.run<Pending & { seq: number | null; stock: boolean; numbered: number }>(sql`
+    const result = await this.run<Pending & { seq: number | null; stock: boolean; numbered: number }>(
+      sql`
       WITH top AS (SELECT coalesce(max(seq), 0)::bigint AS top FROM outbox),
            due AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM (SELECT id FROM outbox WHERE seq IS NULL ORDER BY id LIMIT ${BATCH}) u),
            numbered AS (
@@ -164,7 +165,8 @@ export class Sequencer {
            published AS (SELECT * FROM numbered UNION ALL SELECT * FROM stocked)
       SELECT n.*, (SELECT count(*) FROM due)::int AS numbered,
              EXISTS (SELECT 1 FROM stock_dirty d WHERE d.product_id NOT IN (SELECT product_id FROM marks)) AS stock
-        FROM (SELECT 1) one LEFT JOIN published n ON true ORDER BY n.seq`);
+        FROM (SELECT 1) one LEFT JOIN published n ON true ORDER BY n.seq`.prepared(),
+    );
     const rows = result.filter((r): r is typeof r & { seq: number } => r.seq !== null);
     for (const r of rows) {
       (this.deps.io.to(r.rooms) as unknown as { emit(e: string, p: unknown): void }).emit(r.event, {
