@@ -79,10 +79,19 @@ function buildServer(): void {
   built = true;
 }
 
-/** A Lilium node on `databaseUrl`, with BENCH_ENV and `env`, run as production runs it (compiled); answers its URL. */
+/**
+ * A Lilium node on `databaseUrl`, with BENCH_ENV and `env`, run as production runs it (compiled); answers its URL.
+ * BENCH_NODE_ARGS are node's own options for it (`--cpu-prof --cpu-prof-dir=DIR`, which NODE_OPTIONS refuses).
+ */
 export async function startNode(databaseUrl: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   buildServer();
-  const { child, match } = await startProcess(['dist/server/main.js'], { ...BENCH_ENV, DATABASE_URL: databaseUrl, ...env }, /listening on (http:\S+)/, []);
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const { child, match } = await startProcess(
+    ['dist/server/main.js'],
+    { ...BENCH_ENV, DATABASE_URL: databaseUrl, ...env },
+    /listening on (http:\S+)/,
+    nodeArgs,
+  );
   return { child, url: match[1]! };
 }
 

@@ -4,6 +4,7 @@ import { statementsOf } from './support/statements.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { key, makeProduct, openVendors } from './support/ordering.js';
 import { until } from './support/until.js';
+import { subscribeBrowser } from './support/webpush.js';
 
 // The work a checkout leaves for after its commit, counted with polling out of the way (a minute apart).
 let h: Harness;
@@ -17,6 +18,7 @@ beforeAll(async () => {
   const vendorIds = await Promise.all(staff.map(async (s) => (await call(s.socket, 'me:get', {})).vendorId!));
   await openVendors(h, admin, vendorIds);
   shop = await h.login('shop1@demo.lilium');
+  for (const s of staff) await subscribeBrowser(s);
 });
 afterAll(() => h.close());
 

@@ -4,6 +4,7 @@ import type { ResultOf } from '../protocol/index.js';
 import { statementsOf } from './support/statements.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { key, makeProduct, openVendors } from './support/ordering.js';
+import { subscribeBrowser } from './support/webpush.js';
 
 let h: Harness;
 let shop: Session;
@@ -17,6 +18,7 @@ beforeAll(async () => {
   vendorIds = await Promise.all(staff.map(async (s) => (await call(s.socket, 'me:get', {})).vendorId!));
   await openVendors(h, admin, vendorIds);
   shop = await h.login('shop1@demo.lilium');
+  for (const s of staff) await subscribeBrowser(s);
 });
 afterAll(() => h.close());
 

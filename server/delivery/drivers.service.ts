@@ -48,11 +48,11 @@ export async function setAvailability(ctx: Ctx, { available }: ParsedInputOf<'dr
 
 export async function availableDrivers(ctx: Ctx, { orderId }: ParsedInputOf<'drivers:available'>): Promise<ResultOf<'drivers:available'>> {
   const order = await loadOrder(ctx, actorOf(ctx), orderId);
-  const rows = await ctx.query<DriverView>(sql`${drivers(mayCarry(order))} ORDER BY active_orders, u.name, u.id`);
+  const rows = await ctx.query<DriverView>(sql`${drivers(mayCarry(order))} ORDER BY active_orders, u.name, u.id`.prepared());
   return { items: rows.map(toDriver) };
 }
 
 export async function assertCanCarry(r: Reader, driverId: string, order: Pick<OrderRow, 'zone_id' | 'vendor_id'>): Promise<void> {
-  const [row] = await r.query(drivers(sql`${mayCarry(order)} AND u.id = ${driverId}`));
+  const [row] = await r.query(drivers(sql`${mayCarry(order)} AND u.id = ${driverId}`).prepared());
   if (!row) throw new AppError('CONFLICT', 'this driver cannot take this order: not available, not working in its zone, or in another fleet');
 }

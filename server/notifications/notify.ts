@@ -33,6 +33,8 @@ type Written = Pick<NotificationRow, 'id' | 'user_id' | 'title' | 'body' | 'crea
     role: Role;
     locale: Locale;
     unread: number;
+    /** Whether they have a phone or browser registered for push. */
+    pushable: boolean;
     /** Their own choices for this kind's group. */
     chosen: Partial<Record<NotificationChannel, boolean>>;
   };
@@ -62,9 +64,15 @@ export function deliveriesOf(config: Config, input: NotifyInput, written: Writte
     }));
   }
   const addressOf: Record<NotificationChannel, (w: Written) => string | null> = { push: () => null, email: (w) => w.email, sms: (w) => w.phone };
+  // Someone with no phone or browser registered cannot be reached by push, as someone with no email cannot by email.
+  const reachable: Record<NotificationChannel, (w: Written) => boolean> = {
+    push: (w) => w.pushable,
+    email: (w) => w.email !== null,
+    sms: (w) => w.phone !== null,
+  };
   return written.flatMap((w) =>
     channelsFor({ [groupOf(input.kind)]: w.chosen }, groupOf(input.kind), w.role)
-      .filter((channel) => channel === 'push' || addressOf[channel](w) !== null)
+      .filter((channel) => reachable[channel](w))
       .map((channel) => ({
         notificationId: w.id,
         userId: w.user_id,
@@ -123,7 +131,8 @@ export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<voi
     SELECT ins.id, ins.user_id, ins.title, ins.body, ins.created_at, r.k, r.role, r.email, r.phone, r.locale,
            coalesce((SELECT c.unread FROM notification_unread c WHERE c.user_id = ins.user_id), 0)
              + (row_number() OVER (PARTITION BY ins.user_id ORDER BY r.k))::int AS unread,
-           coalesce((SELECT jsonb_object_agg(p.channel, p.enabled) FROM notification_preferences p WHERE p.user_id = ins.user_id AND p."group" = ins."group"), '{}') AS chosen
+           coalesce((SELECT jsonb_object_agg(p.channel, p.enabled) FROM notification_preferences p WHERE p.user_id = ins.user_id AND p."group" = ins."group"), '{}') AS chosen,
+           EXISTS (SELECT 1 FROM devices d WHERE d.user_id = ins.user_id) OR EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = ins.user_id) AS pushable
       FROM ins JOIN r ON r.nid = ins.id ORDER BY r.k, r.id`.prepared(),
   );
   const writtenOf = (i: number) => rows.filter((w) => w.k === i);

@@ -19,7 +19,7 @@ const SHOP_NEWS: Partial<Record<OrderStatus, NotificationKind>> = {
 };
 
 async function loadShop(ctx: TxCtx, shopId: string): Promise<Pick<ShopRow, 'owner_id' | 'name'>> {
-  const [shop] = await ctx.query<Pick<ShopRow, 'owner_id' | 'name'>>(sql`SELECT owner_id, name FROM shops WHERE id = ${shopId}`);
+  const [shop] = await ctx.query<Pick<ShopRow, 'owner_id' | 'name'>>(sql`SELECT owner_id, name FROM shops WHERE id = ${shopId}`.prepared());
   return shop!;
 }
 

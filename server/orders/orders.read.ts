@@ -84,8 +84,8 @@ export function orderScope(actor: Actor | typeof SYSTEM): Sql {
 
 /** One order the caller reaches; another's is simply not found. `lock` holds its row until the transaction ends. */
 export async function loadOrder(r: Reader, actor: Actor | typeof SYSTEM, id: string, lock = false): Promise<LoadedOrder> {
-  if (lock) await r.query(sql`SELECT 1 FROM orders WHERE id = ${id} FOR UPDATE`);
-  const [row] = await r.query<LoadedOrder>(sql`${ORDER_SELECT} WHERE o.id = ${id} AND ${orderScope(actor)}`);
+  if (lock) await r.query(sql`SELECT 1 FROM orders WHERE id = ${id} FOR UPDATE`.prepared());
+  const [row] = await r.query<LoadedOrder>(sql`${ORDER_SELECT} WHERE o.id = ${id} AND ${orderScope(actor)}`.prepared());
   if (!row) throw notFound('order');
   return row;
 }

@@ -52,7 +52,7 @@ export async function recordEvent(
 ): Promise<LoadedOrder> {
   const [row] = await ctx.query<{ at: string; changed: Changed | null }>(
     sql`${change ? sql`WITH changed AS (${change} RETURNING status, driver_id, delivery_code, eta_at, delivered_at) ` : sql.empty}INSERT INTO order_events (order_id, status, actor_id, reason) VALUES (${order.id}, ${status}, ${actorId}, ${reason})
-        RETURNING at, ${change ? sql`(SELECT row_to_json(changed) FROM changed)` : sql`NULL::json`} AS changed`,
+        RETURNING at, ${change ? sql`(SELECT row_to_json(changed) FROM changed)` : sql`NULL::json`} AS changed`.prepared(),
   );
   return { ...order, ...row!.changed, timeline: [...order.timeline, { status, at: row!.at, by: actorId, reason }] };
 }

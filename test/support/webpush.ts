@@ -1,5 +1,7 @@
-import { createDecipheriv, createECDH, createPublicKey, hkdfSync, randomBytes, type ECDH } from 'node:crypto';
+import { createDecipheriv, createECDH, createPublicKey, hkdfSync, randomBytes, randomUUID, type ECDH } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { call } from '../../protocol/client.js';
+import type { Session } from './harness.js';
 
 /** What a browser makes when it subscribes: a P-256 key pair and an auth secret, and the keys it hands the server. */
 export function browserKeys(): { ecdh: ECDH; auth: Buffer; keys: { p256dh: string; auth: string } } {
@@ -46,3 +48,10 @@ export function verifyVapid(header: string | undefined, publicKey: string, audie
   });
   return jwt.verify(m[1]!, key, { algorithms: ['ES256'], audience }) as jwt.JwtPayload;
 }
+
+/**
+ * Subscribes a signed-in person's browser to Web Push, so that their notices go out by push too (nobody without a
+ * phone or browser is pushed to). Where Web Push is not configured the push channel only logs: the endpoint is never called.
+ */
+export const subscribeBrowser = (s: Session) =>
+  call(s.socket, 'push:subscribe', { endpoint: `https://push.example/${randomUUID()}`, keys: browserKeys().keys });

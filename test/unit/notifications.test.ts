@@ -121,6 +121,7 @@ describe('channels', () => {
     role: 'COMPANY_MANAGER' as const,
     locale: 'en' as const,
     unread: 1,
+    pushable: true,
     chosen: {},
     ...over,
   });
@@ -129,12 +130,14 @@ describe('channels', () => {
     const input: NotifyInput = { kind: 'settlement.paid', userIds: [], vars: {}, link: { type: 'settlement', id: '00000000-0000-4000-8000-0000000000ff' } };
     const withPhone = person({ chosen: { sms: true } });
     const noEmail = person({ id: '00000000-0000-4000-8000-000000000002', user_id: '00000000-0000-4000-8000-0000000000bb', email: null, locale: 'ar' });
-    const got = deliveriesOf(config, input, [withPhone, noEmail]);
+    const noDevice = person({ id: '00000000-0000-4000-8000-000000000003', user_id: '00000000-0000-4000-8000-0000000000cc', pushable: false });
+    const got = deliveriesOf(config, input, [withPhone, noEmail, noDevice]);
     expect(got.map((d) => [d.userId, d.channel, d.address])).toEqual([
       [withPhone.user_id, 'push', null],
       [withPhone.user_id, 'email', 'a@example.com'],
       [withPhone.user_id, 'sms', '+9647700000001'],
       [noEmail.user_id, 'push', null],
+      [noDevice.user_id, 'email', 'a@example.com'],
     ]);
     expect(got[0]!.message).toEqual({
       kind: 'settlement.paid',
