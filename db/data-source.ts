@@ -23,7 +23,7 @@ export function createDataSource(db: DatabaseConfig): DataSource {
     logging: false,
   };
   if (db.kind === 'postgres') {
-    return new DataSource({ ...common, url: db.url, poolSize: db.poolSize, extra: { max: db.poolSize, options: '-c plan_cache_mode=force_generic_plan' } });
+    return new DataSource({ ...common, url: db.url, poolSize: db.poolSize, extra: { max: db.poolSize } });
   }
   // `memory://` keeps a throwaway database in memory (tests); anything else is a folder that survives restarts.
   if (!db.dir.startsWith('memory://')) mkdirSync(db.dir, { recursive: true });

@@ -15,10 +15,10 @@ export class Sql {
 
   /**
    * The same statement, sent as a named prepared statement on PostgreSQL: each connection parses and plans it once,
-   * then only binds and runs it (planning costs hot statements more than running them). Its plan is the generic one
-   * (the pool's connections run with plan_cache_mode=force_generic_plan, which only prepared statements heed). For
-   * statements whose text takes few shapes and whose plan does not depend on the values (lookups by key, rows given
-   * as arrays), never for searches.
+   * then only binds and runs it (planning costs hot statements more than running them), and after five runs
+   * PostgreSQL keeps one generic plan for it unless planning for the values looks cheaper. For statements whose text
+   * takes few shapes and whose plan does not depend on the values (lookups by key, rows given as arrays), never for
+   * searches.
    */
   prepared(): Sql {
     return new Sql(this.strings, this.values, true);
