@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { Sql, sql } from './sql.js';
 
 type Hook = () => void | Promise<void>;
@@ -19,8 +19,12 @@ type PgPool = {
 export async function queryRows<T>(manager: EntityManager, statement: Sql | string, params?: unknown[]): Promise<T[]> {
   const compiled: { text: string; values?: unknown[]; name?: string } = statement instanceof Sql ? statement.compile() : { text: statement, values: params };
   // A prepared statement goes to the transaction's pg connection itself, by name: TypeORM's query has no name to pass.
-  const connection = compiled.name ? (manager.queryRunner as { databaseConnection?: unknown } | undefined)?.databaseConnection : undefined;
-  if (connection instanceof pg.Client) return (await connection.query<T & pg.QueryResultRow>(compiled)).rows;
+  // Only while that transaction is open: once it ended the connection is back in the pool, maybe in another's.
+  const runner = compiled.name ? (manager.queryRunner as (QueryRunner & { databaseConnection?: unknown }) | undefined) : undefined;
+  if (runner?.databaseConnection instanceof pg.Client) {
+    if (runner.isReleased || !runner.isTransactionActive) throw new Error('a statement of a transaction that has ended');
+    return (await runner.databaseConnection.query<T & pg.QueryResultRow>(compiled)).rows;
+  }
   const { text, values } = compiled;
   const res: unknown = await manager.query(text, values);
   if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') return res[0] as T[];

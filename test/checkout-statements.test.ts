@@ -87,3 +87,26 @@ test('a two-vendor checkout queues one deadline job for both orders, and one del
   expect(deliveries.length).toBeGreaterThanOrEqual(2);
   expect(new Set(deliveries.map((d) => d.job_id)).size).toBe(1);
 });
+
+test('however many notices a checkout makes, its delivery rows are one insert in its held statement', async () => {
+  await call(shop.socket, 'cart:clear', {});
+  // Three products of one vendor, each falling to its threshold: three stock.low notices beside order.new.
+  for (let i = 0; i < 3; i++)
+    await call(shop.socket, 'cart:add', { productId: (await makeProduct(h, staff[0]!, { stock: 3, lowStockThreshold: 2 })).id, quantity: 1 });
+  const statements = await statementsOf(async () => {
+    await call(shop.socket, 'cart:checkout', { idempotencyKey: key() });
+  });
+  const held = statements.filter((s) => s.sql.includes('INSERT INTO notification_deliveries'));
+  expect(held).toHaveLength(1);
+  expect(held[0]!.sql.split('INSERT INTO notification_deliveries').length - 1).toBe(1);
+  // The checkout's rows share its transaction's now().
+  const rows = await h.q<{ kind: string; n: number }>(
+    `SELECT n.kind, count(*)::int AS n FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
+      WHERE d.user_id = $1 AND d.created_at = (SELECT max(created_at) FROM notification_deliveries WHERE user_id = $1) GROUP BY n.kind ORDER BY n.kind`,
+    [staff[0]!.userId],
+  );
+  expect(rows).toEqual([
+    { kind: 'order.new', n: 1 },
+    { kind: 'stock.low', n: 3 },
+  ]);
+});

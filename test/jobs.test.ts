@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { rejection } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
@@ -21,7 +21,7 @@ const runs = (queue: string) =>
     `SELECT r.note, r.job_id, r.node, r.at FROM test_job_runs r JOIN pgboss.job j ON j.id = r.job_id WHERE j.name = $1 ORDER BY r.id`,
     [queue],
   );
-/** A spawned node works the same queues, deliveries included, and logs apart from this harness: each test stops its own. */
+/** A spawned node works the same queues, deliveries included, and logs apart from this harness: each test stops its own when it ends. */
 const stop = async (node: { process: Spawned }) => {
   node.process.child.kill('SIGTERM');
   await node.process.exited;
@@ -54,6 +54,7 @@ test('on a queue of policy short, a singletonKey lets one job per key wait at a 
 
 test('with two nodes working one queue, each committed job runs once', async () => {
   const other = await h.spawnNode();
+  onTestFinished(() => stop(other));
   const remote = await h.login('admin@demo.lilium', { url: other.url });
   await workQueue(admin.socket, 'test-shared');
   await workQueue(remote.socket, 'test-shared');
@@ -64,7 +65,6 @@ test('with two nodes working one queue, each committed job runs once', async () 
   const done = await runs('test-shared');
   expect(done.map((r) => r.note).sort()).toEqual([...notes].sort());
   expect(new Set(done.map((r) => r.job_id)).size).toBe(notes.length);
-  await stop(other);
 }, 60_000);
 
 test('a delayed job survives the death of the node that sent it and runs, once, on a node started after', async () => {
@@ -76,6 +76,7 @@ test('a delayed job survives the death of the node that sent it and runs, once, 
   expect(await jobsOf('test-later')).toEqual([{ id, state: 'created' }]);
 
   const restarted = await h.spawnNode();
+  onTestFinished(() => stop(restarted));
   const worker = await h.login('admin@demo.lilium', { url: restarted.url });
   await workQueue(worker.socket, 'test-later');
   await until(async () => (await runs('test-later')).length > 0, 15_000);
@@ -84,7 +85,6 @@ test('a delayed job survives the death of the node that sent it and runs, once, 
   expect(run).toMatchObject({ note: 'later', job_id: id, node: String(restarted.process.child.pid) });
   // Never before it was due (the database's clock decides; both share this machine's).
   expect(new Date(run!.at).getTime()).toBeGreaterThanOrEqual(new Date(dueAt).getTime());
-  await stop(restarted);
 }, 60_000);
 
 test('with no provider configured, a message is logged as it would be sent: its id, kind, channel and masked address, never its link', async () => {

@@ -14,6 +14,7 @@ import { startHarness, type Harness, type Session } from './support/harness.js';
 import { key, makeProduct, syncAll } from './support/ordering.js';
 import { until } from './support/until.js';
 import { WebhookPeer } from './support/webhook.js';
+import { subscribeBrowser } from './support/webpush.js';
 
 const password = 'notify-test-pass-1';
 const tag = () => randomUUID().slice(0, 6);
@@ -361,9 +362,11 @@ describe('who hears what', () => {
   test('an event that rolls back leaves no notification and pushes nothing', async () => {
     const w = await world();
     const order = await placeOrder(w.shop, w.productId);
+    const unread = await call(w.shop.socket, 'notifications:unread-count', {});
     await fails(call(w.staff.socket, 'test:accept-then-fail' as 'me:get', { orderId: order.id } as never), 'CONFLICT');
     expect((await call(w.staff.socket, 'orders:get', { id: order.id })).status).toBe('PENDING');
     expect(await ofKind(w.shop, 'order.accepted')).toEqual([]);
+    expect(await call(w.shop.socket, 'notifications:unread-count', {})).toEqual(unread);
     const pushes = () =>
       h.q(`SELECT 1 FROM outbox WHERE event = 'notification:new' AND $1 = ANY(rooms) AND data->'notification'->>'kind' = 'order.accepted'`, [
         `user:${w.shop.userId}`,
@@ -466,6 +469,30 @@ describe('the notification centre', () => {
     expect(await counted()).toBe(n);
     expect(await call(w.staff.socket, 'notifications:read', { all: true })).toEqual({ updated: n, unread: 0 });
     expect(await counted()).toBe(0);
+  });
+
+  test('push goes to those with a phone or browser registered, and to nobody else', async () => {
+    const w = await world();
+    const pushesTo = async (s: Session) =>
+      (await h.q<{ n: number }>(`SELECT count(*)::int AS n FROM notification_deliveries WHERE user_id = $1 AND channel = 'push'`, [s.userId]))[0]!.n;
+    await placeOrder(w.shop, w.productId);
+    expect(await pushesTo(w.staff)).toBe(0);
+    await subscribeBrowser(w.staff);
+    await placeOrder(w.shop, w.productId);
+    expect(await pushesTo(w.staff)).toBe(1);
+  });
+
+  test('a kept count left wrong (a node of an older version wrote or read without counting) is mended by the next read', async () => {
+    const w = await world();
+    await call(su.socket, 'test:notify-each' as never, { userId: w.staff.userId, times: 3 } as never);
+    for (const wrong of [0, 99]) {
+      await h.q(`UPDATE notification_unread SET unread = $2 WHERE user_id = $1`, [w.staff.userId, wrong]);
+      const unread = await list(w.staff, { unread: true });
+      const marked = await call(w.staff.socket, 'notifications:read', { ids: [unread[0]!.id] });
+      const left = unread.length;
+      expect(marked).toEqual({ updated: 1, unread: left - 1 });
+      expect(await call(w.staff.socket, 'notifications:unread-count', {})).toEqual({ unread: left - 1 });
+    }
   });
 
   test('the migration that keeps unread counts starts them from the notifications already there', async () => {

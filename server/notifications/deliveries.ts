@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { sql, type Sql } from '../../db/sql.js';
+import { gather } from '../../db/tx.js';
 import type { NotificationDeliveryRow } from '../../db/tables.js';
 import type { MessageDelivery, MessageDeliveryStatus, NotificationChannel, NotificationKind, ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import { Phone } from '../../protocol/users.js';
@@ -73,30 +74,44 @@ export async function queueTry(ctx: TxCtx, deliveryId: string, attempt: number, 
 
 /** Writes the delivery row and its job in the caller's transaction; answers the delivery id. */
 export async function enqueueDelivery(ctx: TxCtx, d: DeliveryInput): Promise<string> {
-  const { ids, rows } = await queueDeliveries(ctx, [d]);
-  await ctx.query(rows!);
-  return ids[0]!;
+  const rows = await deliveryRows(ctx, [d]);
+  await ctx.query(insertDeliveries(rows));
+  return rows[0]!.id;
 }
 
+/** What a transaction's held delivery rows are gathered under (db/tx.ts gather). */
+const HELD_DELIVERIES = {};
+
 /**
- * Checks the deliveries and queues one job for them all in the caller's transaction (held until just before COMMIT,
- * with no statement of its own); answers their ids and the statement that writes their rows (null for none), for the
- * caller to send, alone or with other writes. The rows are the durable truth of each delivery; the job only says when to try.
+ * Checks the deliveries and queues one job for them all in the caller's transaction; their rows are held with every
+ * other delivery row of the transaction, one INSERT just before COMMIT (Tx.hold), however many calls made them. The
+ * rows are the durable truth of each delivery; the job only says when to try.
  */
-export async function queueDeliveries(ctx: TxCtx, ds: DeliveryInput[]): Promise<{ ids: string[]; rows: Sql | null }> {
-  if (ds.length === 0) return { ids: [], rows: null };
+export async function queueDeliveries(ctx: TxCtx, ds: DeliveryInput[]): Promise<void> {
+  if (ds.length === 0) return;
+  gather(ctx, HELD_DELIVERIES, await deliveryRows(ctx, ds), (all) => ({ write: insertDeliveries(all) }));
+}
+
+type DeliveryRowInput = DeliveryInput & { id: string; jobId: string };
+
+/** The rows of these deliveries, checked, with ids and one job queued for them all. */
+async function deliveryRows(ctx: TxCtx, ds: DeliveryInput[]): Promise<DeliveryRowInput[]> {
   ds.forEach(checkTarget);
   const ids = ds.map(() => randomUUID());
   const data: DeliveryJob = ids.length === 1 ? { deliveryId: ids[0]!, attempt: 0 } : { deliveryIds: ids, attempt: 0 };
   const [jobId] = await ctx.deps.jobs.sendMany(ctx, [{ queue: DELIVERY_QUEUE, data }]);
+  return ds.map((d, i) => ({ ...d, id: ids[i]!, jobId: jobId! }));
+}
+
+function insertDeliveries(ds: DeliveryRowInput[]): Sql {
   const payloads = ds.map(({ message: { id: _replaced, ...message } }) => JSON.stringify(message));
-  const rows = sql`
+  return sql`
     INSERT INTO notification_deliveries (id, notification_id, user_id, channel, address, payload, secret, job_id)
-    SELECT d.id, d.notification_id, d.user_id, d.channel, d.address, d.payload::jsonb, d.secret, ${jobId}::uuid
-      FROM unnest(${ids}::uuid[], ${ds.map((d) => d.notificationId)}::uuid[], ${ds.map((d) => d.userId)}::uuid[], ${ds.map((d) => d.channel)}::text[],
-                  ${ds.map((d) => d.address)}::text[], ${payloads}::text[], ${ds.map((d) => d.secret ?? false)}::boolean[])
-           AS d(id, notification_id, user_id, channel, address, payload, secret)`;
-  return { ids, rows };
+    SELECT d.id, d.notification_id, d.user_id, d.channel, d.address, d.payload::jsonb, d.secret, d.job_id
+      FROM unnest(${ds.map((d) => d.id)}::uuid[], ${ds.map((d) => d.notificationId)}::uuid[], ${ds.map((d) => d.userId)}::uuid[],
+                  ${ds.map((d) => d.channel)}::text[], ${ds.map((d) => d.address)}::text[], ${payloads}::text[],
+                  ${ds.map((d) => d.secret ?? false)}::boolean[], ${ds.map((d) => d.jobId)}::uuid[])
+           AS d(id, notification_id, user_id, channel, address, payload, secret, job_id)`;
 }
 
 type DeliveryView = Pick<

@@ -28,6 +28,19 @@ export async function unreadCount(r: Reader, userId: string): Promise<number> {
   return row!.n;
 }
 
+/**
+ * Sets a person's kept count from their unread rows, after locking it: every notice counted before the lock is then
+ * visible to the count, and one still to commit adds itself after. Reading is rare beside telling, so a count left
+ * wrong (by a node of an older version that wrote or marked without counting, during a deploy) is mended here.
+ */
+async function recount(ctx: Tx, userId: string): Promise<number> {
+  await ctx.query(sql`INSERT INTO notification_unread AS c (user_id, unread) VALUES (${userId}, 0) ON CONFLICT (user_id) DO UPDATE SET unread = c.unread`);
+  const [row] = await ctx.query<{ unread: number }>(sql`
+    UPDATE notification_unread SET unread = (SELECT count(*)::int FROM notifications WHERE user_id = ${userId} AND read_at IS NULL)
+     WHERE user_id = ${userId} RETURNING unread`);
+  return row!.unread;
+}
+
 /** What a transaction's new notifications are gathered under: their recipients, one id per notification. */
 const NEW_UNREAD = {};
 
@@ -35,7 +48,8 @@ const NEW_UNREAD = {};
  * Adds a transaction's new notifications to their recipients' kept unread counts, in the statement it sends just
  * before COMMIT: one upsert for the whole transaction, in user order. So the counters' row locks are the last a
  * transaction takes, always in the same order: two checkouts to one vendor wait for each other only for that
- * statement and the COMMIT, and cannot deadlock. Answers, per user, how many the transaction had counted before these.
+ * statement and the COMMIT, and cannot deadlock (`notifications:read` locks its reader's alone, then takes no other
+ * lock, writing only new rows). Answers, per user, how many the transaction had counted before these.
  */
 export function countAtCommit(ctx: Tx, userIds: string[]): Map<string, number> {
   const all = gather(ctx, NEW_UNREAD, userIds, unreadUpsert);
@@ -91,10 +105,7 @@ export async function readNotifications(ctx: Ctx, input: ParsedInputOf<'notifica
     const marked = await ctx.query<Pick<NotificationRow, 'id'>>(sql`
       UPDATE notifications SET read_at = now()
        WHERE user_id = ${userId} AND read_at IS NULL${ids ? sql` AND id = ANY(${ids}::uuid[])` : sql.empty} RETURNING id`);
-    const [kept] = marked.length
-      ? await ctx.query<{ unread: number }>(sql`UPDATE notification_unread SET unread = unread - ${marked.length} WHERE user_id = ${userId} RETURNING unread`)
-      : [{ unread: await unreadCount(ctx, userId) }];
-    const unread = kept?.unread ?? 0;
+    const unread = marked.length ? await recount(ctx, userId) : await unreadCount(ctx, userId);
     // The user's other devices update their badge; this socket has the answer.
     if (marked.length) await tell(ctx, [rooms.user(userId)], 'notification:read', { ids: ids && marked.map((m) => m.id), unread }, { except: ctx.socketId });
     return { updated: marked.length, unread };

@@ -163,12 +163,10 @@ export async function notifyMany(ctx: TxCtx, inputs: NotifyInput[]): Promise<voi
       };
     }),
   );
-  const deliveries = await queueDeliveries(
+  await queueDeliveries(
     ctx,
     k.flatMap((i) => deliveriesOf(ctx.deps.config, inputs[i]!, writtenOf(i))),
   );
-  const write = deliveries.rows;
-  if (write) ctx.hold(() => ({ write }));
 }
 
 const ACTIVE = sql`u.status = 'ACTIVE' AND u.deleted_at IS NULL`;
