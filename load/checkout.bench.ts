@@ -184,8 +184,9 @@ async function startProfile(): Promise<(() => Promise<void>) | null> {
 }
 
 /**
- * BENCH_STATEMENTS=1 (a cluster that preloads pg_stat_statements, BENCH_PG_URL): PostgreSQL's execution time and
- * buffers per statement over the timed run through the server, per checkout, the costliest first; null when unset.
+ * BENCH_STATEMENTS=1 (a cluster that preloads pg_stat_statements, BENCH_PG_URL; planning is timed with
+ * pg_stat_statements.track_planning on): PostgreSQL's execution and planning time, buffers and WAL records per
+ * statement over the timed run through the server, per checkout, the costliest first; null when unset.
  */
 async function startStatements(): Promise<((n: number) => Promise<unknown[]>) | null> {
   if (!process.env.BENCH_STATEMENTS) return null;
