@@ -64,15 +64,10 @@ export function deliveriesOf(config: Config, input: NotifyInput, written: Writte
     }));
   }
   const addressOf: Record<NotificationChannel, (w: Written) => string | null> = { push: () => null, email: (w) => w.email, sms: (w) => w.phone };
-  // Someone with no phone or browser registered cannot be reached by push, as someone with no email cannot by email.
-  const reachable: Record<NotificationChannel, (w: Written) => boolean> = {
-    push: (w) => w.pushable,
-    email: (w) => w.email !== null,
-    sms: (w) => w.phone !== null,
-  };
   return written.flatMap((w) =>
     channelsFor({ [groupOf(input.kind)]: w.chosen }, groupOf(input.kind), w.role)
-      .filter((channel) => reachable[channel](w))
+      // Push needs a phone or browser registered, as email needs an address.
+      .filter((channel) => (channel === 'push' ? w.pushable : addressOf[channel](w) !== null))
       .map((channel) => ({
         notificationId: w.id,
         userId: w.user_id,

@@ -38,9 +38,9 @@ const PUSHES = {};
 /**
  * Holds stored pushes, each with its own data to its own rooms, for the statement the transaction sends just before
  * COMMIT (Tx.hold), and wakes the sequencer after commit. Nothing in a transaction reads its own outbox rows back, so
- * they wait: all the pushes of a transaction are one INSERT, with its other held writes in one round trip. One INSERT, not one per push, because
- * its rows take their ids (and so their seq) in the order told, while separate writes of one statement run in no set
- * order.
+ * they wait: all the pushes of a transaction are one INSERT, with its other held writes in one round trip. One
+ * INSERT, not one per push, because its rows take their ids (and so their seq) in the order told, while separate
+ * writes of one statement run in no set order.
  */
 export function holdPushes<P extends StoredPush>(ctx: TxCtx, event: P, items: Array<{ rooms: string[]; data: PushDataOf<P> }>): void {
   const sent = items.filter((i) => i.rooms.length > 0).map((i) => ({ rooms: i.rooms, event, data: i.data }));
