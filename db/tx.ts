@@ -1,11 +1,13 @@
 import pg from 'pg';
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { pipeline } from './pipeline.js';
 import { Sql, sql } from './sql.js';
 
 type Hook = () => void | Promise<void>;
 /** The parts of pg's Pool this module uses (TypeORM's driver holds it as `master`). */
 type PgResult = { rows: unknown[] };
 type PgPool = {
+  connect(): Promise<pg.PoolClient>;
   query(config: { text: string; values?: unknown[]; name?: string }): Promise<unknown>;
   totalCount: number;
   idleCount: number;
@@ -13,19 +15,11 @@ type PgPool = {
 };
 
 /**
- * Rows of a query, whatever the statement: TypeORM answers `[rows, count]` for UPDATE and DELETE on
- * pg (so `UPDATE … RETURNING` would look like one row), and plain rows on PGlite.
+ * Rows of a query through TypeORM (PGlite, and pg-boss's batches), whatever the statement: TypeORM answers
+ * `[rows, count]` for UPDATE and DELETE on pg (so `UPDATE … RETURNING` would look like one row), and plain rows on PGlite.
  */
-export async function queryRows<T>(manager: EntityManager, statement: Sql | string, params?: unknown[]): Promise<T[]> {
-  const compiled: { text: string; values?: unknown[]; name?: string } = statement instanceof Sql ? statement.compile() : { text: statement, values: params };
-  // A prepared statement goes to the transaction's pg connection itself, by name: TypeORM's query has no name to pass.
-  // Only while that transaction is open: once it ended the connection is back in the pool, maybe in another's.
-  const runner = compiled.name ? (manager.queryRunner as (QueryRunner & { databaseConnection?: unknown }) | undefined) : undefined;
-  if (runner?.databaseConnection instanceof pg.Client) {
-    if (runner.isReleased || !runner.isTransactionActive) throw new Error('a statement of a transaction that has ended');
-    return (await runner.databaseConnection.query<T & pg.QueryResultRow>(compiled)).rows;
-  }
-  const { text, values } = compiled;
+async function queryRows<T>(manager: EntityManager, statement: Sql | string, params?: unknown[]): Promise<T[]> {
+  const { text, values } = statement instanceof Sql ? statement.compile() : { text: statement, values: params };
   const res: unknown = await manager.query(text, values);
   if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') return res[0] as T[];
   return (res ?? []) as T[];
@@ -36,9 +30,8 @@ export interface Reader {
   query<T = Record<string, unknown>>(statement: Sql): Promise<T[]>;
 }
 
-/** A unit of work: the manager of one open transaction and what to do once it has committed. */
+/** A unit of work: the statements of one open transaction and what to do once it has committed. */
 export interface Tx extends Reader {
-  readonly manager: EntityManager;
   /** Runs after the outermost transaction commits; never for one that rolls back. */
   afterCommit(hook: Hook): void;
   /**
@@ -88,6 +81,73 @@ export function gather<T>(tx: Tx, key: object, items: T[], build: (all: T[]) => 
   return first;
 }
 
+/**
+ * Runs `fn` with a Tx whose statements go through `send`, then hands its held writes to `end` (which commits them,
+ * with the transaction, on PostgreSQL); `hooks` collects what runs after the commit.
+ */
+async function work<T>(
+  fn: (tx: Tx) => Promise<T>,
+  hooks: Hook[],
+  send: (statement: Sql) => Promise<unknown[]>,
+  end: (held: Sql | null) => Promise<void>,
+): Promise<T> {
+  const builds: Array<() => Held | null> = [];
+  const result = await fn({
+    query: <R>(statement: Sql) => send(statement) as Promise<R[]>,
+    afterCommit: (hook) => void hooks.push(hook),
+    hold: (build) => void builds.push(build),
+  });
+  await end(heldStatement(builds.flatMap((b) => b() ?? [])));
+  return result;
+}
+
+const BEGIN = { text: 'BEGIN' };
+const COMMIT = { text: 'COMMIT' };
+
+/**
+ * A transaction on a pooled pg connection of its own, without TypeORM's query runner: its BEGIN goes in one round
+ * trip with its first statement, and its COMMIT with its held writes (db/pipeline.ts), so a transaction costs no
+ * round trip of its own. A transaction that sent nothing sends nothing. Whatever fails, the transaction is rolled
+ * back, and a connection that failed is closed instead of going back to the pool.
+ */
+async function pgTransaction<T>(
+  pool: PgPool,
+  run: (send: (statement: Sql) => Promise<unknown[]>, end: (held: Sql | null) => Promise<void>) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let begun = false;
+  let ended = false;
+  const send = async (statement: Sql): Promise<unknown[]> => {
+    // Once ended the connection is back in the pool, maybe in another's transaction.
+    if (ended) throw new Error('a statement of a transaction that has ended');
+    if (begun) return (await client.query(statement.compile())).rows;
+    begun = true;
+    return (await pipeline(client, [BEGIN, statement.compile()]))[1]!.rows;
+  };
+  const end = async (held: Sql | null): Promise<void> => {
+    ended = true;
+    if (!begun && !held) return;
+    const results = await pipeline(client, [...(begun ? [] : [BEGIN]), ...(held ? [held.compile()] : []), COMMIT]);
+    begun = false;
+    // PostgreSQL answers the COMMIT of a transaction a failed statement aborted with a ROLLBACK, not an error.
+    if (results.at(-1)!.command !== 'COMMIT') throw new Error('the transaction was rolled back: one of its statements failed');
+  };
+  try {
+    const result = await run(send, end);
+    client.release();
+    return result;
+  } catch (err) {
+    ended = true;
+    if (!begun) client.release();
+    else
+      await client.query('ROLLBACK').then(
+        () => client.release(),
+        (failed: Error) => client.release(failed),
+      );
+    throw err;
+  }
+}
+
 /** Connections in use and idle, and work waiting for one (the pool's size is idle + busy). */
 export interface PoolStats {
   idle: number;
@@ -133,20 +193,19 @@ export class Db {
 
   async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const hooks: Hook[] = [];
-    const result = await this.exclusive(() =>
-      this.source.transaction(async (manager) => {
-        const builds: Array<() => Held | null> = [];
-        const result = await fn({
-          manager,
-          query: (statement: Sql | string, params?: unknown[]) => queryRows(manager, statement, params),
-          afterCommit: (hook) => void hooks.push(hook),
-          hold: (build) => void builds.push(build),
-        });
-        const held = heldStatement(builds.flatMap((b) => b() ?? []));
-        if (held) await queryRows(manager, held);
-        return result;
-      }),
-    );
+    const pool = this.pool();
+    const result = pool
+      ? await pgTransaction(pool, (send, end) => work(fn, hooks, send, end))
+      : await this.exclusive(() =>
+          this.source.transaction((manager) =>
+            work(
+              fn,
+              hooks,
+              (statement) => queryRows(manager, statement),
+              async (held) => void (held && (await queryRows(manager, held))),
+            ),
+          ),
+        );
     for (const hook of hooks) {
       try {
         await hook();

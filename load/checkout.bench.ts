@@ -135,21 +135,23 @@ const direct = async (n: number) =>
   });
 
 /**
- * The statements of one checkout alone: those of its transaction (BEGIN to COMMIT on the connection that wrote its
+ * The statements of one checkout alone: those of its transaction and their round trips (BEGIN to COMMIT on the connection that wrote its
  * idempotency key), and every statement any connection sent from its start until a second after its answer (the
  * deliveries sent, the outbox sequenced, pg-boss's fetches and completions, and its polling meanwhile), less the fill.
  */
-async function countStatements(run: () => Promise<unknown>): Promise<{ inTransaction: number; withBackground: number }> {
+async function countStatements(run: () => Promise<unknown>): Promise<{ inTransaction: number; tripsInTransaction: number; withBackground: number }> {
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = proto.query;
-  const byClient = new Map<object, string[]>();
+  // Per connection, each round trip's text and statements (db/pipeline.ts sends several in one).
+  const byClient = new Map<object, Array<{ text: string; statements: number }>>();
   let all = 0;
   proto.query = function (this: object, ...args: unknown[]) {
-    const q = args[0] as string | { text: string };
-    const texts = byClient.get(this) ?? [];
-    byClient.set(this, texts);
-    texts.push(typeof q === 'string' ? q : q.text);
-    all++;
+    const q = args[0] as string | { text: string; statements?: unknown[] };
+    const trips = byClient.get(this) ?? [];
+    byClient.set(this, trips);
+    const statements = typeof q === 'string' ? 1 : (q.statements?.length ?? 1);
+    trips.push({ text: typeof q === 'string' ? q : q.text, statements });
+    all += statements;
     return original.apply(this, args);
   };
   try {
@@ -158,11 +160,12 @@ async function countStatements(run: () => Promise<unknown>): Promise<{ inTransac
   } finally {
     proto.query = original;
   }
-  const texts = [...byClient.values()].find((t) => t.some((q) => q.includes('INSERT INTO idempotency_keys')))!;
-  const claim = texts.findIndex((q) => q.includes('INSERT INTO idempotency_keys'));
-  const begin = texts.lastIndexOf('START TRANSACTION', claim);
-  const commit = texts.indexOf('COMMIT', claim);
-  return { inTransaction: commit - begin + 1, withBackground: all - 1 };
+  const trips = [...byClient.values()].find((t) => t.some((q) => q.text.includes('INSERT INTO idempotency_keys')))!;
+  const claim = trips.findIndex((q) => q.text.includes('INSERT INTO idempotency_keys'));
+  const begin = trips.findLastIndex((q, i) => i <= claim && q.text.startsWith('BEGIN'));
+  const commit = trips.findIndex((q, i) => i >= claim && q.text.endsWith('COMMIT'));
+  const own = trips.slice(begin, commit + 1);
+  return { inTransaction: own.reduce((n, q) => n + q.statements, 0), tripsInTransaction: own.length, withBackground: all - 1 };
 }
 
 /**

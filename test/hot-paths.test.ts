@@ -82,7 +82,9 @@ test('the hot reads can all use an index on PostgreSQL: no sequential scan of a 
     await tx.query(sql`SET LOCAL enable_seqscan = off`);
     for (const s of reads) {
       // The statements as the node sent them: text and parameters, replayed as they are.
-      const [row] = (await tx.manager.query(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params)) as Array<{ 'QUERY PLAN': Array<{ Plan: Record<string, unknown> }> }>;
+      const [row] = (await tx.query(sql.numbered(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params))) as Array<{
+        'QUERY PLAN': Array<{ Plan: Record<string, unknown> }>;
+      }>;
       const scans = seqScans(row!['QUERY PLAN'][0]!.Plan);
       if (scans.length) offenders.push(`${scans.join(', ')} ← ${s.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { DatabaseConfig } from '../../db/data-source.js';
 import { sql, type Sql } from '../../db/sql.js';
-import { gather, queryRows, type Db, type Tx } from '../../db/tx.js';
+import { gather, type Db, type Tx } from '../../db/tx.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -85,7 +85,7 @@ const WAKE_AHEAD_MS = 5 * 60_000;
 const DEADLOCK = '40P01';
 
 /** pg-boss's per-call connection: the caller's transaction. */
-const inTx = (ctx: Tx) => ({ executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(ctx.manager, text, values) }) });
+const inTx = (ctx: Tx) => ({ executeSql: async (text: string, values: unknown[]) => ({ rows: await ctx.query(sql.numbered(text, values)) }) });
 
 type QueueStats = Map<string, { queued: number; oldestS: number }>;
 

@@ -76,7 +76,6 @@ class CallCtx implements Ctx {
 
 /** A call's context bound to an open transaction: its statements run in it, and so do nested `tx` calls. */
 class TxCallCtx extends CallCtx implements TxCtx {
-  readonly manager: Tx['manager'];
   readonly afterCommit: Tx['afterCommit'];
   readonly hold: Tx['hold'];
 
@@ -85,7 +84,6 @@ class TxCallCtx extends CallCtx implements TxCtx {
     private readonly open: Tx,
   ) {
     super(outer.requestId, outer.actor, outer.socketId, outer.clientAddress, outer.deps, outer.deps.log, true, null);
-    this.manager = open.manager;
     this.afterCommit = open.afterCommit;
     this.hold = open.hold;
   }

@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** A redis-server of a test's own on a free port, so stopping it disturbs nothing else on the machine. */
+/**
+ * A redis-server of a test's own on a free port, so stopping it disturbs nothing else on the machine. The port is
+ * below Linux's ephemeral range (32768–60999), where no outgoing connection can be holding it when the server starts
+ * or restarts on it, and above the machine's own services (RabbitMQ's 25672).
+ */
 export class RedisServer {
   private child: ChildProcess | null = null;
-  readonly port = 30_000 + Math.floor(Math.random() * 20_000);
+  readonly port = 26_000 + Math.floor(Math.random() * 6_000);
   readonly url = `redis://127.0.0.1:${this.port}`;
 
   async start(): Promise<void> {

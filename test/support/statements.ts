@@ -1,18 +1,26 @@
 import pg from 'pg';
 
 type Query = (this: pg.Client, ...args: unknown[]) => unknown;
+export type Statement = { sql: string; params: unknown[]; client: pg.Client; trip: number };
 
 /**
- * Every statement the in-process node sends while `work` runs, whichever way it goes: through TypeORM's query
- * runners (transactions) or straight to the pool (reads): both end in a pg client's `query`. `client` is the
- * connection that sent it, so a transaction's statements can be told from others sent meanwhile.
+ * Every statement the in-process node sends while `work` runs, whichever way it goes: in a transaction, alone, or
+ * in one round trip with others (db/pipeline.ts): all end in a pg client's `query`. `client` is the connection that
+ * sent it, so a transaction's statements can be told from others sent meanwhile; statements sent in one round trip
+ * share their `trip`.
  */
-export async function statementsOf(work: () => Promise<unknown>): Promise<Array<{ sql: string; params: unknown[]; client: pg.Client }>> {
-  const seen: Array<{ sql: string; params: unknown[]; client: pg.Client }> = [];
+export async function statementsOf(work: () => Promise<unknown>): Promise<Statement[]> {
+  const seen: Statement[] = [];
+  let trips = 0;
   const original = pg.Client.prototype.query as unknown as Query;
   (pg.Client.prototype as unknown as { query: Query }).query = function (this: pg.Client, config: unknown, values?: unknown, ...rest: unknown[]) {
-    const asConfig = typeof config === 'object' && config !== null ? (config as { text: string; values?: unknown[] }) : null;
-    seen.push({ sql: asConfig ? asConfig.text : String(config), params: (Array.isArray(values) ? values : asConfig?.values) ?? [], client: this });
+    const trip = trips++;
+    const asConfig =
+      typeof config === 'object' && config !== null
+        ? (config as { text: string; values?: unknown[]; statements?: Array<{ text: string; values?: unknown[] }> })
+        : null;
+    if (asConfig?.statements) for (const s of asConfig.statements) seen.push({ sql: s.text, params: s.values ?? [], client: this, trip });
+    else seen.push({ sql: asConfig ? asConfig.text : String(config), params: (Array.isArray(values) ? values : asConfig?.values) ?? [], client: this, trip });
     return original.call(this, config, values, ...rest);
   };
   try {

@@ -1,0 +1,118 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createDataSource } from '../db/data-source.js';
+import { pipeline } from '../db/pipeline.js';
+import { sql } from '../db/sql.js';
+import { Db } from '../db/tx.js';
+import { TEST_DB_PREFIX, TEST_PG_URL, dbUrl } from './support/env.js';
+import { statementsOf } from './support/statements.js';
+
+// Real PostgreSQL: the point is what the server does with statements sent behind one another in one write.
+const dbName = `${TEST_DB_PREFIX}pipeline_${process.pid}`;
+const admin = new pg.Client({ connectionString: TEST_PG_URL });
+const client = new pg.Client({ connectionString: dbUrl(dbName) });
+const source = createDataSource({ kind: 'postgres', url: dbUrl(dbName), poolSize: 2 });
+const db = new Db(source, 'postgres');
+const names = async () => (await client.query<{ n: string }>('SELECT n FROM notes ORDER BY n')).rows.map((r) => r.n);
+
+beforeAll(async () => {
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${dbName}"`);
+  await client.connect();
+  await client.query('CREATE TABLE notes (n text PRIMARY KEY)');
+  await source.initialize();
+});
+afterAll(async () => {
+  await source.destroy();
+  await client.end();
+  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+  await admin.end();
+});
+
+describe('pipeline', () => {
+  test('answers every statement in order, from one query of the client', async () => {
+    const sent = await statementsOf(async () => {
+      const results = await pipeline(client, [
+        { text: 'BEGIN' },
+        { text: 'INSERT INTO notes VALUES ($1)', values: ['a'] },
+        { text: 'SELECT n FROM notes WHERE n = $1', values: ['a'], name: 'pipeline_test_select' },
+        { text: 'COMMIT' },
+      ]);
+      expect(results.map((r) => [r.command, r.rows])).toEqual([
+        ['BEGIN', []],
+        ['INSERT', []],
+        ['SELECT', [{ n: 'a' }]],
+        ['COMMIT', []],
+      ]);
+    });
+    expect(new Set(sent.map((s) => s.trip)).size).toBe(1);
+    expect(await names()).toEqual(['a']);
+  });
+
+  test('a statement that fails skips the rest: the COMMIT behind it never runs', async () => {
+    const failed = pipeline(client, [
+      { text: 'BEGIN' },
+      { text: 'INSERT INTO notes VALUES ($1)', values: ['b'] },
+      { text: 'SELECT 1 / 0' },
+      { text: 'COMMIT' },
+    ]);
+    await expect(failed).rejects.toMatchObject({ code: '22012' });
+    // Still in the transaction the failure aborted, as a statement sent alone would leave it.
+    await expect(client.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
+    await client.query('ROLLBACK');
+    expect(await names()).toEqual(['a']);
+  });
+
+  test('a named statement the failure skipped is parsed again at its next use; one parsed before the failure is not', async () => {
+    const skipped = { text: 'SELECT count(*)::int AS c FROM notes', name: 'pipeline_test_skipped' };
+    const parsed = { text: 'SELECT max(n) AS m FROM notes', name: 'pipeline_test_parsed' };
+    await expect(pipeline(client, [parsed, { text: 'SELECT 1 / 0' }, skipped])).rejects.toMatchObject({ code: '22012' });
+    // Marked wrongly either way, these would fail: "prepared statement … does not exist" or "… already exists".
+    expect((await client.query(skipped)).rows).toEqual([{ c: 1 }]);
+    expect((await client.query(parsed)).rows).toEqual([{ m: 'a' }]);
+    expect((await pipeline(client, [skipped, parsed])).map((r) => r.rows)).toEqual([[{ c: 1 }], [{ m: 'a' }]]);
+  });
+});
+
+describe('a transaction on PostgreSQL', () => {
+  test('sends BEGIN with its first statement and COMMIT with its held writes', async () => {
+    const sent = await statementsOf(() =>
+      db.tx(async (tx) => {
+        await tx.query(sql`INSERT INTO notes VALUES ('c')`);
+        await tx.query(sql`SELECT 1`);
+        tx.hold(() => ({ write: sql`INSERT INTO notes VALUES ('d')` }));
+      }),
+    );
+    const trips = [...new Set(sent.map((s) => s.trip))].map((t) => sent.filter((s) => s.trip === t).map((s) => s.sql.replace(/\s+/g, ' ').trim()));
+    expect(trips).toEqual([['BEGIN', "INSERT INTO notes VALUES ('c')"], ['SELECT 1'], ["WITH w0 AS (INSERT INTO notes VALUES ('d')) SELECT 1", 'COMMIT']]);
+    expect(await names()).toEqual(['a', 'c', 'd']);
+  });
+
+  test('a held write that fails rolls back what came before it', async () => {
+    const failed = db.tx(async (tx) => {
+      await tx.query(sql`INSERT INTO notes VALUES ('e')`);
+      tx.hold(() => ({ write: sql`INSERT INTO notes VALUES ('a')` }));
+    });
+    await expect(failed).rejects.toMatchObject({ code: '23505' });
+    expect(await names()).toEqual(['a', 'c', 'd']);
+    // The connection went back to the pool out of any transaction: the next one commits.
+    await db.tx((tx) => tx.query(sql`INSERT INTO notes VALUES ('f')`));
+    expect(await names()).toEqual(['a', 'c', 'd', 'f']);
+  });
+
+  test('one whose failed statement was caught is not reported committed', async () => {
+    const failed = db.tx(async (tx) => {
+      await tx.query(sql`INSERT INTO notes VALUES ('g')`);
+      await tx.query(sql`SELECT 1 / 0`).catch(() => undefined);
+    });
+    await expect(failed).rejects.toThrow('the transaction was rolled back');
+    expect(await names()).toEqual(['a', 'c', 'd', 'f']);
+  });
+
+  test('sends nothing when it has nothing to send, and refuses a statement once it has ended', async () => {
+    let ended: Parameters<Parameters<Db['tx']>[0]>[0] | undefined;
+    const sent = await statementsOf(() => db.tx(async (tx) => void (ended = tx)));
+    expect(sent).toEqual([]);
+    await expect(ended!.query(sql`SELECT 1`)).rejects.toThrow('a statement of a transaction that has ended');
+  });
+});
