@@ -12,7 +12,7 @@ type Wire = {
   parsedStatements: Record<string, string>;
   submittedNamedStatements: Record<string, string>;
   parse(msg: { text: string; name: string }): void;
-  bind(msg: { statement: string; values: unknown[]; valueMapper: typeof prepareValue }): void;
+  bind(msg: { statement: string; values: unknown[] }): void;
   describe(msg: { type: 'P'; name: string }): void;
   execute(msg: { portal: string }): void;
   sync(): void;
@@ -52,18 +52,26 @@ class Pipelined extends Query {
   }
 
   submit(connection: Wire): Error | null {
+    // Values are mapped to their wire text before anything is written: one that cannot be (a BigInt, circular JSON)
+    // fails the whole pipeline here, as pg fails a query whose bind throws, instead of leaving messages without a Sync.
+    let values: unknown[][];
+    try {
+      values = this.statements.map((s) => (s.values ?? []).map((v) => prepareValue(v)));
+    } catch (err) {
+      return err as Error;
+    }
     this.wire = connection;
     connection.on('parseComplete', this.onParsed);
     connection.stream.cork?.();
     try {
-      for (const s of this.statements) {
+      for (const [i, s] of this.statements.entries()) {
         const name = s.name ?? '';
         if (!name || !(name in connection.parsedStatements || name in connection.submittedNamedStatements)) {
           connection.parse({ text: s.text, name });
           this.parses.push({ name, text: s.text });
           if (name) connection.submittedNamedStatements[name] = s.text;
         }
-        connection.bind({ statement: name, values: s.values ?? [], valueMapper: prepareValue });
+        connection.bind({ statement: name, values: values[i]! });
         connection.describe({ type: 'P', name: '' });
         connection.execute({ portal: '' });
       }

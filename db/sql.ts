@@ -27,18 +27,29 @@ export class Sql {
   /** The statement text with `$1…$n` and its parameters, in order; a prepared one also has its name. */
   compile(): { text: string; values: unknown[]; name?: string } {
     const values: unknown[] = [];
-    const text = this.emit(values);
+    const text = this.emit(values, new Map());
     return this.isPrepared ? { text, values, name: nameOf(text) } : { text, values };
   }
 
-  private emit(values: unknown[]): string {
+  /** `shared`: the number each Shared value got at its first place, which its other places reuse. */
+  private emit(values: unknown[], shared: Map<Shared, number>): string {
     let text = this.strings[0]!;
     this.values.forEach((value, i) => {
-      text += value instanceof Sql ? value.emit(values) : `$${values.push(value)}`;
+      if (value instanceof Sql) text += value.emit(values, shared);
+      else if (value instanceof Shared) {
+        let n = shared.get(value);
+        if (n === undefined) shared.set(value, (n = values.push(value.value)));
+        text += `$${n}`;
+      } else text += `$${values.push(value)}`;
       text += this.strings[i + 1]!;
     });
     return text;
   }
+}
+
+/** One parameter in several places of a statement (a library's `$5` used three times stays one `$n`). */
+class Shared {
+  constructor(readonly value: unknown) {}
 }
 
 const names = new Map<string, string>();
@@ -59,13 +70,15 @@ sql.raw = (text: string): Sql => new Sql([text], []);
 
 /**
  * A statement a library brings as text with its own `$1…$n` (pg-boss's job insert), as a fragment whose parameters
- * are renumbered where it lands, like any other: the text is split at its placeholders, never edited.
+ * are renumbered where it lands, like any other: the text is split at its placeholders, never edited, and a `$n`
+ * used in several places stays one parameter (PostgreSQL infers one type for it from all of them).
  */
 sql.numbered = (text: string, values: readonly unknown[]): Sql => {
   const parts = text.split(/\$(\d+)/);
+  const params = values.map((value) => new Shared(value));
   return new Sql(
     parts.filter((_, i) => i % 2 === 0),
-    parts.filter((_, i) => i % 2 === 1).map((n) => values[Number(n) - 1]),
+    parts.filter((_, i) => i % 2 === 1).map((n) => params[Number(n) - 1]),
   );
 };
 

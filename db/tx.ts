@@ -115,6 +115,15 @@ async function pgTransaction<T>(
   run: (send: (statement: Sql) => Promise<unknown[]>, end: (held: Sql | null) => Promise<void>) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  // pg-pool listens for a connection's errors only while it is idle: one that dies mid-transaction (a terminated
+  // backend, a reset socket) would otherwise throw out of the process. Its statement fails anyway; the catch below
+  // then drops the connection.
+  const onError = () => undefined;
+  client.on('error', onError);
+  const release = (err?: Error) => {
+    client.removeListener('error', onError);
+    client.release(err);
+  };
   let begun = false;
   let ended = false;
   const send = async (statement: Sql): Promise<unknown[]> => {
@@ -127,22 +136,25 @@ async function pgTransaction<T>(
   const end = async (held: Sql | null): Promise<void> => {
     ended = true;
     if (!begun && !held) return;
-    const results = await pipeline(client, [...(begun ? [] : [BEGIN]), ...(held ? [held.compile()] : []), COMMIT]);
+    const statements = [...(begun ? [] : [BEGIN]), ...(held ? [held.compile()] : []), COMMIT];
+    // Begun from here: if the held write fails, the BEGIN in front of it left the connection in an aborted transaction.
+    begun = true;
+    const results = await pipeline(client, statements);
     begun = false;
     // PostgreSQL answers the COMMIT of a transaction a failed statement aborted with a ROLLBACK, not an error.
     if (results.at(-1)!.command !== 'COMMIT') throw new Error('the transaction was rolled back: one of its statements failed');
   };
   try {
     const result = await run(send, end);
-    client.release();
+    release();
     return result;
   } catch (err) {
     ended = true;
-    if (!begun) client.release();
+    if (!begun) release();
     else
       await client.query('ROLLBACK').then(
-        () => client.release(),
-        (failed: Error) => client.release(failed),
+        () => release(),
+        (failed: Error) => release(failed),
       );
     throw err;
   }

@@ -72,6 +72,18 @@ describe('pipeline', () => {
     expect((await client.query(parsed)).rows).toEqual([{ m: 'a' }]);
     expect((await pipeline(client, [skipped, parsed])).map((r) => r.rows)).toEqual([[{ c: 1 }], [{ m: 'a' }]]);
   });
+
+  test('a value pg cannot send fails the pipeline before anything is written; the connection goes on', async () => {
+    const loop: Record<string, unknown> = {};
+    loop.self = loop;
+    const sent = pipeline(client, [
+      { text: 'INSERT INTO notes VALUES ($1)', values: ['z'] },
+      { text: 'SELECT $1::jsonb', values: [loop] },
+    ]);
+    await expect(sent).rejects.toThrow(/circular/);
+    expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    expect(await names()).toEqual(['a']);
+  });
 });
 
 describe('a transaction on PostgreSQL', () => {
@@ -98,6 +110,25 @@ describe('a transaction on PostgreSQL', () => {
     // The connection went back to the pool out of any transaction: the next one commits.
     await db.tx((tx) => tx.query(sql`INSERT INTO notes VALUES ('f')`));
     expect(await names()).toEqual(['a', 'c', 'd', 'f']);
+  });
+
+  test('one whose only statement is a held write that fails leaves no connection in an aborted transaction', async () => {
+    await expect(db.tx(async (tx) => tx.hold(() => ({ write: sql`INSERT INTO notes VALUES (NULL)` })))).rejects.toMatchObject({ code: '23502' });
+    // Both connections of the pool at once: one left inside the aborted transaction would answer 25P02.
+    const ones = await Promise.all([db.query(sql`SELECT 1 AS one`), db.query(sql`SELECT 1 AS one`)]);
+    expect(ones).toEqual([[{ one: 1 }], [{ one: 1 }]]);
+  });
+
+  test('one whose connection dies fails, without an uncaught error, and the pool goes on', async () => {
+    const failed = db.tx(async (tx) => {
+      const [row] = await tx.query<{ pid: number }>(sql`SELECT pg_backend_pid() AS pid`);
+      await admin.query('SELECT pg_terminate_backend($1)', [row!.pid]);
+      await tx.query(sql`INSERT INTO notes VALUES ('dead')`);
+    });
+    await expect(failed).rejects.toThrow();
+    const ones = await Promise.all([db.query(sql`SELECT 1 AS one`), db.query(sql`SELECT 1 AS one`)]);
+    expect(ones).toEqual([[{ one: 1 }], [{ one: 1 }]]);
+    expect(await names()).not.toContain('dead');
   });
 
   test('one whose failed statement was caught is not reported committed', async () => {

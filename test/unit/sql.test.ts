@@ -35,3 +35,11 @@ test('a prepared statement is named by its text: the same text the same name, an
   expect(sql`SELECT email FROM users WHERE id = ${'u1'}`.prepared().compile().name).not.toBe(first.name);
   expect('name' in sql`SELECT name FROM users WHERE id = ${'u1'}`.compile()).toBe(false);
 });
+
+test("a library's numbered statement lands renumbered, and a placeholder used twice stays one parameter", () => {
+  const insert = sql.numbered('INSERT INTO job (data, start_after) VALUES ($2, CAST($1 AS timestamptz)) WHERE $1 IS NOT NULL', ['2026-12-02', '{}']);
+  expect(sql`WITH w AS (SELECT ${'x'}) ${insert}`.compile()).toEqual({
+    text: 'WITH w AS (SELECT $1) INSERT INTO job (data, start_after) VALUES ($2, CAST($3 AS timestamptz)) WHERE $3 IS NOT NULL',
+    values: ['x', '{}', '2026-12-02'],
+  });
+});
