@@ -21,11 +21,21 @@ type Wire = {
 };
 
 type Results = pg.QueryResult | pg.QueryResult[];
-/** pg's Query as this module extends it: its message handlers are untyped. */
+/** pg's Query as this module extends it: its message handlers and result bookkeeping are untyped. */
 const Query = pg.Query as unknown as new (config: { text: string; callback: (err: Error | null, results: Results) => void }) => {
   handleError(err: Error, connection: unknown): void;
   handleReadyForQuery(connection: unknown): void;
+  /** The results so far, one per statement begun; a finished one has its command tag. */
+  _results: Results;
+  /** A row that could not be parsed: the error reported at ReadyForQuery, whichever statement it was in. */
+  _canceledDueToError: Error | false | undefined;
 };
+
+/** One statement's answer. */
+export type Answer = Pick<pg.QueryResult, 'rows' | 'command'>;
+
+/** How a pipeline ended: the answers of the statements that ran, in order, and the error that stopped the rest, if any. */
+export type Settled = { answers: Answer[]; error: Error | null };
 
 /**
  * Statements sent to one connection in one write and answered after one Sync: PostgreSQL's extended-protocol
@@ -91,8 +101,12 @@ class Pipelined extends Query {
     this.wire = null;
   }
 
+  /** The statements that finished before a failure; none when the failure was a row pg could not parse, found at the end. */
+  completed: Answer[] = [];
+
   override handleError(err: Error, connection: unknown): void {
     this.done();
+    if (!this._canceledDueToError) this.completed = ([] as pg.QueryResult[]).concat(this._results).filter((r) => r.command);
     super.handleError(err, connection);
   }
 
@@ -102,13 +116,22 @@ class Pipelined extends Query {
   }
 }
 
-/** Runs the statements in one round trip on `client`; answers each one's rows and command tag, in order. */
-export function pipeline(client: pg.ClientBase, statements: Compiled[]): Promise<Array<Pick<pg.QueryResult, 'rows' | 'command'>>> {
-  return new Promise((resolve, reject) => {
-    const query = new Pipelined(statements, (err, results) => {
-      if (err) return reject(err);
-      resolve(Array.isArray(results) ? results : [results]);
-    });
+/**
+ * Runs the statements in one round trip on `client`. Never rejects: answers those that ran and, when one failed, its
+ * error (the statements after it did not run). A connection that fails is reported the same way, with no answers.
+ */
+export function pipelineSettled(client: pg.ClientBase, statements: Compiled[]): Promise<Settled> {
+  return new Promise((resolve) => {
+    const query: Pipelined = new Pipelined(statements, (err, results) =>
+      resolve(err ? { answers: query.completed, error: err } : { answers: ([] as Answer[]).concat(results), error: null }),
+    );
     client.query(query as unknown as pg.QueryConfig);
   });
+}
+
+/** Runs the statements in one round trip on `client`; answers each one's rows and command tag, in order, or rejects. */
+export async function pipeline(client: pg.ClientBase, statements: Compiled[]): Promise<Answer[]> {
+  const { answers, error } = await pipelineSettled(client, statements);
+  if (error) throw error;
+  return answers;
 }

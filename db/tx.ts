@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import { pipeline } from './pipeline.js';
+import { pipelineSettled, type Answer, type Compiled } from './pipeline.js';
 import { Sql, sql } from './sql.js';
 
 type Hook = () => void | Promise<void>;
@@ -104,11 +104,16 @@ async function work<T>(
 const BEGIN = { text: 'BEGIN' };
 const COMMIT = { text: 'COMMIT' };
 
+/** A statement waiting to be sent, and what its caller is waiting on. */
+type Queued = { statement: Compiled; resolve: (rows: unknown[]) => void; reject: (err: unknown) => void };
+
 /**
- * A transaction on a pooled pg connection of its own, without TypeORM's query runner: its BEGIN goes in one round
- * trip with its first statement, and its COMMIT with its held writes (db/pipeline.ts), so a transaction costs no
- * round trip of its own. A transaction that sent nothing sends nothing. Whatever fails, the transaction is rolled
- * back, and a connection that failed is closed instead of going back to the pool.
+ * A transaction on a pooled pg connection of its own, without TypeORM's query runner. Statements issued together (in
+ * the same turn of the event loop, before any of them is answered: `Promise.all`, or a call that issues its first
+ * statement before its caller's is answered) go in one round trip, and so do BEGIN with the first of them and COMMIT
+ * with the held writes (db/pipeline.ts): one that fails makes the server skip those behind it, which then fail with
+ * its error. A transaction that sent nothing sends nothing. Whatever fails, the transaction is rolled back, and a
+ * connection that failed is closed instead of going back to the pool.
  */
 async function pgTransaction<T>(
   pool: PgPool,
@@ -126,23 +131,35 @@ async function pgTransaction<T>(
   };
   let begun = false;
   let ended = false;
-  const send = async (statement: Sql): Promise<unknown[]> => {
-    // Once ended the connection is back in the pool, maybe in another's transaction.
-    if (ended) throw new Error('a statement of a transaction that has ended');
-    if (begun) return (await client.query(statement.compile())).rows;
+  let queued: Queued[] = [];
+  /** Sends `statements` behind what is queued (and BEGIN, first); answers the answers of `statements`. */
+  const flush = async (statements: Compiled[] = []): Promise<Answer[]> => {
+    const batch = queued;
+    queued = [];
+    const sent = [...(begun ? [] : [BEGIN]), ...batch.map((q) => q.statement), ...statements];
+    const first = begun ? 0 : 1;
+    // Begun from here: a failure leaves the connection in a transaction, aborted, which the catch below rolls back.
     begun = true;
-    return (await pipeline(client, [BEGIN, statement.compile()]))[1]!.rows;
+    const { answers, error } = await pipelineSettled(client, sent);
+    batch.forEach((q, i) => (answers[first + i] ? q.resolve(answers[first + i]!.rows) : q.reject(error)));
+    if (error) throw error;
+    return answers.slice(first + batch.length);
+  };
+  const send = (statement: Sql): Promise<unknown[]> => {
+    // Once ended the connection is back in the pool, maybe in another's transaction.
+    if (ended) return Promise.reject(new Error('a statement of a transaction that has ended'));
+    return new Promise((resolve, reject) => {
+      // The first of a batch sends it once the statements issued with it are queued (unless `end` took them).
+      if (queued.push({ statement: statement.compile(), resolve, reject }) === 1) queueMicrotask(() => void (queued.length && flush().catch(() => undefined)));
+    });
   };
   const end = async (held: Sql | null): Promise<void> => {
     ended = true;
-    if (!begun && !held) return;
-    const statements = [...(begun ? [] : [BEGIN]), ...(held ? [held.compile()] : []), COMMIT];
-    // Begun from here: if the held write fails, the BEGIN in front of it left the connection in an aborted transaction.
-    begun = true;
-    const results = await pipeline(client, statements);
+    if (!begun && !held && queued.length === 0) return;
+    const answers = await flush([...(held ? [held.compile()] : []), COMMIT]);
     begun = false;
     // PostgreSQL answers the COMMIT of a transaction a failed statement aborted with a ROLLBACK, not an error.
-    if (results.at(-1)!.command !== 'COMMIT') throw new Error('the transaction was rolled back: one of its statements failed');
+    if (answers.at(-1)!.command !== 'COMMIT') throw new Error('the transaction was rolled back: one of its statements failed');
   };
   try {
     const result = await run(send, end);

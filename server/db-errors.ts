@@ -1,3 +1,4 @@
+import { sql, type Sql } from '../db/sql.js';
 import { AppError } from './errors.js';
 
 const codeOf = (err: unknown) => (err && typeof err === 'object' && 'code' in err ? (err as { code: unknown }).code : undefined);
@@ -24,3 +25,18 @@ export function dataError(err: unknown): AppError | null {
   if (typeof code !== 'string' || !/^22[0-9A-Z]{3}$/.test(code)) return null;
   return new AppError('BAD_REQUEST', 'a value in the input does not fit its field', { sqlState: code });
 }
+
+/** Checks a statement makes by failing with an SQLSTATE of Lilium's own (see `lilium_refuse`, migration 1764200700000). */
+export const REFUSALS = {
+  sessionEnded: { code: 'LL001', message: 'the session has ended' },
+} as const;
+type Refusal = (typeof REFUSALS)[keyof typeof REFUSALS];
+
+/**
+ * 1 when `condition` holds, else the statement fails with `refusal`'s SQLSTATE: the statements sent behind it in the
+ * same round trip are then skipped, and its caller tells the refusal from other failures with `isRefusal`.
+ */
+export const unlessRefused = (condition: Sql, refusal: Refusal): Sql =>
+  sql`CASE WHEN ${condition} THEN 1 ELSE lilium_refuse(${sql.raw(`'${refusal.code}'`)}, ${sql.raw(`'${refusal.message}'`)}) END`;
+
+export const isRefusal = (err: unknown, refusal: Refusal): boolean => codeOf(err) === refusal.code;

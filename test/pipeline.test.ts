@@ -100,6 +100,46 @@ describe('a transaction on PostgreSQL', () => {
     expect(await names()).toEqual(['a', 'c', 'd']);
   });
 
+  test('statements issued together go in one round trip, in order; one that fails fails those behind it, not those before', async () => {
+    let outcomes: PromiseSettledResult<unknown[]>[] = [];
+    const sent = await statementsOf(async () => {
+      const failed = db.tx(async (tx) => {
+        outcomes = await Promise.allSettled([
+          tx.query(sql`SELECT count(*)::int AS c FROM notes`),
+          tx.query(sql`INSERT INTO notes VALUES ('x') RETURNING n`),
+          tx.query(sql`SELECT 1 / 0`),
+          tx.query(sql`INSERT INTO notes VALUES ('y')`),
+        ]);
+      });
+      await expect(failed).rejects.toThrow('the transaction was rolled back');
+    });
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as { code: string }).code))).toEqual([
+      [{ c: 3 }],
+      [{ n: 'x' }],
+      '22012',
+      '22012',
+    ]);
+    expect(sent.filter((s) => s.trip === sent[0]!.trip).map((s) => s.sql)).toEqual([
+      'BEGIN',
+      'SELECT count(*)::int AS c FROM notes',
+      "INSERT INTO notes VALUES ('x') RETURNING n",
+      'SELECT 1 / 0',
+      "INSERT INTO notes VALUES ('y')",
+    ]);
+    expect(await names()).toEqual(['a', 'c', 'd']);
+  });
+
+  test('a statement nobody waited for is sent before the COMMIT and commits with it', async () => {
+    const sent = await statementsOf(() =>
+      db.tx(async (tx) => {
+        void tx.query(sql`INSERT INTO notes VALUES ('h')`);
+      }),
+    );
+    expect(sent.map((s) => s.sql)).toEqual(['BEGIN', "INSERT INTO notes VALUES ('h')", 'COMMIT']);
+    expect(await names()).toEqual(['a', 'c', 'd', 'h']);
+    await client.query(`DELETE FROM notes WHERE n = 'h'`);
+  });
+
   test('a held write that fails rolls back what came before it', async () => {
     const failed = db.tx(async (tx) => {
       await tx.query(sql`INSERT INTO notes VALUES ('e')`);

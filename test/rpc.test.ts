@@ -189,6 +189,25 @@ describe('idempotency', () => {
     expect(await h.q('SELECT 1 FROM idempotency_keys WHERE key = $1', [key])).toHaveLength(0);
   });
 
+  test('from a session that has ended, the call is refused before its handler runs, and its key is not taken', async () => {
+    const ended = await h.login('shop1@demo.lilium');
+    // Ended elsewhere, its message lost: only the database knows. The claim is sent behind the session check.
+    await h.q(
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = 'test' WHERE id = (SELECT id FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1)`,
+      [ended.userId],
+    );
+    const key = randomUUID();
+    const before = t.probe.runs;
+    expect(await raw(ended.socket, 'test:once', { idempotencyKey: key, note: 'ended' })).toEqual({
+      ok: false,
+      code: 'UNAUTHENTICATED',
+      message: 'this session has ended; sign in again',
+    });
+    expect(t.probe.runs).toBe(before);
+    expect(await effects('ended')).toBe(0);
+    expect(await h.q('SELECT 1 FROM idempotency_keys WHERE key = $1', [key])).toHaveLength(0);
+  });
+
   test('a stored key is kept in the database with its result', async () => {
     const key = randomUUID();
     await raw(shop.socket, 'test:once', { idempotencyKey: key, note: 'stored' });

@@ -13,6 +13,7 @@ import { Deadlines1764200300000 } from './1764200300000-deadlines.js';
 import { Search1764200400000 } from './1764200400000-search.js';
 import { SearchLexemes1764200500000 } from './1764200500000-search-lexemes.js';
 import { UnreadCounts1764200600000 } from './1764200600000-unread-counts.js';
+import { Refusals1764200700000 } from './1764200700000-refusals.js';
 
 /** In order; each one reversible. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   Search1764200400000,
   SearchLexemes1764200500000,
   UnreadCounts1764200600000,
+  Refusals1764200700000,
 ];

@@ -2,6 +2,7 @@ import type { Deps, IoSocket, SessionCaller } from '../deps.js';
 import { AppError, sessionEnded as endedError } from '../errors.js';
 import type { Actor, SocketSession } from './actor.js';
 import { sql } from '../../db/sql.js';
+import { isRefusal, REFUSALS, unlessRefused } from '../db-errors.js';
 import { loadActors } from './actor.js';
 import { joinRoomsOf } from './session.js';
 
@@ -51,20 +52,24 @@ export async function checkSessions(deps: Deps): Promise<void> {
 
 const sameReach = (a: Actor, b: Actor) => a.userId === b.userId && a.vendorId === b.vendorId && a.shopId === b.shopId && a.zoneIds.join() === b.zoneIds.join();
 
-/** UNAUTHENTICATED, and the socket dropped, when the caller's session has ended since it was bound. */
+/**
+ * UNAUTHENTICATED, and the socket dropped, when the caller's session has ended since it was bound. The statement
+ * fails rather than answering no row, so in a transaction the statements sent behind it never run.
+ */
 export async function assertSessionLive(ctx: SessionCaller): Promise<void> {
   const { actor } = ctx;
   if (!actor) return;
-  const [live] = await ctx.query(
-    sql`
-    SELECT 1 FROM sessions se JOIN users u ON u.id = se.user_id
-     WHERE se.id = ${actor.sessionId} AND se.revoked_at IS NULL AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`.prepared(),
-  );
-  if (live) return;
-  // Refused from now on; the RPC layer drops the socket once this call is answered.
-  const socket = ctx.socketId ? ctx.deps.io.of('/').sockets.get(ctx.socketId) : undefined;
-  if (socket) socket.data.ended = true;
-  throw endedError();
+  const live = sql`EXISTS (SELECT 1 FROM sessions se JOIN users u ON u.id = se.user_id
+     WHERE se.id = ${actor.sessionId} AND se.revoked_at IS NULL AND u.status = 'ACTIVE' AND u.deleted_at IS NULL)`;
+  try {
+    await ctx.query(sql`SELECT ${unlessRefused(live, REFUSALS.sessionEnded)}`.prepared());
+  } catch (err) {
+    if (!isRefusal(err, REFUSALS.sessionEnded)) throw err;
+    // Refused from now on; the RPC layer drops the socket once this call is answered.
+    const socket = ctx.socketId ? ctx.deps.io.of('/').sockets.get(ctx.socketId) : undefined;
+    if (socket) socket.data.ended = true;
+    throw endedError();
+  }
 }
 
 /** For a call that failed unexpectedly: whether its caller's session is gone, which is then the cause to report. */

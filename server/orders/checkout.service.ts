@@ -60,19 +60,21 @@ async function claimPromotions(ctx: TxCtx, groups: PricedGroup[]): Promise<{ sho
 }
 
 /**
- * Prices the groups being ordered, for the address given (else the default one), and claims their promotions. A
+ * Prices the groups being ordered, for the address given (else the default one), from `first` (what `loadPricing`
+ * read for it, excluding no promotion), and claims their promotions. A
  * promotion used up meanwhile is left out and the cart priced again, so the shop gets the best promotion still open
  * rather than an error. Answers where the orders go, the rows it was priced from, and the promotions whose last use it took.
  */
 async function price(
   ctx: TxCtx,
+  first: ReturnType<typeof loadPricing>,
   shopId: string,
   addressId: string | undefined,
   vendorIds: string[] | undefined,
 ): Promise<{ target: Target; rows: PricingRows; groups: PricedGroup[]; usedUp: string[] }> {
   const excluded: string[] = [];
   for (;;) {
-    const { pricing: rows, ...target } = await loadPricing(ctx, shopId, addressId, { excludePromotions: excluded });
+    const { pricing: rows, ...target } = await (excluded.length ? loadPricing(ctx, shopId, addressId, { excludePromotions: excluded }) : first);
     const priced = priceRows(rows, { zoneId: target.zoneId, currency: ctx.deps.config.currency });
     const groups = vendorIds ? priced.groups.filter((g) => vendorIds.includes(g.view.vendor.id)) : priced.groups;
     if (groups.length === 0) throw new AppError('CONFLICT', vendorIds ? 'none of these vendors is in the cart' : 'the cart is empty');
@@ -175,14 +177,20 @@ function cartLeft(rows: PricingRows, ordered: Set<string>, usedUp: string[], zon
  * Set-based: the target and pricing reads are one statement, the orders and everything they carry one, the
  * notifications one and the stock one, whatever the number of vendors and lines; the deadline job, the `order:new`
  * and `notification:new` pushes, the deliveries with their job and the key's result are held and written together
- * just before COMMIT (Tx.hold): ten statements with BEGIN and COMMIT (test/checkout-statements.test.ts).
+ * just before COMMIT (Tx.hold): ten statements with BEGIN and COMMIT, in five round trips — BEGIN, the session check
+ * and the key's claim; the cart lock and the pricing read; the orders; the notifications and the stock; the held
+ * writes and COMMIT (test/checkout-statements.test.ts).
  */
 export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>): Promise<ResultOf<'cart:checkout'>> {
   const shopId = shopOf(ctx);
   const { userId } = actorOf(ctx);
   return ctx.tx(async (ctx) => {
-    await lockCart(ctx, shopId);
-    const { target, rows, groups, usedUp } = await price(ctx, shopId, input.addressId, input.vendorIds);
+    // Sent together, in this order: the cart row's lock, then the read pricing starts from, which runs once it holds.
+    const locked = lockCart(ctx, shopId);
+    const first = loadPricing(ctx, shopId, input.addressId);
+    first.catch(() => undefined); // awaited by price, unless the lock failed first
+    await locked;
+    const { target, rows, groups, usedUp } = await price(ctx, first, shopId, input.addressId, input.vendorIds);
     const placed = await insertOrders(ctx, target, groups, input.note ?? null);
     await scheduleDeadlines(ctx, placed);
     const orders = placed.map(toOrder);
@@ -192,11 +200,6 @@ export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>):
       'order:new',
       orders.map((o) => ({ rooms: [rooms.vendor(o.vendorId), ...adminRooms([o.zoneId])], data: o })),
     );
-    await noticeNewOrders(
-      ctx,
-      placed[0]!.shop_name,
-      placed.map((p, i) => ({ order: orders[i]!, staff: p.staff_ids })),
-    );
     const moves = groups.flatMap((g, k) =>
       g.lines.map((l) => ({ productId: l.productId, delta: -l.quantity, reason: 'ORDER_PLACED', actorId: userId, ref: orders[k]!.id })),
     );
@@ -204,12 +207,20 @@ export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>):
     // default address, which is what was priced unless the checkout named another.
     const left =
       input.addressId === undefined
-        ? cartLeft(rows, new Set(moves.map((m) => m.productId)), usedUp, target.zoneId, ctx.deps.config.currency)
-        : await currentCart(ctx);
-    await tellCart(ctx, left, { exceptCaller: false });
-    // Last, because the product rows stay locked until commit and popular products are shared by every checkout.
-    // Conditional decrements: of concurrent checkouts for the last units, exactly the stock there is gets sold.
-    await moveStock(ctx, moves, { sold: true });
+        ? Promise.resolve(cartLeft(rows, new Set(moves.map((m) => m.productId)), usedUp, target.zoneId, ctx.deps.config.currency))
+        : currentCart(ctx);
+    // Sent together. The stock last, because the product rows stay locked until commit and popular products are
+    // shared by every checkout; conditional decrements: of concurrent checkouts for the last units, exactly the stock
+    // there is gets sold.
+    await Promise.all([
+      noticeNewOrders(
+        ctx,
+        placed[0]!.shop_name,
+        placed.map((p, i) => ({ order: orders[i]!, staff: p.staff_ids })),
+      ),
+      left.then((cart) => tellCart(ctx, cart, { exceptCaller: false })),
+      moveStock(ctx, moves, { sold: true }),
+    ]);
     return { checkoutId: orders[0]!.checkoutId, orders };
   });
 }

@@ -22,6 +22,11 @@ export interface Ctx extends Reader {
   readonly bindSocket: ((session: SocketSession) => void) | null;
   /** Runs `fn` in the caller's transaction, or in a new one, with a context bound to it. */
   tx<T>(fn: (ctx: TxCtx) => Promise<T>): Promise<T>;
+  /**
+   * The same, with `opening` run first and its rows handed to `fn`: in a new transaction it goes in one round trip with
+   * the caller's session check (the RPC layer's idempotency claim), and `fn` runs only once both are answered.
+   */
+  txAfter<T, R = Record<string, unknown>>(opening: Sql, fn: (ctx: TxCtx, rows: R[]) => Promise<T>): Promise<T>;
 }
 
 /** A context bound to an open transaction: also a `Tx`, so work can wait for its commit (`afterCommit`). */
@@ -72,6 +77,18 @@ class CallCtx implements Ctx {
       return fn(bound);
     });
   }
+
+  txAfter<T, R>(opening: Sql, fn: (ctx: TxCtx, rows: R[]) => Promise<T>): Promise<T> {
+    return this.deps.db.tx(async (tx) => {
+      const bound = new TxCallCtx(this, tx);
+      // Sent together; a session that has ended fails its check, so the database skips `opening` and that is the answer.
+      const live = this.deps.sessions.assertLive(bound);
+      const rows = bound.query<R>(opening);
+      rows.catch(() => undefined); // awaited below, unless the check failed
+      await live;
+      return fn(bound, await rows);
+    });
+  }
 }
 
 /** A call's context bound to an open transaction: its statements run in it, and so do nested `tx` calls. */
@@ -104,6 +121,10 @@ class TxCallCtx extends CallCtx implements TxCtx {
 
   override tx<T>(fn: (ctx: TxCtx) => Promise<T>): Promise<T> {
     return fn(this);
+  }
+
+  override async txAfter<T, R>(opening: Sql, fn: (ctx: TxCtx, rows: R[]) => Promise<T>): Promise<T> {
+    return fn(this, await this.query<R>(opening));
   }
 }
 

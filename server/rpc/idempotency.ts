@@ -30,12 +30,11 @@ export async function once(
 ): Promise<unknown> {
   const hash = createHash('sha256').update(canonical({ event, input })).digest('hex');
   const key = sql`user_id = ${userId} AND key = ${input.idempotencyKey}`;
-  return ctx.tx(async (ctx) => {
-    const claimed = await ctx.query(
-      sql`
+  const claim = sql`
       INSERT INTO idempotency_keys (user_id, key, event, request_hash, result) VALUES (${userId}, ${input.idempotencyKey}, ${event}, ${hash}, 'null')
-      ON CONFLICT (user_id, key) DO NOTHING RETURNING 1`.prepared(),
-    );
+      ON CONFLICT (user_id, key) DO NOTHING RETURNING 1`.prepared();
+  // The claim goes in one round trip with the session check, and `run` starts only once it is answered.
+  return ctx.txAfter(claim, async (ctx, claimed) => {
     if (claimed.length === 0) {
       const [row] = await ctx.query<Pick<IdempotencyKeyRow, 'request_hash' | 'result'>>(sql`SELECT request_hash, result FROM idempotency_keys WHERE ${key}`);
       if (!row || row.request_hash !== hash) {
