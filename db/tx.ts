@@ -167,6 +167,10 @@ async function pgTransaction<T>(
     return result;
   } catch (err) {
     ended = true;
+    // Issued as the work failed but not yet sent: never sent now, or it would run after the ROLLBACK or the release.
+    const stranded = queued;
+    queued = [];
+    for (const q of stranded) q.reject(err);
     if (!begun) release();
     else
       await client.query('ROLLBACK').then(

@@ -140,6 +140,28 @@ describe('a transaction on PostgreSQL', () => {
     await client.query(`DELETE FROM notes WHERE n = 'h'`);
   });
 
+  test('a statement issued while the work fails is never sent: nothing runs after the ROLLBACK or the release', async () => {
+    // Neither connection left inside a transaction: there now() is the transaction's start, not this statement's.
+    const fresh = sql`SELECT now() = statement_timestamp() AS fresh`;
+    // However many turns the failure takes to reach the transaction, one of these issues the statement just before it does.
+    for (let ticks = 0; ticks < 12; ticks++) {
+      let late: Promise<unknown> = Promise.resolve();
+      const failed = db.tx(async (tx) => {
+        await Promise.all([
+          Promise.reject(new Error('work failed')),
+          (async () => {
+            for (let i = 0; i < ticks; i++) await null;
+            late = tx.query(sql`INSERT INTO notes VALUES (${`late${ticks}`})`).catch(() => undefined);
+          })(),
+        ]);
+      });
+      await expect(failed).rejects.toThrow('work failed');
+      await late;
+      expect(await Promise.all([db.query(fresh), db.query(fresh)])).toEqual([[{ fresh: true }], [{ fresh: true }]]);
+    }
+    expect((await names()).filter((n) => n.startsWith('late'))).toEqual([]);
+  });
+
   test('a held write that fails rolls back what came before it', async () => {
     const failed = db.tx(async (tx) => {
       await tx.query(sql`INSERT INTO notes VALUES ('e')`);
