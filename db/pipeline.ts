@@ -62,7 +62,7 @@ class Pipelined extends Query {
   }
 
   submit(connection: Wire): Error | null {
-    // Values are mapped to their wire text before anything is written: one that cannot be (a BigInt, circular JSON)
+    // Values are mapped to their wire text before anything is written: one that cannot be (circular JSON)
     // fails the whole pipeline here, as pg fails a query whose bind throws, instead of leaving messages without a Sync.
     let values: unknown[][];
     try {
