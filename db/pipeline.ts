@@ -120,18 +120,11 @@ class Pipelined extends Query {
  * Runs the statements in one round trip on `client`. Never rejects: answers those that ran and, when one failed, its
  * error (the statements after it did not run). A connection that fails is reported the same way, with no answers.
  */
-export function pipelineSettled(client: pg.ClientBase, statements: Compiled[]): Promise<Settled> {
+export function pipeline(client: pg.ClientBase, statements: Compiled[]): Promise<Settled> {
   return new Promise((resolve) => {
     const query: Pipelined = new Pipelined(statements, (err, results) =>
       resolve(err ? { answers: query.completed, error: err } : { answers: ([] as Answer[]).concat(results), error: null }),
     );
     client.query(query as unknown as pg.QueryConfig);
   });
-}
-
-/** Runs the statements in one round trip on `client`; answers each one's rows and command tag, in order, or rejects. */
-export async function pipeline(client: pg.ClientBase, statements: Compiled[]): Promise<Answer[]> {
-  const { answers, error } = await pipelineSettled(client, statements);
-  if (error) throw error;
-  return answers;
 }

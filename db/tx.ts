@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import { pipelineSettled, type Answer, type Compiled } from './pipeline.js';
+import { pipeline, type Answer, type Compiled } from './pipeline.js';
 import { Sql, sql } from './sql.js';
 
 type Hook = () => void | Promise<void>;
@@ -140,7 +140,7 @@ async function pgTransaction<T>(
     const first = begun ? 0 : 1;
     // Begun from here: a failure leaves the connection in a transaction, aborted, which the catch below rolls back.
     begun = true;
-    const { answers, error } = await pipelineSettled(client, sent);
+    const { answers, error } = await pipeline(client, sent);
     batch.forEach((q, i) => (answers[first + i] ? q.resolve(answers[first + i]!.rows) : q.reject(error)));
     if (error) throw error;
     return answers.slice(first + batch.length);

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createDataSource } from '../db/data-source.js';
-import { pipeline } from '../db/pipeline.js';
+import { pipeline as settled, type Compiled } from '../db/pipeline.js';
 import { sql } from '../db/sql.js';
 import { Db } from '../db/tx.js';
 import { TEST_DB_PREFIX, TEST_PG_URL, dbUrl } from './support/env.js';
@@ -13,6 +13,12 @@ const admin = new pg.Client({ connectionString: TEST_PG_URL });
 const client = new pg.Client({ connectionString: dbUrl(dbName) });
 const source = createDataSource({ kind: 'postgres', url: dbUrl(dbName), poolSize: 2 });
 const db = new Db(source, 'postgres');
+/** The pipeline's answers, or its error thrown. */
+const pipeline = async (on: pg.ClientBase, statements: Compiled[]) => {
+  const { answers, error } = await settled(on, statements);
+  if (error) throw error;
+  return answers;
+};
 const names = async () => (await client.query<{ n: string }>('SELECT n FROM notes ORDER BY n')).rows.map((r) => r.n);
 
 beforeAll(async () => {

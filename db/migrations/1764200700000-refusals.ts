@@ -2,9 +2,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * `lilium_refuse(sqlstate, message)` raises an error with that SQLSTATE: a statement that checks something (that a
- * session is live) fails instead of answering no row, so the statements sent behind it in the
- * same round trip are skipped by the server rather than run and rolled back. Codes of class LL are Lilium's own
- * (server/db-errors.ts).
+ * session is live) fails instead of answering no row, so the statements sent behind it in the same round trip are
+ * skipped by the server rather than run and rolled back. Codes of class LL are Lilium's own (server/db-errors.ts).
  */
 export class Refusals1764200700000 implements MigrationInterface {
   name = 'Refusals1764200700000';

@@ -61,9 +61,9 @@ async function claimPromotions(ctx: TxCtx, groups: PricedGroup[]): Promise<{ sho
 
 /**
  * Prices the groups being ordered, for the address given (else the default one), from `first` (what `loadPricing`
- * read for it, excluding no promotion), and claims their promotions. A
- * promotion used up meanwhile is left out and the cart priced again, so the shop gets the best promotion still open
- * rather than an error. Answers where the orders go, the rows it was priced from, and the promotions whose last use it took.
+ * read for it, excluding no promotion), and claims their promotions. A promotion used up meanwhile is left out and
+ * the cart priced again, so the shop gets the best promotion still open rather than an error. Answers where the
+ * orders go, the rows it was priced from, and the promotions whose last use it took.
  */
 async function price(
   ctx: TxCtx,
