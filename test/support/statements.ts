@@ -1,13 +1,13 @@
 import pg from 'pg';
 
 type Query = (this: pg.Client, ...args: unknown[]) => unknown;
-export type Statement = { sql: string; params: unknown[]; client: pg.Client; trip: number };
+export type Statement = { sql: string; params: unknown[]; client: pg.Client; trip: number; name?: string };
 
 /**
  * Every statement the in-process node sends while `work` runs, whichever way it goes: in a transaction, alone, or
  * in one round trip with others (db/pipeline.ts): all end in a pg client's `query`. `client` is the connection that
  * sent it, so a transaction's statements can be told from others sent meanwhile; statements sent in one round trip
- * share their `trip`.
+ * share their `trip`; a prepared statement has its `name`.
  */
 export async function statementsOf(work: () => Promise<unknown>): Promise<Statement[]> {
   const seen: Statement[] = [];
@@ -17,10 +17,17 @@ export async function statementsOf(work: () => Promise<unknown>): Promise<Statem
     const trip = trips++;
     const asConfig =
       typeof config === 'object' && config !== null
-        ? (config as { text: string; values?: unknown[]; statements?: Array<{ text: string; values?: unknown[] }> })
+        ? (config as { text: string; name?: string; values?: unknown[]; statements?: Array<{ text: string; name?: string; values?: unknown[] }> })
         : null;
-    if (asConfig?.statements) for (const s of asConfig.statements) seen.push({ sql: s.text, params: s.values ?? [], client: this, trip });
-    else seen.push({ sql: asConfig ? asConfig.text : String(config), params: (Array.isArray(values) ? values : asConfig?.values) ?? [], client: this, trip });
+    if (asConfig?.statements) for (const s of asConfig.statements) seen.push({ sql: s.text, params: s.values ?? [], client: this, trip, name: s.name });
+    else
+      seen.push({
+        sql: asConfig ? asConfig.text : String(config),
+        params: (Array.isArray(values) ? values : asConfig?.values) ?? [],
+        client: this,
+        trip,
+        name: asConfig?.name,
+      });
     return original.call(this, config, values, ...rest);
   };
   try {
