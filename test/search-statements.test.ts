@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-/** The statements of one products:list that read products, as [prepared?, text]. */
+/** The statements of one products:list that read products: whether each went prepared, and its text. */
 async function searchStatements(input: InputOf<'products:list'>) {
   const statements = await statementsOf(() => call(shop.socket, 'products:list', input));
   return statements.filter((s) => s.sql.includes('FROM products p')).map((s) => ({ prepared: s.name !== undefined, sql: s.sql }));
