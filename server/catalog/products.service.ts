@@ -96,7 +96,7 @@ export async function listProducts(ctx: Ctx, input: ParsedInputOf<'products:list
   // index serves (category, vendor, price range): without those, the statement is prepared once per connection and
   // runs on one plan instead of being parsed and planned on every call (about a sixth of a search's database time).
   const byValue = input.categoryId !== undefined || input.vendorId !== undefined || input.minPrice !== undefined || input.maxPrice !== undefined;
-  const searching = (statement: Sql) => (byValue ? statement : statement.prepared());
+  const preparedSearch = (statement: Sql) => (byValue ? statement : statement.prepared());
   const run = (term: Term) => {
     const select = sql`SELECT ${PRODUCT_COLUMNS}, ${term.score} AS score, ${sortKey} AS sort_key FROM ${PRODUCT_FROM}
                         WHERE ${sql.and([...where, term.match, ...after])}`;
@@ -104,11 +104,11 @@ export async function listProducts(ctx: Ctx, input: ParsedInputOf<'products:list
     // paging by relevance ends there.
     return ctx.query<Listed>(
       term.ranked && sort === 'relevance'
-        ? searching(sql`SELECT * FROM (${select} LIMIT ${term.ranked}) p ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`)
+        ? preparedSearch(sql`SELECT * FROM (${select} LIMIT ${term.ranked}) p ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`)
         : sql`${select} ORDER BY ${order} LIMIT ${input.limit + 1} OFFSET ${offset}`,
     );
   };
-  const rows = input.q ? await search(ctx, input.q, where, input.cursor !== undefined, run, searching) : await run({ match: sql`true`, score: sql`0` });
+  const rows = input.q ? await search(ctx, input.q, where, input.cursor !== undefined, run, preparedSearch) : await run({ match: sql`true`, score: sql`0` });
   return page(rows, input.limit, toProduct, (last) => [sort, ...(sort === 'relevance' ? [String(offset + input.limit)] : [last.sort_key, last.id])]);
 }
 
@@ -134,7 +134,7 @@ async function search(
   where: Sql[],
   later: boolean,
   run: (term: Term) => Promise<Listed[]>,
-  searching: (statement: Sql) => Sql,
+  preparedSearch: (statement: Sql) => Sql,
 ): Promise<Listed[]> {
   const words = q.split(/[^\p{L}\p{N}\p{M}]+/u).filter(Boolean);
   // A sub-select, so it is built once per statement, not again for every ranked row.
@@ -160,7 +160,7 @@ async function search(
   };
   if (later) {
     const [{ found }] = (await ctx.query<{ found: boolean }>(
-      searching(sql`SELECT EXISTS (SELECT 1 FROM ${PRODUCT_FROM} WHERE ${sql.and([...where, exact.match])}) AS found`),
+      preparedSearch(sql`SELECT EXISTS (SELECT 1 FROM ${PRODUCT_FROM} WHERE ${sql.and([...where, exact.match])}) AS found`),
     )) as [{ found: boolean }];
     return run(found ? exact : fuzzy);
   }
