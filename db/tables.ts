@@ -114,6 +114,15 @@ export const driverStatus = table('driver_status', {
 });
 export type DriverStatusRow = RowOf<typeof driverStatus>;
 
+export const feed = table('feed', {
+  seq: col.bigint,
+  rooms: col.texts,
+  event: col.text,
+  data: col.jsonb(),
+  at: col.timestamptz,
+});
+export type FeedRow = RowOf<typeof feed>;
+
 export const idempotencyKeys = table('idempotency_keys', {
   user_id: col.uuid,
   key: col.text,
@@ -281,7 +290,6 @@ export type OrderRow = RowOf<typeof orders>;
 
 export const outbox = table('outbox', {
   id: col.bigint,
-  seq: col.bigint.null(),
   rooms: col.texts,
   event: col.text,
   data: col.jsonb(),
@@ -553,6 +561,7 @@ export const tables = [
   devices,
   driverLocations,
   driverStatus,
+  feed,
   idempotencyKeys,
   importBatches,
   importJobs,
