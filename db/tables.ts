@@ -114,15 +114,6 @@ export const driverStatus = table('driver_status', {
 });
 export type DriverStatusRow = RowOf<typeof driverStatus>;
 
-export const feed = table('feed', {
-  seq: col.bigint,
-  rooms: col.texts,
-  event: col.text,
-  data: col.jsonb(),
-  at: col.timestamptz,
-});
-export type FeedRow = RowOf<typeof feed>;
-
 export const idempotencyKeys = table('idempotency_keys', {
   user_id: col.uuid,
   key: col.text,
@@ -290,6 +281,7 @@ export type OrderRow = RowOf<typeof orders>;
 
 export const outbox = table('outbox', {
   id: col.bigint,
+  seq: col.bigint.null(),
   rooms: col.texts,
   event: col.text,
   data: col.jsonb(),
@@ -561,7 +553,6 @@ export const tables = [
   devices,
   driverLocations,
   driverStatus,
-  feed,
   idempotencyKeys,
   importBatches,
   importJobs,

@@ -382,7 +382,7 @@ async function productStock(db: pg.Pool): Promise<Map<string, number>> {
 }
 
 async function lastOutboxSeq(db: pg.Pool): Promise<number> {
-  const { rows } = await db.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM feed');
+  const { rows } = await db.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM outbox');
   return Number(rows[0]!.seq ?? 0);
 }
 

@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createDataSource, type DatabaseConfig } from '../db/data-source.js';
-import { Feed1764200800000 } from '../db/migrations/1764200800000-feed.js';
 import { migrations } from '../db/migrations/index.js';
 import { TEST_PG_URL, dbUrl } from './support/env.js';
 
@@ -43,28 +42,5 @@ describe.each(targets)('migrations on %s', (_name, config) => {
       await source.destroy();
     }
     // Every migration down and up again on the embedded database takes seconds, more on a busy machine.
-  }, 120_000);
-
-  test('the feed migration keeps every push: numbered ones move to the feed and back, waiting ones stay in the outbox', async () => {
-    const source = createDataSource(config());
-    await source.initialize();
-    const rows = async (table: string, seq: string) =>
-      source.query<Array<{ seq: string | null; event: string }>>(`SELECT ${seq} AS seq, event FROM ${table} ORDER BY event`);
-    try {
-      await source.runMigrations();
-      const after = migrations.length - migrations.indexOf(Feed1764200800000);
-      for (let i = 0; i < after; i++) await source.undoLastMigration();
-      await source.query(`INSERT INTO outbox (seq, rooms, event, data) VALUES (7, '{admins}', 'a', '{}'), (NULL, '{admins}', 'b', '{}')`);
-      await source.runMigrations();
-      expect(await rows('feed', 'seq::text')).toEqual([{ seq: '7', event: 'a' }]);
-      expect(await rows('outbox', 'NULL')).toEqual([{ seq: null, event: 'b' }]);
-      for (let i = 0; i < after; i++) await source.undoLastMigration();
-      expect(await rows('outbox', 'seq::text')).toEqual([
-        { seq: '7', event: 'a' },
-        { seq: null, event: 'b' },
-      ]);
-    } finally {
-      await source.destroy();
-    }
   }, 120_000);
 });

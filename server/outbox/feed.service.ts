@@ -1,6 +1,6 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import { sql } from '../../db/sql.js';
-import type { FeedRow } from '../../db/tables.js';
+import type { OutboxRow } from '../../db/tables.js';
 import { roomsOf } from '../auth/actor.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 
@@ -11,10 +11,10 @@ import { actorOf, type Ctx } from '../rpc/context.js';
 export async function syncFeed(ctx: Ctx, input: ParsedInputOf<'feed:sync'>): Promise<ResultOf<'feed:sync'>> {
   const rooms = roomsOf(actorOf(ctx)).filter((r) => !r.startsWith('session:'));
   // A LEFT JOIN, so the top comes back even when nothing was missed: seq and the rest are then null.
-  const rows = await ctx.query<Pick<FeedRow, 'seq' | 'event' | 'data' | 'at'> & { top: number }>(sql`
-    WITH top AS (SELECT coalesce(max(seq), 0)::bigint AS top FROM feed)
+  const rows = await ctx.query<Pick<OutboxRow, 'seq' | 'event' | 'data' | 'at'> & { top: number }>(sql`
+    WITH top AS (SELECT coalesce(max(seq), 0)::bigint AS top FROM outbox)
     SELECT o.seq, o.event, o.data, o.at, top.top FROM top LEFT JOIN LATERAL (
-      SELECT seq, event, data, at FROM feed WHERE seq > ${input.afterSeq} AND seq <= top.top AND rooms && ${rooms}::text[] ORDER BY seq LIMIT ${input.limit + 1}
+      SELECT seq, event, data, at FROM outbox WHERE seq > ${input.afterSeq} AND seq <= top.top AND rooms && ${rooms}::text[] ORDER BY seq LIMIT ${input.limit + 1}
     ) o ON true`);
   const top = rows[0]?.top ?? input.afterSeq;
   const found = rows.filter((r): r is typeof r & { seq: number } => r.seq !== null);

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { sql, type Sql } from '../../db/sql.js';
-import type { FeedRow } from '../../db/tables.js';
+import type { OutboxRow } from '../../db/tables.js';
 import type { Deps } from '../deps.js';
 
 const LEADER_LOCK = 7462002;
 const BATCH = 500;
 
-type Published = Pick<FeedRow, 'rooms' | 'event' | 'data' | 'at'>;
+type Pending = Pick<OutboxRow, 'id' | 'rooms' | 'event' | 'data' | 'at'>;
 
 export interface SequencerOptions {
   /** At most one stock:changed per product per interval. */
@@ -17,7 +17,7 @@ export interface SequencerOptions {
 }
 
 /**
- * Moves committed outbox rows to the feed with their seq and publishes them, in seq order. Exactly one node
+ * Gives committed outbox rows their seq and publishes them, in seq order. Exactly one node
  * sequences at a time (the holder of an advisory lock; PGlite is a single node), so seq order is
  * the order in which rows became visible: a transaction that commits late gets a later seq, and a
  * client that has seen seq N can never miss an event numbered below N.
@@ -79,10 +79,10 @@ export class Sequencer {
         if (n.payload !== this.origin) this.kick();
       });
       await client.query('LISTEN lilium_outbox');
-      // Waiting rows are found by walking the outbox's primary key in id order. The planner would rather gather every
-      // entry into a bitmap, but entries of rows taken since stay in the index until a vacuum, so that read grows with
-      // the rows taken (800 pages per step after 1,500 checkouts, measured when rows were numbered in place); an index
-      // scan marks those entries dead as it passes them and the next step skips them.
+      // Unnumbered rows are found by walking outbox_unsequenced_idx in id order. The planner would rather gather every
+      // entry with seq NULL into a bitmap, but entries of rows numbered since stay in the indexes until a vacuum, so that
+      // read grows with the outbox (800 pages per step after 1,500 checkouts); an index scan marks those entries dead
+      // as it passes them and the next step skips them (~50 pages).
       await client.query('SET enable_bitmapscan = off');
       this.lockClient = client;
       this.leader = true;
@@ -132,25 +132,22 @@ export class Sequencer {
   }
 
   /**
-   * One step, one statement: every visible outbox row taken out and written to the feed numbered after the top seq,
-   * then (at most once per interval) the stock levels due written to the feed numbered after those, all returned in seq
-   * order to publish. Stock rows go straight to the feed rather than through the outbox, so a stock change reaches
-   * its room one round trip after the commit that made it. The answer says whether stock marks wait (the ones this
-   * step did not take); the outer join answers a row even when nothing was numbered.
+   * One step, one statement: every visible unnumbered row numbered after the top seq, then (at most once per interval)
+   * the stock levels due written as rows numbered after those, all returned in seq order to publish. Stock rows are
+   * written with their seq rather than left for the next step, so a stock change reaches its room one round trip after
+   * the commit that made it. The answer says whether stock marks wait (the ones this step did not take); the outer join
+   * answers a row even when nothing was numbered.
    */
   private async step(): Promise<number> {
     const flushStock = Date.now() - this.lastStockFlush >= this.options.stockIntervalMs;
     if (flushStock) this.lastStockFlush = Date.now();
-    const result = await this.run<Published & { seq: number | null; stock: boolean; numbered: number }>(
+    const result = await this.run<Pending & { seq: number | null; stock: boolean; numbered: number }>(
       sql`
-      WITH top AS (SELECT coalesce(max(seq), 0)::bigint AS top FROM feed),
-           taken AS (
-             DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ${BATCH})
-             RETURNING id, rooms, event, data, at),
+      WITH top AS (SELECT coalesce(max(seq), 0)::bigint AS top FROM outbox),
+           due AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM (SELECT id FROM outbox WHERE seq IS NULL ORDER BY id LIMIT ${BATCH}) u),
            numbered AS (
-             INSERT INTO feed (seq, rooms, event, data, at)
-             SELECT top.top + row_number() OVER (ORDER BY t.id), t.rooms, t.event, t.data, t.at FROM taken t, top
-             RETURNING seq, rooms, event, data, at),
+             UPDATE outbox o SET seq = top.top + due.k FROM due, top WHERE o.id = due.id
+             RETURNING o.id, o.seq, o.rooms, o.event, o.data, o.at),
            marks AS (
              DELETE FROM stock_dirty
               WHERE ${flushStock} AND product_id IN (SELECT product_id FROM stock_dirty ORDER BY marked_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
@@ -162,11 +159,11 @@ export class Sequencer {
               CROSS JOIN LATERAL (SELECT array_agg('zone:' || pz.zone_id ORDER BY pz.zone_id) AS rooms FROM product_zones pz WHERE pz.product_id = p.id) z
               WHERE z.rooms IS NOT NULL),
            stocked AS (
-             INSERT INTO feed (seq, rooms, event, data)
-             SELECT top.top + (SELECT count(*) FROM taken) + l.k, l.rooms, 'stock:changed', l.data FROM levels l, top
-             RETURNING seq, rooms, event, data, at),
+             INSERT INTO outbox (rooms, event, data, seq)
+             SELECT l.rooms, 'stock:changed', l.data, top.top + (SELECT count(*) FROM due) + l.k FROM levels l, top
+             RETURNING id, seq, rooms, event, data, at),
            published AS (SELECT * FROM numbered UNION ALL SELECT * FROM stocked)
-      SELECT n.*, (SELECT count(*) FROM taken)::int AS numbered,
+      SELECT n.*, (SELECT count(*) FROM due)::int AS numbered,
              EXISTS (SELECT 1 FROM stock_dirty d WHERE d.product_id NOT IN (SELECT product_id FROM marks)) AS stock
         FROM (SELECT 1) one LEFT JOIN published n ON true ORDER BY n.seq`.prepared(),
     );
@@ -193,7 +190,7 @@ export class Sequencer {
 
   /** Drops stored pushes older than the feed keeps them. */
   async prune(days: number): Promise<void> {
-    if (this.leader) await this.deps.db.query(sql`DELETE FROM feed WHERE at < now() - make_interval(days => ${days})`);
+    if (this.leader) await this.deps.db.query(sql`DELETE FROM outbox WHERE at < now() - make_interval(days => ${days}) AND seq IS NOT NULL`);
   }
 
   async stop(): Promise<void> {
