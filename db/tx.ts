@@ -102,6 +102,13 @@ async function work<T>(
 }
 
 const BEGIN = { text: 'BEGIN' };
+/**
+ * Sent with BEGIN: a transaction's statements are writes and reads by key whose plan does not depend on the values,
+ * and PostgreSQL otherwise plans the prepared ones anew on every run (a plan made for the values sees the lengths of
+ * the arrays they take, so it always looks cheaper than the generic one). Searches, whose plans do depend on the values,
+ * run outside transactions and keep the default.
+ */
+const GENERIC_PLANS = { text: 'SET LOCAL plan_cache_mode = force_generic_plan' };
 const COMMIT = { text: 'COMMIT' };
 
 /** A statement waiting to be sent, and what its caller is waiting on. */
@@ -132,12 +139,13 @@ async function pgTransaction<T>(
   let begun = false;
   let ended = false;
   let queued: Queued[] = [];
-  /** Sends `statements` behind what is queued (and BEGIN, first); answers the answers of `statements`. */
+  /** Sends `statements` behind what is queued (and BEGIN with the plan mode, first); answers the answers of `statements`. */
   const flush = async (statements: Compiled[] = []): Promise<Answer[]> => {
     const batch = queued;
     queued = [];
-    const sent = [...(begun ? [] : [BEGIN]), ...batch.map((q) => q.statement), ...statements];
-    const first = begun ? 0 : 1;
+    const opening = begun ? [] : [BEGIN, GENERIC_PLANS];
+    const sent = [...opening, ...batch.map((q) => q.statement), ...statements];
+    const first = opening.length;
     // Begun from here: a failure leaves the connection in a transaction, aborted, which the catch below rolls back.
     begun = true;
     const { answers, error } = await pipeline(client, sent);

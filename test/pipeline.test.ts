@@ -102,7 +102,11 @@ describe('a transaction on PostgreSQL', () => {
       }),
     );
     const trips = [...new Set(sent.map((s) => s.trip))].map((t) => sent.filter((s) => s.trip === t).map((s) => s.sql.replace(/\s+/g, ' ').trim()));
-    expect(trips).toEqual([['BEGIN', "INSERT INTO notes VALUES ('c')"], ['SELECT 1'], ["WITH w0 AS (INSERT INTO notes VALUES ('d')) SELECT 1", 'COMMIT']]);
+    expect(trips).toEqual([
+      ['BEGIN', 'SET LOCAL plan_cache_mode = force_generic_plan', "INSERT INTO notes VALUES ('c')"],
+      ['SELECT 1'],
+      ["WITH w0 AS (INSERT INTO notes VALUES ('d')) SELECT 1", 'COMMIT'],
+    ]);
     expect(await names()).toEqual(['a', 'c', 'd']);
   });
 
@@ -127,6 +131,7 @@ describe('a transaction on PostgreSQL', () => {
     ]);
     expect(sent.filter((s) => s.trip === sent[0]!.trip).map((s) => s.sql)).toEqual([
       'BEGIN',
+      'SET LOCAL plan_cache_mode = force_generic_plan',
       'SELECT count(*)::int AS c FROM notes',
       "INSERT INTO notes VALUES ('x') RETURNING n",
       'SELECT 1 / 0',
@@ -141,7 +146,7 @@ describe('a transaction on PostgreSQL', () => {
         void tx.query(sql`INSERT INTO notes VALUES ('h')`);
       }),
     );
-    expect(sent.map((s) => s.sql)).toEqual(['BEGIN', "INSERT INTO notes VALUES ('h')", 'COMMIT']);
+    expect(sent.map((s) => s.sql)).toEqual(['BEGIN', 'SET LOCAL plan_cache_mode = force_generic_plan', "INSERT INTO notes VALUES ('h')", 'COMMIT']);
     expect(await names()).toEqual(['a', 'c', 'd', 'h']);
     await client.query(`DELETE FROM notes WHERE n = 'h'`);
   });
@@ -206,6 +211,18 @@ describe('a transaction on PostgreSQL', () => {
     });
     await expect(failed).rejects.toThrow('the transaction was rolled back');
     expect(await names()).toEqual(['a', 'c', 'd', 'f']);
+  });
+
+  test('runs its prepared statements on their generic plan; statements outside one keep the default', async () => {
+    const byKey = (n: string) => sql`SELECT n FROM notes WHERE n = ANY(${[n]}::text[])`.prepared();
+    const { name } = byKey('a').compile();
+    const plans = await db.tx(async (tx) => {
+      for (const n of ['a', 'c', 'd']) await tx.query(byKey(n));
+      return tx.query(sql`SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = ${name}`);
+    });
+    expect(plans).toEqual([{ generic_plans: 3, custom_plans: 0 }]);
+    const mode = sql`SELECT current_setting('plan_cache_mode') AS mode`;
+    expect(await Promise.all([db.query(mode), db.query(mode)])).toEqual([[{ mode: 'auto' }], [{ mode: 'auto' }]]);
   });
 
   test('sends nothing when it has nothing to send, and refuses a statement once it has ended', async () => {
