@@ -17,9 +17,9 @@ export class Sql {
    * The same statement, sent as a named prepared statement on PostgreSQL: each connection parses and plans it once,
    * then only binds and runs it (planning costs hot statements more than running them), and after five runs
    * PostgreSQL keeps one generic plan for it unless planning for the values looks cheaper (inside a transaction it
-   * always uses the generic plan: see GENERIC_PLANS in db/tx.ts). For statements whose text
-   * takes few shapes and whose plan does not depend on the values (lookups by key, rows given as arrays, a search's
-   * terms as sub-selects), never where it does (a search filtered by a price range an index serves).
+   * always uses the generic plan: GENERIC_PLANS in db/tx.ts). For statements whose text takes few shapes and whose
+   * plan does not depend on the values (lookups by key, rows given as arrays, a search's terms as sub-selects), never
+   * where it does (a search filtered by a price range an index serves).
    */
   prepared(): Sql {
     return new Sql(this.strings, this.values, true);

@@ -103,10 +103,10 @@ async function work<T>(
 
 const BEGIN = { text: 'BEGIN' };
 /**
- * Sent with BEGIN: a transaction's statements are writes and reads by key whose plan does not depend on the values,
- * and PostgreSQL otherwise plans the prepared ones anew on every run (a plan made for the values sees the lengths of
- * the arrays they take, so it always looks cheaper than the generic one). Searches, whose plans do depend on the values,
- * run outside transactions and keep the default.
+ * Sent with BEGIN: a transaction's statements are writes and reads by key or within one order, shop or vendor, whose
+ * plans barely depend on the values, and PostgreSQL otherwise plans the prepared ones anew on every run (a plan made
+ * for the values sees the lengths of the arrays they take, so it always looks cheaper than the generic one). Searches,
+ * whose plans do depend on the values, run outside transactions and keep the default.
  */
 const GENERIC_PLANS = { text: 'SET LOCAL plan_cache_mode = force_generic_plan' };
 const COMMIT = { text: 'COMMIT' };

@@ -178,8 +178,8 @@ function cartLeft(rows: PricingRows, ordered: Set<string>, usedUp: string[], zon
  * notifications one and the stock one, whatever the number of vendors and lines; the deadline job, the `order:new`
  * and `notification:new` pushes, the deliveries with their job and the key's result are held and written together
  * just before COMMIT (Tx.hold): eleven statements with BEGIN, its plan mode and COMMIT, in five round trips — BEGIN,
- * the plan mode, the session check and the key's claim; the cart lock and the pricing read; the orders; the notifications and the stock; the held
- * writes and COMMIT (test/checkout-statements.test.ts).
+ * the plan mode, the session check and the key's claim; the cart lock and the pricing read; the orders; the
+ * notifications and the stock; the held writes and COMMIT (test/checkout-statements.test.ts).
  */
 export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>): Promise<ResultOf<'cart:checkout'>> {
   const shopId = shopOf(ctx);
