@@ -46,10 +46,10 @@ test('a two-vendor checkout is one transaction of a fixed number of statements, 
   const three = await checkoutOf(3);
   expect(one.answer.orders).toHaveLength(2);
   expect(three.answer.orders.map((o) => o.items.length)).toEqual([3, 3]);
-  // At most: BEGIN, its plan mode (db/tx.ts), session, key, cart lock, target and pricing, orders, notifications, stock, the held writes (every
-  // job, push and delivery row and the key's result), COMMIT; in five round trips: BEGIN with the session check and
-  // the key, the cart lock with the pricing read, the orders, the notifications with the stock, the held writes with
-  // COMMIT.
+  // At most: BEGIN, its plan mode (db/tx.ts), session, key, cart lock, target and pricing, orders, notifications, stock,
+  // the held writes (every job, push and delivery row and the key's result), COMMIT; in five round trips: BEGIN and its
+  // plan mode with the session check and the key, the cart lock with the pricing read, the orders, the notifications
+  // with the stock, the held writes with COMMIT.
   expect(one.transaction.length).toBeLessThanOrEqual(11);
   expect(one.trips).toBeLessThanOrEqual(5);
   expect(three.transaction).toEqual(one.transaction);
