@@ -4,7 +4,7 @@ import type { Order } from '../protocol/ordering.js';
 import { statementsOf } from './support/statements.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { placeOrder } from './support/delivery.js';
-import { makeProduct, openVendors } from './support/ordering.js';
+import { key, makeProduct, openVendors } from './support/ordering.js';
 
 let h: Harness;
 let staff: Session, shop: Session, driver: Session;
@@ -53,4 +53,48 @@ test('each order step reads the order once, and what it pushes and answers is wh
   const done = await call(driver.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code });
   expect(done).toEqual(await call(shop.socket, 'orders:get', { id: order.id }));
   expect(done.deliveredAt).not.toBeNull();
+});
+
+/**
+ * The round trips of a call's transactions (on the connections that sent a BEGIN while it ran: not the sequencer's or
+ * the job queue's), and the first trip of the last transaction, each statement cut to its first words.
+ */
+async function tripsOf(step: () => Promise<unknown>) {
+  const statements = await statementsOf(step);
+  const own = statements.filter((s) => statements.some((b) => b.client === s.client && b.sql === 'BEGIN'));
+  const last = own.filter((s) => s.sql === 'BEGIN').at(-1)!;
+  const first = own.filter((s) => s.trip === last.trip).map((s) => s.sql.replace(/\s+/g, ' ').trim().split(' ').slice(0, 4).join(' '));
+  return { trips: new Set(own.map((s) => s.trip)).size, first };
+}
+
+test('an order step sends its session check with the order’s lock and read, in few round trips', async () => {
+  const product = await makeProduct(h, staff, { stock: 50 });
+  const order = await placeOrder(shop, product.id);
+  const opening = ['BEGIN', 'SET LOCAL plan_cache_mode =', 'SELECT CASE WHEN EXISTS'];
+  const lockAndRead = [...opening, 'SELECT 1 FROM orders', 'SELECT o.id, o.number, o.checkout_id,'];
+  let code = '';
+  let total = 0;
+  // Each step: BEGIN with the plan mode, the session check, the lock and the read (and what the step reads beside the
+  // order); the UPDATE with its timeline entry; the notification, when someone hears of it; the held writes with
+  // COMMIT. Delivering checks the code first in a transaction of its own (two trips: the count of wrong codes survives
+  // a refusal). Collecting the cash claims its key in the first trip, then locks and reads, posts with the reads the
+  // notification needs, books the cash, notifies, commits.
+  const steps: Array<[string, number, string[], () => Promise<unknown>]> = [
+    ['accept', 4, lockAndRead, () => call(staff.socket, 'order:accept', { orderId: order.id })],
+    ['prepare', 3, lockAndRead, () => call(staff.socket, 'order:prepare', { orderId: order.id })],
+    ['assign', 4, [...lockAndRead, 'SELECT 1 FROM users'], () => call(staff.socket, 'delivery:assign', { orderId: order.id, driverId: driver.userId })],
+    ['on the way', 4, lockAndRead, () => call(driver.socket, 'delivery:status', { orderId: order.id, status: 'ON_THE_WAY' })],
+    ['deliver', 6, lockAndRead, async () => (total = (await call(driver.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code })).total)],
+    [
+      'collect',
+      6,
+      [...opening, 'INSERT INTO idempotency_keys (user_id,'],
+      () => call(driver.socket, 'cash:collect', { orderId: order.id, amount: total, idempotencyKey: key() }),
+    ],
+  ];
+  for (const [name, trips, first, step] of steps) {
+    if (name === 'deliver') code = (await call(shop.socket, 'delivery:code', { orderId: order.id })).code;
+    expect({ name, ...(await tripsOf(step)) }).toEqual({ name, trips, first });
+  }
+  expect((await call(shop.socket, 'orders:get', { id: order.id })).status).toBe('DELIVERED');
 });

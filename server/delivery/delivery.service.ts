@@ -10,7 +10,7 @@ import { loadOrder, toOrder } from '../orders/orders.read.js';
 import { publishBuilt, recordEvent, transition } from '../orders/workflow.js';
 import { tell } from '../outbox/outbox.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
-import { assertCanCarry, UNDER_WAY } from './drivers.service.js';
+import { canCarry, UNDER_WAY } from './drivers.service.js';
 
 type StatusChange = ParsedInputOf<'delivery:status'>;
 
@@ -40,11 +40,11 @@ function assertAssignable(order: { status: OrderStatus }): void {
 export async function assignDriver(ctx: Ctx, input: ParsedInputOf<'delivery:assign'>): Promise<ResultOf<'delivery:assign'>> {
   const actor = actorOf(ctx);
   return ctx.tx(async (ctx) => {
-    const order = await loadOrder(ctx, actor, input.orderId, true);
+    const [order, carries] = await Promise.all([loadOrder(ctx, actor, input.orderId, true), canCarry(ctx, input.driverId, input.orderId)]);
     assertAssignable(order);
     if (order.driver_id === input.driverId) throw new AppError('CONFLICT', 'this driver already has this order');
     if (order.driver_id && !input.reason) throw new AppError('BAD_REQUEST', 'changing the driver needs a reason');
-    await assertCanCarry(ctx, input.driverId, order);
+    if (!carries) throw new AppError('CONFLICT', 'this driver cannot take this order: not available, not working in its zone, or in another fleet');
     const code = order.delivery_code ?? String(randomInt(0, 10_000)).padStart(4, '0');
     const eta = etaAt(sql`${order.zone_id}::uuid`, ctx.deps.config.delivery.etaDefaultMin);
     const change = sql`UPDATE orders SET driver_id = ${input.driverId}, delivery_code = ${code}, eta_at = ${eta}, updated_at = now() WHERE id = ${order.id}`;
@@ -54,7 +54,7 @@ export async function assignDriver(ctx: Ctx, input: ParsedInputOf<'delivery:assi
     if (order.driver_id) await tell(ctx, [rooms.driver(order.driver_id)], 'order:updated', toOrder({ ...order, driver_id: input.driverId }));
     const updated = await publishBuilt(ctx, after);
     await tell(ctx, [rooms.driver(input.driverId)], 'delivery:assigned', updated);
-    await noticeAssigned(ctx, updated, order.driver_id, input.reason ?? null);
+    await noticeAssigned(ctx, order, updated, order.driver_id, input.reason ?? null);
     return updated;
   });
 }
@@ -70,9 +70,11 @@ async function checkCode(ctx: Ctx, orderId: string, code: string): Promise<void>
   const { userId } = actorOf(ctx);
   const wrong = sql`delivery_code IS DISTINCT FROM ${code}`;
   const [row] = await ctx.tx((ctx) =>
-    ctx.query<{ failures: number; wrong: boolean }>(sql`
+    ctx.query<{ failures: number; wrong: boolean }>(
+      sql`
       UPDATE orders SET code_failures = code_failures + (CASE WHEN ${wrong} AND code_failures < ${MAX_CODE_FAILURES} THEN 1 ELSE 0 END)
-       WHERE id = ${orderId} AND driver_id = ${userId} RETURNING code_failures AS failures, ${wrong} AS wrong`),
+       WHERE id = ${orderId} AND driver_id = ${userId} RETURNING code_failures AS failures, ${wrong} AS wrong`.prepared(),
+    ),
   );
   if (!row) return; // not this driver's order: the transition answers NOT_FOUND
   if (row.failures >= MAX_CODE_FAILURES) throw forbidden('too many wrong codes for this order: the vendor confirms the delivery');

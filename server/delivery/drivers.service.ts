@@ -1,9 +1,8 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import type { Driver } from '../../protocol/delivery.js';
 import { sql, type Sql } from '../../db/sql.js';
-import type { DriverStatusRow, OrderRow, UserRow } from '../../db/tables.js';
+import type { DriverStatusRow, UserRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
-import { AppError } from '../errors.js';
 import { loadOrder } from '../orders/orders.read.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 
@@ -18,12 +17,14 @@ const drivers = (where: Sql) => sql`
          ARRAY(SELECT uz.zone_id FROM user_zones uz WHERE uz.user_id = u.id ORDER BY uz.zone_id) AS zone_ids,
          (SELECT count(*) FROM orders o WHERE o.driver_id = u.id AND o.status = ANY(${UNDER_WAY}::text[]))::int AS active_orders
     FROM users u LEFT JOIN driver_status ds ON ds.user_id = u.id
-   WHERE u.role = 'DRIVER' AND u.status = 'ACTIVE' AND u.deleted_at IS NULL AND ${where}`;
+   WHERE ${ACTIVE_DRIVER} AND ${where}`;
 
-/** Who may carry an order: available, working in its zone, in its vendor's fleet or the platform's. */
-const mayCarry = (order: Pick<OrderRow, 'zone_id' | 'vendor_id'>) =>
-  sql`coalesce(ds.available, false) AND EXISTS (SELECT 1 FROM user_zones uz WHERE uz.user_id = u.id AND uz.zone_id = ${order.zone_id})
-   AND (u.vendor_id IS NULL OR u.vendor_id = ${order.vendor_id})`;
+const ACTIVE_DRIVER = sql`u.role = 'DRIVER' AND u.status = 'ACTIVE' AND u.deleted_at IS NULL`;
+
+/** Who may carry an order of this zone and vendor (values or columns): available, working in the zone, in the vendor's fleet or the platform's. */
+const mayCarry = (zoneId: Sql, vendorId: Sql) =>
+  sql`coalesce(ds.available, false) AND EXISTS (SELECT 1 FROM user_zones uz WHERE uz.user_id = u.id AND uz.zone_id = ${zoneId})
+   AND (u.vendor_id IS NULL OR u.vendor_id = ${vendorId})`;
 
 const toDriver = (d: DriverView): Driver => ({
   id: d.id,
@@ -48,11 +49,21 @@ export async function setAvailability(ctx: Ctx, { available }: ParsedInputOf<'dr
 
 export async function availableDrivers(ctx: Ctx, { orderId }: ParsedInputOf<'drivers:available'>): Promise<ResultOf<'drivers:available'>> {
   const order = await loadOrder(ctx, actorOf(ctx), orderId);
-  const rows = await ctx.query<DriverView>(sql`${drivers(mayCarry(order))} ORDER BY active_orders, u.name, u.id`.prepared());
+  const rows = await ctx.query<DriverView>(
+    sql`${drivers(mayCarry(sql`${order.zone_id}`, sql`${order.vendor_id}`))} ORDER BY active_orders, u.name, u.id`.prepared(),
+  );
   return { items: rows.map(toDriver) };
 }
 
-export async function assertCanCarry(r: Reader, driverId: string, order: Pick<OrderRow, 'zone_id' | 'vendor_id'>): Promise<void> {
-  const [row] = await r.query(drivers(sql`${mayCarry(order)} AND u.id = ${driverId}`).prepared());
-  if (!row) throw new AppError('CONFLICT', 'this driver cannot take this order: not available, not working in its zone, or in another fleet');
+/**
+ * Whether a driver may carry an order, read by the order's id: it needs nothing the caller has read, so it goes in one
+ * round trip with the order's own lock and read.
+ */
+export async function canCarry(r: Reader, driverId: string, orderId: string): Promise<boolean> {
+  const rows = await r.query(
+    sql`
+    SELECT 1 FROM users u LEFT JOIN driver_status ds ON ds.user_id = u.id JOIN orders o ON o.id = ${orderId}
+     WHERE u.id = ${driverId} AND ${ACTIVE_DRIVER} AND ${mayCarry(sql`o.zone_id`, sql`o.vendor_id`)}`.prepared(),
+  );
+  return rows.length > 0;
 }

@@ -53,9 +53,12 @@ function assertCollectable(order: { status: OrderStatus }): void {
 export async function collectCash(ctx: Ctx, input: ParsedInputOf<'cash:collect'>): Promise<ResultOf<'cash:collect'>> {
   const actor = actorOf(ctx);
   return ctx.tx(async (ctx) => {
-    const order = await loadOrder(ctx, actor, input.orderId, true);
+    // The order with whether its cash is booked, in one round trip; a booking is found only for an order the caller reaches.
+    const [order, [done]] = await Promise.all([
+      loadOrder(ctx, actor, input.orderId, true),
+      ctx.query(sql`SELECT 1 FROM cash_collections WHERE order_id = ${input.orderId}`.prepared()),
+    ]);
     assertCollectable(order);
-    const [done] = await ctx.query(sql`SELECT 1 FROM cash_collections WHERE order_id = ${order.id}`);
     if (done) throw new AppError('CONFLICT', 'the cash for this order is already recorded');
     const range = cashRange(order.total_minor, ctx.deps.config.cashToleranceBps);
     if (input.amount < range.minMinor || input.amount > range.maxMinor)
@@ -64,26 +67,28 @@ export async function collectCash(ctx: Ctx, input: ParsedInputOf<'cash:collect'>
     if (difference !== 0 && !input.reason) throw new AppError('BAD_REQUEST', `collected ${input.amount} but the order is ${order.total_minor}: give a reason`);
     const goods = order.subtotal_minor - order.discount_minor;
     const commission = commissionOf(goods, order.commission_bps);
-    const txId = await post(
-      ctx,
-      { kind: 'CASH_COLLECTED', orderId: order.id, actorId: actor.userId, idempotencyKey: input.idempotencyKey, memo: input.reason },
-      [
+    // Who hears of it, and the driver's name they see, read in the posting's round trip: neither depends on it.
+    const [txId, [driver], managers] = await Promise.all([
+      post(ctx, { kind: 'CASH_COLLECTED', orderId: order.id, actorId: actor.userId, idempotencyKey: input.idempotencyKey, memo: input.reason }, [
         [account.driverCash(actor.userId), input.amount],
         [account.vendorPayable(order.vendor_id), -(goods - commission)],
         [account.commission, -commission],
         [account.deliveryFees, -order.delivery_fee_minor],
         [account.cashDifferences, -difference],
-      ],
-    );
-    const [row] = await ctx.query<CashCollectionRow>(sql`
+      ]),
+      ctx.query<Pick<UserRow, 'name'>>(sql`SELECT name FROM users WHERE id = ${actor.userId}`.prepared()),
+      vendorManagers(ctx, order.vendor_id),
+    ]);
+    const [row] = await ctx.query<CashCollectionRow>(
+      sql`
       INSERT INTO cash_collections (order_id, driver_id, expected_minor, collected_minor, reason, ledger_tx)
-      VALUES (${order.id}, ${actor.userId}, ${order.total_minor}, ${input.amount}, ${input.reason ?? null}, ${txId}) RETURNING *`);
+      VALUES (${order.id}, ${actor.userId}, ${order.total_minor}, ${input.amount}, ${input.reason ?? null}, ${txId}) RETURNING *`.prepared(),
+    );
     const collection = toCollection(row!);
     await tell(ctx, [rooms.vendor(order.vendor_id), ...adminRooms([order.zone_id])], 'cash:collected', collection);
-    const [driver] = await ctx.query<Pick<UserRow, 'name'>>(sql`SELECT name FROM users WHERE id = ${actor.userId}`);
     await notify(ctx, {
       kind: 'cash.collected',
-      userIds: await vendorManagers(ctx, order.vendor_id),
+      userIds: managers,
       vars: { number: order.number, driver: driver!.name, amount: formatMoney(input.amount, order.currency) },
       link: { type: 'order', id: order.id },
     });

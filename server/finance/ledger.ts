@@ -34,14 +34,19 @@ export interface Posting {
 export async function post(ctx: TxCtx, p: Posting, lines: Array<[account: string, amount: number]>): Promise<number> {
   const entries = lines.filter(([, amount]) => amount !== 0);
   if (entries.reduce((s, [, a]) => s + a, 0) !== 0) throw new Error(`unbalanced ledger posting: ${JSON.stringify(lines)}`);
-  const [{ id }] = (await ctx.query<Pick<LedgerTransactionRow, 'id'>>(sql`
-    INSERT INTO ledger_transactions (kind, order_id, actor_id, idempotency_key, memo)
-    VALUES (${p.kind}, ${p.orderId ?? null}, ${p.actorId}, ${p.idempotencyKey ?? null}, ${p.memo ?? null}) RETURNING id`)) as [
-    Pick<LedgerTransactionRow, 'id'>,
-  ];
   const accounts = entries.map(([a]) => a);
   const amounts = entries.map(([, amount]) => amount);
-  await ctx.query(sql`INSERT INTO ledger_entries (tx_id, account, amount) SELECT ${id}, unnest(${accounts}::text[]), unnest(${amounts}::bigint[])`);
+  // The transaction and its entries in one statement: the entries' foreign key is checked at its end, the transaction's row written by then.
+  const [{ id }] = (await ctx.query<Pick<LedgerTransactionRow, 'id'>>(
+    sql`
+    WITH t AS (
+      INSERT INTO ledger_transactions (kind, order_id, actor_id, idempotency_key, memo)
+      VALUES (${p.kind}, ${p.orderId ?? null}, ${p.actorId}, ${p.idempotencyKey ?? null}, ${p.memo ?? null}) RETURNING id
+    ), e AS (
+      INSERT INTO ledger_entries (tx_id, account, amount) SELECT t.id, l.account, l.amount FROM t, unnest(${accounts}::text[], ${amounts}::bigint[]) AS l(account, amount)
+    )
+    SELECT id FROM t`.prepared(),
+  )) as [Pick<LedgerTransactionRow, 'id'>];
   return id;
 }
 

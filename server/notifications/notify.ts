@@ -179,7 +179,7 @@ export async function vendorStaff(ctx: Reader, vendorId: string): Promise<string
 
 /** A vendor's COMPANY_MANAGERs. */
 export async function vendorManagers(ctx: Reader, vendorId: string): Promise<string[]> {
-  return ids(await ctx.query(sql`SELECT u.id FROM users u WHERE u.vendor_id = ${vendorId} AND u.role = 'COMPANY_MANAGER' AND ${ACTIVE}`));
+  return ids(await ctx.query(sql`SELECT u.id FROM users u WHERE u.vendor_id = ${vendorId} AND u.role = 'COMPANY_MANAGER' AND ${ACTIVE}`.prepared()));
 }
 
 /** Admins who reach a zone: SUPER_ADMINs, ADMINs limited to no zone, and ADMINs limited to this one among others (the deadlines' escalation). */

@@ -85,8 +85,8 @@ async function price(
   }
 }
 
-/** What the orders statement answers per order: the order as ORDER_SELECT would read it, its vendor's staff and the shop's name. */
-type Placed = LoadedOrder & { staff_ids: string[]; shop_name: string };
+/** What the orders statement answers per order: the order as ORDER_SELECT would read it, and its vendor's staff. */
+type Placed = LoadedOrder & { staff_ids: string[] };
 
 /**
  * In one statement: the checkout, one order per group (its commission rate and deadlines as of now), all their items,
@@ -152,7 +152,7 @@ async function insertOrders(ctx: TxCtx, target: Target, groups: PricedGroup[], n
                        FROM items i WHERE i.order_id = o.id), '[]') AS items,
            coalesce((SELECT json_agg(json_build_object('status', e.status, 'at', e.at, 'by', e.actor_id, 'reason', e.reason) ORDER BY e.id)
                        FROM events e WHERE e.order_id = o.id), '[]') AS timeline,
-           ${vendorStaffIds(sql`o.vendor_id`)} AS staff_ids, s.name AS shop_name
+           ${vendorStaffIds(sql`o.vendor_id`)} AS staff_ids, s.owner_id AS shop_owner_id, s.name AS shop_name
       FROM o JOIN vendors v ON v.id = o.vendor_id LEFT JOIN promotions pr ON pr.id = o.promotion_id JOIN shops s ON s.id = o.shop_id
      ORDER BY o.number`.prepared(),
   );

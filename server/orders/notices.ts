@@ -1,7 +1,5 @@
 import type { NotificationKind } from '../../protocol/notifications.js';
 import type { Order, OrderStatus } from '../../protocol/ordering.js';
-import { sql } from '../../db/sql.js';
-import type { ShopRow } from '../../db/tables.js';
 import { notify, notifyMany } from '../notifications/notify.js';
 import { formatMoney } from '../notifications/templates.js';
 import type { TxCtx } from '../rpc/context.js';
@@ -18,10 +16,8 @@ const SHOP_NEWS: Partial<Record<OrderStatus, NotificationKind>> = {
   EXPIRED: 'order.expired',
 };
 
-async function loadShop(ctx: TxCtx, shopId: string): Promise<Pick<ShopRow, 'owner_id' | 'name'>> {
-  const [shop] = await ctx.query<Pick<ShopRow, 'owner_id' | 'name'>>(sql`SELECT owner_id, name FROM shops WHERE id = ${shopId}`.prepared());
-  return shop!;
-}
+/** The order's shop as the order was loaded with it (ORDER_SELECT): who hears of its steps, and the name they see. */
+type ShopOf = Pick<LoadedOrder, 'shop_owner_id' | 'shop_name'>;
 
 const linkTo = (order: Pick<Order, 'id'>) => ({ type: 'order' as const, id: order.id });
 /** Whole minutes until the ETA, at least one. */
@@ -44,7 +40,6 @@ export async function noticeNewOrders(ctx: TxCtx, shopName: string, orders: Arra
 export async function noticeStatus(ctx: TxCtx, before: LoadedOrder, after: Order, reason: string | null): Promise<void> {
   const kind = SHOP_NEWS[after.status];
   if (!kind) return;
-  const shop = await loadShop(ctx, after.shopId);
   const vars = {
     number: after.number,
     vendor: after.vendorName,
@@ -52,35 +47,33 @@ export async function noticeStatus(ctx: TxCtx, before: LoadedOrder, after: Order
     reason: reason ?? '—',
     ...(after.eta ? { etaMin: minutesUntil(after.eta) } : {}),
   };
-  await notify(ctx, { kind, userIds: [shop.owner_id], vars, link: linkTo(after) });
+  await notify(ctx, { kind, userIds: [before.shop_owner_id], vars, link: linkTo(after) });
   if (after.status === 'CANCELLED' && before.driver_id) {
     await notify(ctx, {
       kind: 'delivery.cancelled',
       userIds: [before.driver_id],
-      vars: { number: after.number, shop: shop.name, reason: reason ?? '—' },
+      vars: { number: after.number, shop: before.shop_name, reason: reason ?? '—' },
       link: linkTo(after),
     });
   }
 }
 
 /** The shop owner hears that the vendor lowered quantities, and the new total. */
-export async function noticeReduced(ctx: TxCtx, after: Order, reason: string): Promise<void> {
-  const shop = await loadShop(ctx, after.shopId);
+export async function noticeReduced(ctx: TxCtx, shop: ShopOf, after: Order, reason: string): Promise<void> {
   await notify(ctx, {
     kind: 'order.reduced',
-    userIds: [shop.owner_id],
+    userIds: [shop.shop_owner_id],
     vars: { number: after.number, vendor: after.vendorName, reason, total: formatMoney(after.total, after.currency) },
     link: linkTo(after),
   });
 }
 
 /** The driver given the order hears of it; the one it was taken from hears why. */
-export async function noticeAssigned(ctx: TxCtx, after: Order, previousDriver: string | null, reason: string | null): Promise<void> {
-  const shop = await loadShop(ctx, after.shopId);
+export async function noticeAssigned(ctx: TxCtx, shop: ShopOf, after: Order, previousDriver: string | null, reason: string | null): Promise<void> {
   await notify(ctx, {
     kind: 'delivery.assigned',
     userIds: [after.driverId!],
-    vars: { number: after.number, vendor: after.vendorName, shop: shop.name },
+    vars: { number: after.number, vendor: after.vendorName, shop: shop.shop_name },
     link: linkTo(after),
   });
   // No link: the order is out of that driver's reach now.

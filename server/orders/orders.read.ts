@@ -1,6 +1,6 @@
 import type { Order, OrderStatus } from '../../protocol/ordering.js';
 import { sql, type Sql } from '../../db/sql.js';
-import type { OrderItemRow, OrderRow, PromotionRow, VendorRow } from '../../db/tables.js';
+import type { OrderItemRow, OrderRow, PromotionRow, ShopRow, VendorRow } from '../../db/tables.js';
 import { adminRooms, rooms } from '../auth/actor.js';
 import { zoneScope } from '../auth/zone-scope.js';
 import { lineView } from '../cart/price.js';
@@ -13,6 +13,9 @@ import { isAdmin } from '../auth/zone-scope.js';
 export type LoadedOrder = Omit<OrderRow, 'status' | 'updated_at' | 'accepted_at' | 'code_failures' | 'on_the_way_at' | 'escalated_at'> & {
   status: OrderStatus;
   vendor_name: VendorRow['name'];
+  /** The shop's owner and name, for what the order's steps tell them (orders/notices.ts); not part of the Order. */
+  shop_owner_id: ShopRow['owner_id'];
+  shop_name: ShopRow['name'];
   promotion_name_ar: PromotionRow['name_ar'] | null;
   promotion_name_en: PromotionRow['name_en'] | null;
   coupon_code: PromotionRow['coupon_code'];
@@ -31,7 +34,7 @@ export type LoadedOrder = Omit<OrderRow, 'status' | 'updated_at' | 'accepted_at'
 };
 
 export const ORDER_SELECT = sql`
-  SELECT o.id, o.number, o.checkout_id, o.shop_id, o.vendor_id, v.name AS vendor_name, o.zone_id, o.address_id, o.status,
+  SELECT o.id, o.number, o.checkout_id, o.shop_id, o.vendor_id, v.name AS vendor_name, s.owner_id AS shop_owner_id, s.name AS shop_name, o.zone_id, o.address_id, o.status,
          o.subtotal_minor, o.discount_minor, o.delivery_fee_minor, o.total_minor, o.currency, o.commission_bps, o.promotion_id,
          pr.name_ar AS promotion_name_ar, pr.name_en AS promotion_name_en, pr.coupon_code, o.note, o.driver_id, o.delivery_code, o.eta_at, o.delivered_at, o.created_at, o.accept_by, o.expire_at,
          o.created_at::text AS created_key,
@@ -40,7 +43,7 @@ export const ORDER_SELECT = sql`
                      FROM order_items i WHERE i.order_id = o.id), '[]') AS items,
          coalesce((SELECT json_agg(json_build_object('status', e.status, 'at', e.at, 'by', e.actor_id, 'reason', e.reason) ORDER BY e.id)
                      FROM order_events e WHERE e.order_id = o.id), '[]') AS timeline
-    FROM orders o JOIN vendors v ON v.id = o.vendor_id LEFT JOIN promotions pr ON pr.id = o.promotion_id`;
+    FROM orders o JOIN vendors v ON v.id = o.vendor_id JOIN shops s ON s.id = o.shop_id LEFT JOIN promotions pr ON pr.id = o.promotion_id`;
 
 export const toOrder = (o: LoadedOrder): Order => ({
   id: o.id,
@@ -84,8 +87,9 @@ export function orderScope(actor: Actor | typeof SYSTEM): Sql {
 
 /** One order the caller reaches; another's is simply not found. `lock` holds its row until the transaction ends. */
 export async function loadOrder(r: Reader, actor: Actor | typeof SYSTEM, id: string, lock = false): Promise<LoadedOrder> {
-  if (lock) await r.query(sql`SELECT 1 FROM orders WHERE id = ${id} FOR UPDATE`.prepared());
-  const [row] = await r.query<LoadedOrder>(sql`${ORDER_SELECT} WHERE o.id = ${id} AND ${orderScope(actor)}`.prepared());
+  // The lock and the read in one round trip: the read, a statement of its own, sees the order as the lock left it.
+  const locked = lock ? r.query(sql`SELECT 1 FROM orders WHERE id = ${id} FOR UPDATE`.prepared()) : null;
+  const [[row]] = await Promise.all([r.query<LoadedOrder>(sql`${ORDER_SELECT} WHERE o.id = ${id} AND ${orderScope(actor)}`.prepared()), locked]);
   if (!row) throw notFound('order');
   return row;
 }

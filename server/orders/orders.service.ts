@@ -108,7 +108,7 @@ export async function reduceOrder(ctx: Ctx, input: ParsedInputOf<'order:reduce'>
     // The items changed above, so the pushed order is read again rather than built from the loaded one.
     await recordEvent(ctx, order, 'PENDING', actor.userId, `quantities reduced: ${input.reason}`);
     const published = await publishOrder(ctx, order.id);
-    await noticeReduced(ctx, published, input.reason);
+    await noticeReduced(ctx, order, published, input.reason);
     return published;
   });
 }

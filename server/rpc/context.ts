@@ -71,10 +71,21 @@ class CallCtx implements Ctx {
 
   tx<T>(fn: (ctx: TxCtx) => Promise<T>): Promise<T> {
     return this.deps.db.tx(async (tx) => {
-      // A write is where an ended session could do harm on a node that has not dropped it yet.
+      // A write is where an ended session could do harm on a node that has not dropped it yet. The check goes in one
+      // round trip with the work's first statements: a session that has ended fails its check, the database skips
+      // what was sent behind it, and whatever `fn` makes of that, the check's refusal is the answer.
       const bound = new TxCallCtx(this, tx);
-      await this.deps.sessions.assertLive(bound);
-      return fn(bound);
+      const live = this.deps.sessions.assertLive(bound);
+      live.catch(() => undefined); // awaited below, whichever way `fn` ends
+      let result: T;
+      try {
+        result = await fn(bound);
+      } catch (err) {
+        await live;
+        throw err;
+      }
+      await live;
+      return result;
     });
   }
 
