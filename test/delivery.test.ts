@@ -33,7 +33,11 @@ describe('delivery', () => {
     expect(offered).not.toContain(driver3.userId); // vendor 2's fleet
     await call(driver4.socket, 'driver:availability', { available: false });
     expect((await call(staff1.socket, 'drivers:available', { orderId: order.id })).items.map((d) => d.id)).not.toContain(driver4.userId);
-    await call(driver4.socket, 'driver:availability', { available: true });
+    await call(driver2.socket, 'driver:availability', { available: false });
+    // Nobody left to offer is an empty list, not NOT_FOUND; another vendor's staff do not find the order at all.
+    expect(await call(staff1.socket, 'drivers:available', { orderId: order.id })).toEqual({ items: [] });
+    for (const d of [driver2, driver4]) await call(d.socket, 'driver:availability', { available: true });
+    expect(await codeOf(call(staff2.socket, 'drivers:available', { orderId: order.id }))).toBe('NOT_FOUND');
 
     expect(await codeOf(call(staff2.socket, 'delivery:assign', { orderId: order.id, driverId: driver2.userId }))).toBe('NOT_FOUND');
     expect(await codeOf(call(staff1.socket, 'delivery:assign', { orderId: order.id, driverId: driver3.userId }))).toBe('CONFLICT');

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { sql } from '../db/sql.js';
 import { call } from '../protocol/client.js';
-import { statementsOf } from './support/statements.js';
+import { rejection } from './support/expect.js';
+import { statementsOf, tripsOf } from './support/statements.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { deliver, placeOrder } from './support/delivery.js';
 import { key, makeProduct, openVendors } from './support/ordering.js';
@@ -106,6 +107,28 @@ test('me:get and cart:get are one statement each, whatever the cart holds', asyn
   const statements = await statementsOf(async () => (cart = await call(shop.socket, 'cart:get', {})));
   expect(cart!.groups.length).toBeGreaterThanOrEqual(2);
   expect(statements.filter((s) => /\b(carts|cart_items|shops|addresses|promotions|categories)\b/.test(s.sql)).length).toBe(1);
+});
+
+test('a cart change is three round trips: the session check, the lock and the change; the cart read; COMMIT', async () => {
+  const product = await makeProduct(h, staff, { zoneIds: undefined });
+  const opening = ['BEGIN', 'SET LOCAL plan_cache_mode =', 'SELECT CASE WHEN EXISTS', 'INSERT INTO carts (shop_id)'];
+  expect(await tripsOf(() => call(shop.socket, 'cart:add', { productId: product.id, quantity: 2 }))).toEqual({
+    trips: 3,
+    first: [...opening, 'SELECT p.id, p.vendor_id, v.name', 'INSERT INTO cart_items (shop_id,'],
+  });
+  expect(await tripsOf(() => call(shop.socket, 'cart:clear', {}))).toEqual({
+    trips: 3,
+    first: [...opening, 'DELETE FROM cart_items WHERE', 'UPDATE carts SET coupon_code'],
+  });
+});
+
+test('a product the shop cannot see is NOT_FOUND, and the line written in the same round trip is rolled back', async () => {
+  const draft = await makeProduct(h, staff, { zoneIds: undefined, status: 'DRAFT' });
+  const cart = await call(shop.socket, 'cart:get', {});
+  const err = await rejection(call(shop.socket, 'cart:add', { productId: draft.id, quantity: 1 }));
+  expect({ code: err.code, message: err.message, details: err.details }).toEqual({ code: 'NOT_FOUND', message: 'product not found', details: undefined });
+  expect(await h.q('SELECT 1 FROM cart_items WHERE product_id = $1', [draft.id])).toEqual([]);
+  expect(await call(shop.socket, 'cart:get', {})).toEqual(cart);
 });
 
 test('zones are served from Redis and a change on another node invalidates them everywhere', async () => {

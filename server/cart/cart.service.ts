@@ -23,7 +23,7 @@ export function currentCart(ctx: Ctx, addressId?: string): Promise<Cart> {
 
 /** Locks the shop's cart row (making it if needed): changes and checkouts of one cart from two devices run one after the other. */
 export async function lockCart(ctx: TxCtx, shopId: string): Promise<void> {
-  await ctx.query(sql`INSERT INTO carts (shop_id) VALUES (${shopId}) ON CONFLICT (shop_id) DO UPDATE SET updated_at = now()`);
+  await ctx.query(sql`INSERT INTO carts (shop_id) VALUES (${shopId}) ON CONFLICT (shop_id) DO UPDATE SET updated_at = now()`.prepared());
 }
 
 /** Shows the cart on the owner's other devices once the transaction commits; the calling socket has it in its answer. */
@@ -35,30 +35,32 @@ export async function tellCart(ctx: TxCtx, cart: Cart, opts: { exceptCaller: boo
 export async function changeCart(ctx: Ctx, change: (ctx: TxCtx, shopId: string) => Promise<void>): Promise<Cart> {
   const shopId = shopOf(ctx);
   return ctx.tx(async (ctx) => {
-    await lockCart(ctx, shopId);
-    await change(ctx, shopId);
+    // The lock and the change's first statements in one round trip, the lock first: the cart is read once the whole change is answered.
+    await Promise.all([lockCart(ctx, shopId), change(ctx, shopId)]);
     const cart = await currentCart(ctx);
     await tellCart(ctx, cart, { exceptCaller: true });
     return cart;
   });
 }
 
-/** Puts units of a product into the cart at the given (current) price. */
-export async function addLine(ctx: TxCtx, shopId: string, productId: string, quantity: number, price: number): Promise<void> {
+/** Puts units of a product into the cart at its current price (none when there is no such product: the caller has checked it is there). */
+export async function addLine(ctx: TxCtx, shopId: string, productId: string, quantity: number): Promise<void> {
   const [row] = await ctx.query<Pick<CartItemRow, 'quantity'>>(
-    sql`INSERT INTO cart_items (shop_id, product_id, quantity, added_price_minor) VALUES (${shopId}, ${productId}, ${quantity}, ${price})
+    sql`INSERT INTO cart_items (shop_id, product_id, quantity, added_price_minor) SELECT ${shopId}, p.id, ${quantity}, p.price_minor FROM products p WHERE p.id = ${productId}
         ON CONFLICT (shop_id, product_id) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, added_price_minor = EXCLUDED.added_price_minor
-        RETURNING quantity`,
+        RETURNING quantity`.prepared(),
   );
-  if (row!.quantity > MAX_QUANTITY) throw new AppError('BAD_REQUEST', `at most ${MAX_QUANTITY} units of one product`);
+  if (row && row.quantity > MAX_QUANTITY) throw new AppError('BAD_REQUEST', `at most ${MAX_QUANTITY} units of one product`);
 }
 
 export const getCart = (ctx: Ctx, input: ParsedInputOf<'cart:get'>): Promise<ResultOf<'cart:get'>> => currentCart(ctx, input.addressId);
 
 /** Only a product the shop can see (orderable, sold in its zone) goes in. */
 export async function addToCart(ctx: Ctx, input: ParsedInputOf<'cart:add'>): Promise<ResultOf<'cart:add'>> {
-  const product = await getProduct(ctx, { id: input.productId });
-  return changeCart(ctx, (ctx, shopId) => addLine(ctx, shopId, input.productId, input.quantity, product.price));
+  // The product's read and the line in one round trip: one the shop cannot see is NOT_FOUND, and the line, if any, is rolled back.
+  return changeCart(ctx, async (ctx, shopId) => {
+    await Promise.all([getProduct(ctx, { id: input.productId }), addLine(ctx, shopId, input.productId, input.quantity)]);
+  });
 }
 
 export const updateCartLine = (ctx: Ctx, input: ParsedInputOf<'cart:update'>): Promise<ResultOf<'cart:update'>> =>
@@ -78,8 +80,10 @@ export const removeCartLine = (ctx: Ctx, input: ParsedInputOf<'cart:remove'>): P
 
 export const clearCart = (ctx: Ctx): Promise<ResultOf<'cart:clear'>> =>
   changeCart(ctx, async (ctx, shopId) => {
-    await ctx.query(sql`DELETE FROM cart_items WHERE shop_id = ${shopId}`);
-    await ctx.query(sql`UPDATE carts SET coupon_code = NULL WHERE shop_id = ${shopId}`);
+    await Promise.all([
+      ctx.query(sql`DELETE FROM cart_items WHERE shop_id = ${shopId}`.prepared()),
+      ctx.query(sql`UPDATE carts SET coupon_code = NULL WHERE shop_id = ${shopId}`.prepared()),
+    ]);
   });
 
 export const setCoupon = (ctx: Ctx, { code }: ParsedInputOf<'cart:coupon'>): Promise<ResultOf<'cart:coupon'>> =>

@@ -175,7 +175,7 @@ function cursorFor(cursor: string, sort: Sort): string[] {
 }
 
 export async function getProduct(ctx: Ctx, { id }: ParsedInputOf<'products:get'>): Promise<ResultOf<'products:get'>> {
-  const [row] = await ctx.query<ProductView>(sql`SELECT ${PRODUCT_COLUMNS} FROM ${PRODUCT_FROM} WHERE p.id = ${id} AND ${visibility(actorOf(ctx))}`);
+  const [row] = await ctx.query<ProductView>(sql`SELECT ${PRODUCT_COLUMNS} FROM ${PRODUCT_FROM} WHERE p.id = ${id} AND ${visibility(actorOf(ctx))}`.prepared());
   if (!row) throw notFound('product');
   return toProduct(row);
 }

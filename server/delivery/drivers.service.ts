@@ -3,7 +3,8 @@ import type { Driver } from '../../protocol/delivery.js';
 import { sql, type Sql } from '../../db/sql.js';
 import type { DriverStatusRow, UserRow } from '../../db/tables.js';
 import type { Reader } from '../../db/tx.js';
-import { loadOrder } from '../orders/orders.read.js';
+import { notFound } from '../errors.js';
+import { orderScope } from '../orders/orders.read.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 
 /** Statuses of an order a driver has in hand (or is about to): they count as the driver's load. */
@@ -48,11 +49,15 @@ export async function setAvailability(ctx: Ctx, { available }: ParsedInputOf<'dr
 }
 
 export async function availableDrivers(ctx: Ctx, { orderId }: ParsedInputOf<'drivers:available'>): Promise<ResultOf<'drivers:available'>> {
-  const order = await loadOrder(ctx, actorOf(ctx), orderId);
-  const rows = await ctx.query<DriverView>(
-    sql`${drivers(mayCarry(sql`${order.zone_id}`, sql`${order.vendor_id}`))} ORDER BY active_orders, u.name, u.id`.prepared(),
+  // One statement: the order as the caller reaches it (no row: not found) with the drivers who may carry it (none: a row of nulls).
+  const rows = await ctx.query<Omit<DriverView, 'id'> & { id: string | null }>(
+    sql`SELECT d.* FROM orders o
+          LEFT JOIN LATERAL (${drivers(mayCarry(sql`o.zone_id`, sql`o.vendor_id`))}) d ON true
+         WHERE o.id = ${orderId} AND ${orderScope(actorOf(ctx))}
+         ORDER BY d.active_orders, d.name, d.id`.prepared(),
   );
-  return { items: rows.map(toDriver) };
+  if (rows.length === 0) throw notFound('order');
+  return { items: rows.flatMap(({ id, ...d }) => (id === null ? [] : [toDriver({ id, ...d })])) };
 }
 
 /**

@@ -118,19 +118,19 @@ export async function reorder(ctx: Ctx, { orderId }: ParsedInputOf<'order:reorde
   shopOf(ctx);
   const order = await loadOrder(ctx, actorOf(ctx), orderId);
   const skipped: Array<{ productId: string; reason: string }> = [];
-  const available: Array<{ productId: string; quantity: number; price: number }> = [];
+  const available: Array<{ productId: string; quantity: number }> = [];
   for (const item of order.items.filter((i) => i.orderedQuantity > 0)) {
     try {
       const product = await getProduct(ctx, { id: item.productId });
       if (product.stock <= 0) skipped.push({ productId: item.productId, reason: 'out of stock' });
-      else available.push({ productId: item.productId, quantity: Math.min(item.orderedQuantity, product.stock), price: product.price });
+      else available.push({ productId: item.productId, quantity: Math.min(item.orderedQuantity, product.stock) });
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       skipped.push({ productId: item.productId, reason: 'no longer sold' });
     }
   }
   const cart = await changeCart(ctx, async (ctx, shopId) => {
-    for (const a of available) await addLine(ctx, shopId, a.productId, a.quantity, a.price);
+    for (const a of available) await addLine(ctx, shopId, a.productId, a.quantity);
   });
   return { cart, skipped };
 }

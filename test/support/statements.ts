@@ -37,3 +37,15 @@ export async function statementsOf(work: () => Promise<unknown>): Promise<Statem
   }
   return seen;
 }
+
+/**
+ * The round trips of the transactions `work` runs (on the connections that sent a BEGIN meanwhile: not the sequencer's
+ * or the job queue's), and the first trip of the last one, each statement cut to its first four words.
+ */
+export async function tripsOf(work: () => Promise<unknown>): Promise<{ trips: number; first: string[] }> {
+  const statements = await statementsOf(work);
+  const own = statements.filter((s) => statements.some((b) => b.client === s.client && b.sql === 'BEGIN'));
+  const last = own.filter((s) => s.sql === 'BEGIN').at(-1)!;
+  const first = own.filter((s) => s.trip === last.trip).map((s) => s.sql.replace(/\s+/g, ' ').trim().split(' ').slice(0, 4).join(' '));
+  return { trips: new Set(own.map((s) => s.trip)).size, first };
+}
