@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { rejection } from './support/expect.js';
+import { statementsOf } from './support/statements.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { TEST_JOB_RUNS_DDL, jobEvents, sendJob, workQueue } from './support/test-jobs.js';
 import type { Spawned } from './support/spawn.js';
@@ -39,6 +40,25 @@ test('a job sent in a transaction that rolls back is never written; one that com
   // Nothing is left to run: the committed job completed, the rolled-back one does not exist.
   expect(await jobsOf('test-tx')).toEqual([{ id, state: 'completed' }]);
   expect((await runs('test-tx')).map((r) => [r.note, r.job_id])).toEqual([['committed', id]]);
+});
+
+test('the queue prepares its fetch and its completion on its own connections, which plan them generically', async () => {
+  await workQueue(admin.socket, 'test-prepared');
+  const statements = await statementsOf(async () => {
+    for (const note of ['one', 'two', 'three']) {
+      const { id } = await sendJob(admin.socket, { queue: 'test-prepared', note });
+      await until(async () => (await jobsOf('test-prepared')).some((j) => j.id === id && j.state === 'completed'), 10_000);
+    }
+  });
+  const ofQueue = (pattern: RegExp) => statements.filter((s) => pattern.test(s.sql) && s.params[0] === 'test-prepared');
+  const [fetches, completions] = [ofQueue(/FOR UPDATE SKIP LOCKED/), ofQueue(/SET completed_on = now\(\)/)];
+  expect(fetches.length).toBeGreaterThanOrEqual(3);
+  expect(completions).toHaveLength(3);
+  for (const s of [...fetches, ...completions]) expect(s.name).toMatch(/^boss_[0-9a-f]{20}$/);
+  expect(new Set(fetches.map((s) => s.name)).size).toBe(1);
+  for (const client of new Set(fetches.map((s) => s.client))) {
+    expect((await client.query('SHOW plan_cache_mode')).rows).toEqual([{ plan_cache_mode: 'force_generic_plan' }]);
+  }
 });
 
 test('on a queue of policy short, a singletonKey lets one job per key wait at a time', async () => {

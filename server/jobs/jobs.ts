@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { DatabaseConfig } from '../../db/data-source.js';
 import { sql, type Sql } from '../../db/sql.js';
@@ -84,6 +85,30 @@ const WAKE_AHEAD_MS = 5 * 60_000;
 /** SQLSTATE deadlock_detected. */
 const DEADLOCK = '40P01';
 
+/** Distinct pg-boss statements prepared per connection at most; it has a few dozen, so more would mean texts built per call. */
+const MAX_PREPARED = 100;
+
+/**
+ * pg-boss's own pool on PostgreSQL. Its statements with parameters (the fetch, the completion, the insert) are
+ * prepared on each connection and run on their generic plans: sent unnamed, as pg-boss's pool sends them, each was
+ * parsed and planned anew every time, half a millisecond and more for a fetch, and a node fetches several times a
+ * second. The rest (its schema's migrations, several statements at once) goes as it comes.
+ */
+function bossPool(url: string, log: Logger): { db: PgBoss.Db; close(): Promise<void> } {
+  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, application_name: 'lilium-jobs', options: '-c plan_cache_mode=force_generic_plan' });
+  pool.on('error', (err) => log.warn({ err }, 'job queue connection lost'));
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (!name && names.size < MAX_PREPARED) names.set(text, (name = `boss_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`));
+    return name;
+  };
+  return {
+    db: { executeSql: (text, values) => pool.query(values?.length ? { text, values, name: nameOf(text) } : text) },
+    close: () => pool.end(),
+  };
+}
+
 /** pg-boss's per-call connection: the caller's transaction. */
 const inTx = (ctx: Tx) => ({ executeSql: async (text: string, values: unknown[]) => ({ rows: await ctx.query(sql.numbered(text, values)) }) });
 
@@ -106,6 +131,8 @@ export class PgBossJobs implements Jobs {
   private readonly stopping = new AbortController();
   private stats: QueueStats = new Map();
   private statsTimer: NodeJS.Timeout | null = null;
+  /** pg-boss's connections on PostgreSQL (on PGlite it shares the single session). */
+  private readonly ownPool: { db: PgBoss.Db; close(): Promise<void> } | null;
   /** pg-boss's insert statement and its parameters after the first (the jobs), taken from pg-boss at start. */
   private insertCommand: { text: string; rest: unknown[] } | null = null;
 
@@ -124,10 +151,8 @@ export class PgBossJobs implements Jobs {
       maintenanceIntervalSeconds: config.maintenanceS,
       pollingIntervalSeconds: config.pollMs / 1000,
     };
-    this.boss =
-      database.kind === 'postgres'
-        ? new PgBoss({ ...common, connectionString: database.url, max: POOL_SIZE, application_name: 'lilium-jobs' })
-        : new PgBoss({ ...common, db: { executeSql: (text, values) => db.run(text, values) } });
+    this.ownPool = database.kind === 'postgres' ? bossPool(database.url, log) : null;
+    this.boss = new PgBoss({ ...common, db: this.ownPool?.db ?? { executeSql: (text, values) => db.run(text, values) } });
     this.boss.on('error', (err) => log.warn({ err }, 'job queue error'));
     const read = (pick: (s: { queued: number; oldestS: number }) => number) => () =>
       Object.fromEntries([...this.defined].map((q) => [q, pick(this.stats.get(q) ?? { queued: 0, oldestS: 0 })]));
@@ -336,5 +361,6 @@ export class PgBossJobs implements Jobs {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.boss.stop({ graceful: true, wait: true, close: true, timeout: STOP_TIMEOUT_MS });
+    await this.ownPool?.close();
   }
 }
