@@ -64,15 +64,15 @@ test('an order step sends its session check with the order’s lock and read, in
   let total = 0;
   // Each step: BEGIN with the plan mode, the session check, the lock and the read (and what the step reads beside the
   // order); the UPDATE with its timeline entry; the notification, when someone hears of it; the held writes with
-  // COMMIT. Delivering checks the code first in a transaction of its own (two trips: the count of wrong codes survives
-  // a refusal). Collecting the cash claims its key in the first trip, then locks and reads, posts with the reads the
+  // COMMIT. Delivering checks the shop's code under the lock (a wrong one is counted afterwards, in a transaction of
+  // its own). Collecting the cash claims its key in the first trip, then locks and reads, posts with the reads the
   // notification needs, books the cash, notifies, commits.
   const steps: Array<[string, number, string[], () => Promise<unknown>]> = [
     ['accept', 4, lockAndRead, () => call(staff.socket, 'order:accept', { orderId: order.id })],
     ['prepare', 3, lockAndRead, () => call(staff.socket, 'order:prepare', { orderId: order.id })],
     ['assign', 4, [...lockAndRead, 'SELECT 1 FROM users'], () => call(staff.socket, 'delivery:assign', { orderId: order.id, driverId: driver.userId })],
     ['on the way', 4, lockAndRead, () => call(driver.socket, 'delivery:status', { orderId: order.id, status: 'ON_THE_WAY' })],
-    ['deliver', 6, lockAndRead, async () => (total = (await call(driver.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code })).total)],
+    ['deliver', 4, lockAndRead, async () => (total = (await call(driver.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code })).total)],
     [
       'collect',
       6,

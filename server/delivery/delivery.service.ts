@@ -62,36 +62,45 @@ export async function assignDriver(ctx: Ctx, input: ParsedInputOf<'delivery:assi
 /** Four digits are few: after this many wrong codes on one order, only the vendor's override confirms it. */
 export const MAX_CODE_FAILURES = 5;
 
-/**
- * Counts a wrong code in its own transaction, so the count survives the refusal; a right code is checked
- * again inside the transition, under the order's row lock.
- */
-async function checkCode(ctx: Ctx, orderId: string, code: string): Promise<void> {
+const tooManyWrongCodes = () => forbidden('too many wrong codes for this order: the vendor confirms the delivery');
+
+/** A wrong code found under the order's lock: the transition rolls back, and the code is counted after it (countWrongCode). */
+class WrongCode extends Error {}
+
+/** Counts a wrong code in a transaction of its own, so the count survives the refusal; answers the refusal. */
+async function countWrongCode(ctx: Ctx, orderId: string): Promise<AppError> {
   const { userId } = actorOf(ctx);
-  const wrong = sql`delivery_code IS DISTINCT FROM ${code}`;
   const [row] = await ctx.tx((ctx) =>
-    ctx.query<{ failures: number; wrong: boolean }>(
-      sql`
-      UPDATE orders SET code_failures = code_failures + (CASE WHEN ${wrong} AND code_failures < ${MAX_CODE_FAILURES} THEN 1 ELSE 0 END)
-       WHERE id = ${orderId} AND driver_id = ${userId} RETURNING code_failures AS failures, ${wrong} AS wrong`.prepared(),
+    ctx.query<{ failures: number }>(
+      sql`UPDATE orders SET code_failures = least(code_failures + 1, ${MAX_CODE_FAILURES}::int) WHERE id = ${orderId} AND driver_id = ${userId}
+           RETURNING code_failures AS failures`.prepared(),
     ),
   );
-  if (!row) return; // not this driver's order: the transition answers NOT_FOUND
-  if (row.failures >= MAX_CODE_FAILURES) throw forbidden('too many wrong codes for this order: the vendor confirms the delivery');
-  if (row.wrong) throw forbidden('the confirmation code does not match; ask the shop, or the vendor to confirm');
+  return (row?.failures ?? 0) >= MAX_CODE_FAILURES
+    ? tooManyWrongCodes()
+    : forbidden('the confirmation code does not match; ask the shop, or the vendor to confirm');
 }
 
-/** One status report of the assigned driver; other drivers do not find the order. */
+/**
+ * One status report of the assigned driver; other drivers do not find the order. DELIVERED takes the shop's code,
+ * checked under the order's lock in the transition itself; a right one costs nothing more.
+ */
 async function applyStatus(ctx: Ctx, s: StatusChange) {
-  if (s.status === 'DELIVERED') await checkCode(ctx, s.orderId, s.code!);
   const eta = etaAt(sql`orders.zone_id`, ctx.deps.config.delivery.etaDefaultMin);
-  return transition(ctx, s.orderId, s.status, {
-    reason: s.reason,
-    set: s.status === 'ON_THE_WAY' ? sql`on_the_way_at = now(), eta_at = ${eta}` : s.status === 'DELIVERED' ? sql`delivered_at = now()` : undefined,
-    guard: (order) => {
-      if (s.status === 'DELIVERED' && order.delivery_code !== s.code) throw forbidden('the confirmation code does not match');
-    },
-  });
+  try {
+    return await transition(ctx, s.orderId, s.status, {
+      reason: s.reason,
+      set: s.status === 'ON_THE_WAY' ? sql`on_the_way_at = now(), eta_at = ${eta}` : s.status === 'DELIVERED' ? sql`delivered_at = now()` : undefined,
+      guard: (order) => {
+        if (s.status !== 'DELIVERED') return;
+        if (order.code_failures >= MAX_CODE_FAILURES) throw tooManyWrongCodes();
+        if (order.delivery_code !== s.code) throw new WrongCode();
+      },
+    });
+  } catch (err) {
+    if (err instanceof WrongCode) throw await countWrongCode(ctx, s.orderId);
+    throw err;
+  }
 }
 
 export const deliveryStatus = (ctx: Ctx, input: ParsedInputOf<'delivery:status'>): Promise<ResultOf<'delivery:status'>> => applyStatus(ctx, input);

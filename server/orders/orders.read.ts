@@ -10,7 +10,7 @@ import type { Reader } from '../../db/tx.js';
 import { isAdmin } from '../auth/zone-scope.js';
 
 /** An order as ORDER_SELECT reads it: its row, its vendor's and promotion's names, its items and its timeline. */
-export type LoadedOrder = Omit<OrderRow, 'status' | 'updated_at' | 'accepted_at' | 'code_failures' | 'on_the_way_at' | 'escalated_at'> & {
+export type LoadedOrder = Omit<OrderRow, 'status' | 'updated_at' | 'accepted_at' | 'on_the_way_at' | 'escalated_at'> & {
   status: OrderStatus;
   vendor_name: VendorRow['name'];
   /** The shop's owner and name, for what the order's steps tell them (orders/notices.ts); not part of the Order. */
@@ -36,7 +36,7 @@ export type LoadedOrder = Omit<OrderRow, 'status' | 'updated_at' | 'accepted_at'
 export const ORDER_SELECT = sql`
   SELECT o.id, o.number, o.checkout_id, o.shop_id, o.vendor_id, v.name AS vendor_name, s.owner_id AS shop_owner_id, s.name AS shop_name, o.zone_id, o.address_id, o.status,
          o.subtotal_minor, o.discount_minor, o.delivery_fee_minor, o.total_minor, o.currency, o.commission_bps, o.promotion_id,
-         pr.name_ar AS promotion_name_ar, pr.name_en AS promotion_name_en, pr.coupon_code, o.note, o.driver_id, o.delivery_code, o.eta_at, o.delivered_at, o.created_at, o.accept_by, o.expire_at,
+         pr.name_ar AS promotion_name_ar, pr.name_en AS promotion_name_en, pr.coupon_code, o.note, o.driver_id, o.delivery_code, o.code_failures, o.eta_at, o.delivered_at, o.created_at, o.accept_by, o.expire_at,
          o.created_at::text AS created_key,
          coalesce((SELECT json_agg(json_build_object('productId', i.product_id, 'nameAr', i.name_ar, 'nameEn', i.name_en, 'categoryId', i.category_id,
                     'unitPrice', i.unit_price_minor, 'quantity', i.quantity, 'orderedQuantity', i.ordered_quantity) ORDER BY i.name_en, i.product_id)
