@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
 import { call } from '../protocol/client.js';
+import { PgBossJobs } from '../server/jobs/jobs.js';
+import { Metrics } from '../server/metrics.js';
 import { rejection } from './support/expect.js';
 import { statementsOf } from './support/statements.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
@@ -59,6 +61,29 @@ test('the queue prepares its fetch and its completion on its own connections, wh
   for (const client of new Set(fetches.map((s) => s.client))) {
     expect((await client.query('SHOW plan_cache_mode')).rows).toEqual([{ plan_cache_mode: 'force_generic_plan' }]);
   }
+});
+
+test('a job that finishes after its node stopped waiting for it ends quietly: its completion finds the queue closed', async () => {
+  const { config, db, log } = h.app.deps;
+  const jobs = new PgBossJobs(config.jobs, config.database, db, log, new Metrics());
+  await jobs.start();
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown) => unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  onTestFinished(() => void process.off('unhandledRejection', onUnhandled));
+  let started!: () => void;
+  let finish!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  await jobs.work('test-outlived', () => {
+    started();
+    return new Promise<void>((resolve) => (finish = resolve));
+  });
+  await jobs.send(null, 'test-outlived', {});
+  await running;
+  await jobs.stop(); // waits a few seconds for the running job, then closes
+  finish();
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the completion pg-boss then sends
+  expect(unhandled).toEqual([]);
 });
 
 test('on a queue of policy short, a singletonKey lets one job per key wait at a time', async () => {

@@ -103,9 +103,17 @@ function bossPool(url: string, log: Logger): { db: PgBoss.Db; close(): Promise<v
     if (!name && names.size < MAX_PREPARED) names.set(text, (name = `boss_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`));
     return name;
   };
+  let closed = false;
   return {
-    db: { executeSql: (text, values) => pool.query(values?.length ? { text, values, name: nameOf(text) } : text) },
-    close: () => pool.end(),
+    db: {
+      // Once closed it answers nothing, as pg-boss's own pool does: a job's completion may still come after stop() has waited its time.
+      executeSql: async (text, values) =>
+        closed ? (undefined as unknown as { rows: unknown[] }) : pool.query(values?.length ? { text, values, name: nameOf(text) } : text),
+    },
+    close: () => {
+      closed = true;
+      return pool.end();
+    },
   };
 }
 
