@@ -74,7 +74,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let pub: Redis | null = null;
   let sub: Redis | null = null;
   if (config.redis) {
-    pub = await connectRedis(config.redis.url, log, 'lilium-pub');
+    pub = await connectRedis(config.redis.url, log, 'lilium-pub', true);
     sub = await connectRedis(config.redis.url, log, 'lilium-sub');
   }
   const publishFailures = metrics.counter('lilium_redis_publish_failures_total', 'Cross-node pushes Redis refused (clients recover them with feed:sync).', []);
