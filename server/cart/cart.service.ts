@@ -43,7 +43,7 @@ export async function changeCart(ctx: Ctx, change: (ctx: TxCtx, shopId: string) 
   });
 }
 
-/** Puts units of a product into the cart at its current price (none when there is no such product: the caller has checked it is there). */
+/** Puts units of a product into the cart at its current price; no line for a product that is not there (the caller refuses it: NOT_FOUND). */
 export async function addLine(ctx: TxCtx, shopId: string, productId: string, quantity: number): Promise<void> {
   const [row] = await ctx.query<Pick<CartItemRow, 'quantity'>>(
     sql`INSERT INTO cart_items (shop_id, product_id, quantity, added_price_minor) SELECT ${shopId}, p.id, ${quantity}, p.price_minor FROM products p WHERE p.id = ${productId}

@@ -53,7 +53,7 @@ function assertCollectable(order: { status: OrderStatus }): void {
 export async function collectCash(ctx: Ctx, input: ParsedInputOf<'cash:collect'>): Promise<ResultOf<'cash:collect'>> {
   const actor = actorOf(ctx);
   return ctx.tx(async (ctx) => {
-    // The order with whether its cash is booked, in one round trip; a booking is found only for an order the caller reaches.
+    // The order and whether its cash is booked, in one round trip; the booking is looked at only once the order is found.
     const [order, [done]] = await Promise.all([
       loadOrder(ctx, actor, input.orderId, true),
       ctx.query(sql`SELECT 1 FROM cash_collections WHERE order_id = ${input.orderId}`.prepared()),

@@ -9,7 +9,7 @@ import type { Actor } from '../auth/actor.js';
 import type { Reader } from '../../db/tx.js';
 import { isAdmin } from '../auth/zone-scope.js';
 
-/** An order as ORDER_SELECT reads it: its row, its vendor's and promotion's names, its items and its timeline. */
+/** An order as ORDER_SELECT reads it: its row, its vendor's and promotion's names, its shop's owner and name, its items and its timeline. */
 export type LoadedOrder = Omit<OrderRow, 'status' | 'updated_at' | 'accepted_at' | 'on_the_way_at' | 'escalated_at'> & {
   status: OrderStatus;
   vendor_name: VendorRow['name'];
