@@ -1,10 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { commissionOf } from '../server/finance/ledger.js';
+import { dbUrl } from './support/env.js';
 import { codeOf, fails } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { deliver, dispatch, placeOrder } from './support/delivery.js';
 import { key, makeProduct, openVendors } from './support/ordering.js';
+import { until } from './support/until.js';
 
 let h: Harness;
 let admin: Session, staff1: Session, staff2: Session, shop: Session, driver2: Session, driver4: Session, driver3: Session;
@@ -99,6 +102,51 @@ describe('delivery', () => {
     const refused = call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code });
     await expect(refused).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/too many wrong codes/) });
     expect((await call(staff1.socket, 'delivery:confirm-override', { orderId: order.id, reason: 'driver at the door' })).status).toBe('DELIVERED');
+  });
+
+  test('wrong codes sent at once are weighed one after the other: five at most, whatever order their locks are taken in', async () => {
+    const p = await makeProduct(h, staff1);
+    const order = await placeOrder(shop, p.id);
+    await dispatch(staff1, driver2, order.id);
+    const { code } = await call(shop.socket, 'delivery:code', { orderId: order.id });
+    const wrong = code === '3333' ? '4444' : '3333';
+    // The order's row held here, so every try waits on its lock: eight wrong codes, then the right one.
+    const holder = new pg.Client({ connectionString: dbUrl(h.dbName!) });
+    await holder.connect();
+    onTestFinished(() => holder.end());
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [order.id]);
+    const waiting = async () =>
+      (await h.q<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0]!.n;
+    const tries: Array<Promise<string>> = [];
+    for (const sent of [...Array<string>(8).fill(wrong), code]) {
+      tries.push(
+        call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code: sent }).then(
+          (o) => o.status,
+          (e: Error) => e.message,
+        ),
+      );
+      await until(async () => (await waiting()) === tries.length);
+    }
+    await holder.query('COMMIT');
+    const answers = await Promise.all(tries);
+    const [{ failures, status }] = (await h.q<{ failures: number; status: string }>('SELECT code_failures AS failures, status FROM orders WHERE id = $1', [
+      order.id,
+    ])) as [{ failures: number; status: string }];
+    // Each try saw the count the ones before it left: the right one delivers only if fewer than five wrong ones came first,
+    // and those after it find the order delivered.
+    const mismatches = answers.filter((a) => a.startsWith('the confirmation code does not match')).length;
+    if (status === 'DELIVERED') {
+      expect(failures).toBeLessThan(5);
+      expect(mismatches).toBe(failures);
+    } else {
+      expect({ status, failures, mismatches, last: answers.at(-1) }).toEqual({
+        status: 'ON_THE_WAY',
+        failures: 5,
+        mismatches: 4,
+        last: 'too many wrong codes for this order: the vendor confirms the delivery',
+      });
+    }
   });
 
   test('a failed delivery is re-assigned with a reason, or cancelled with its stock restored', async () => {

@@ -64,8 +64,8 @@ test('an order step sends its session check with the order’s lock and read, in
   let total = 0;
   // Each step: BEGIN with the plan mode, the session check, the lock and the read (and what the step reads beside the
   // order); the UPDATE with its timeline entry; the notification, when someone hears of it; the held writes with
-  // COMMIT. Delivering checks the shop's code under the lock (a wrong one is counted afterwards, in a transaction of
-  // its own). Collecting the cash claims its key in the first trip, then locks and reads, posts with the reads the
+  // COMMIT. Delivering checks the shop's code under the lock (a wrong one is counted in the same transaction, which
+  // commits before the refusal). Collecting the cash claims its key in the first trip, then locks and reads, posts with the reads the
   // notification needs, books the cash, notifies, commits.
   const steps: Array<[string, number, string[], () => Promise<unknown>]> = [
     ['accept', 4, lockAndRead, () => call(staff.socket, 'order:accept', { orderId: order.id })],

@@ -43,14 +43,15 @@ export async function changeCart(ctx: Ctx, change: (ctx: TxCtx, shopId: string) 
   });
 }
 
-/** Puts units of a product into the cart at its current price; no line for a product that is not there (the caller refuses it: NOT_FOUND). */
-export async function addLine(ctx: TxCtx, shopId: string, productId: string, quantity: number): Promise<void> {
+/** Puts units of a product into the cart at its current price; answers false, and adds nothing, for a product that is not there. */
+export async function addLine(ctx: TxCtx, shopId: string, productId: string, quantity: number): Promise<boolean> {
   const [row] = await ctx.query<Pick<CartItemRow, 'quantity'>>(
     sql`INSERT INTO cart_items (shop_id, product_id, quantity, added_price_minor) SELECT ${shopId}, p.id, ${quantity}, p.price_minor FROM products p WHERE p.id = ${productId}
         ON CONFLICT (shop_id, product_id) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, added_price_minor = EXCLUDED.added_price_minor
         RETURNING quantity`.prepared(),
   );
   if (row && row.quantity > MAX_QUANTITY) throw new AppError('BAD_REQUEST', `at most ${MAX_QUANTITY} units of one product`);
+  return row !== undefined;
 }
 
 export const getCart = (ctx: Ctx, input: ParsedInputOf<'cart:get'>): Promise<ResultOf<'cart:get'>> => currentCart(ctx, input.addressId);

@@ -1,14 +1,15 @@
 import { randomInt } from 'node:crypto';
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
-import type { OrderStatus } from '../../protocol/ordering.js';
+import type { Order, OrderStatus } from '../../protocol/ordering.js';
 import { sql, type Sql } from '../../db/sql.js';
 import type { OrderRow } from '../../db/tables.js';
 import { rooms } from '../auth/actor.js';
 import { AppError, forbidden } from '../errors.js';
 import { noticeAssigned } from '../orders/notices.js';
 import { loadOrder, toOrder } from '../orders/orders.read.js';
-import { publishBuilt, recordEvent, transition } from '../orders/workflow.js';
+import { ORDER_TRANSITIONS, moveOrder, publishBuilt, recordEvent, transition } from '../orders/workflow.js';
 import { tell } from '../outbox/outbox.js';
+import { assertTransition } from '../transitions.js';
 import { actorOf, type Ctx } from '../rpc/context.js';
 import { canCarry, UNDER_WAY } from './drivers.service.js';
 
@@ -64,43 +65,36 @@ export const MAX_CODE_FAILURES = 5;
 
 const tooManyWrongCodes = () => forbidden('too many wrong codes for this order: the vendor confirms the delivery');
 
-/** A wrong code found under the order's lock: the transition rolls back, and the code is counted after it (countWrongCode). */
-class WrongCode extends Error {}
-
-/** Counts a wrong code in a transaction of its own, so the count survives the refusal; answers the refusal. */
-async function countWrongCode(ctx: Ctx, orderId: string): Promise<AppError> {
-  const { userId } = actorOf(ctx);
-  const [row] = await ctx.tx((ctx) =>
-    ctx.query<{ failures: number }>(
-      sql`UPDATE orders SET code_failures = least(code_failures + 1, ${MAX_CODE_FAILURES}::int) WHERE id = ${orderId} AND driver_id = ${userId}
-           RETURNING code_failures AS failures`.prepared(),
-    ),
-  );
-  return (row?.failures ?? 0) >= MAX_CODE_FAILURES
-    ? tooManyWrongCodes()
-    : forbidden('the confirmation code does not match; ask the shop, or the vendor to confirm');
+/**
+ * DELIVERED with the shop's code, checked under the order's lock. A wrong one is counted in the same transaction,
+ * which commits (the count must survive the refusal) before the refusal is answered: tries at once wait for each
+ * other's lock, so each sees the count the ones before it left, and at most MAX_CODE_FAILURES are ever weighed.
+ */
+async function deliver(ctx: Ctx, s: StatusChange): Promise<Order> {
+  const actor = actorOf(ctx);
+  const outcome = await ctx.tx(async (ctx): Promise<Order | AppError> => {
+    const order = await loadOrder(ctx, actor, s.orderId, true);
+    assertTransition(ORDER_TRANSITIONS, 'order', order.status, 'DELIVERED');
+    if (order.code_failures >= MAX_CODE_FAILURES) throw tooManyWrongCodes();
+    if (order.delivery_code !== s.code) {
+      const [row] = await ctx.query<{ failures: number }>(
+        sql`UPDATE orders SET code_failures = code_failures + 1 WHERE id = ${order.id} RETURNING code_failures AS failures`.prepared(),
+      );
+      return row!.failures >= MAX_CODE_FAILURES
+        ? tooManyWrongCodes()
+        : forbidden('the confirmation code does not match; ask the shop, or the vendor to confirm');
+    }
+    return moveOrder(ctx, order, 'DELIVERED', actor, { reason: s.reason, set: sql`delivered_at = now()` });
+  });
+  if (outcome instanceof AppError) throw outcome;
+  return outcome;
 }
 
-/**
- * One status report of the assigned driver; other drivers do not find the order. DELIVERED takes the shop's code,
- * checked under the order's lock in the transition itself; a right one costs nothing more.
- */
-async function applyStatus(ctx: Ctx, s: StatusChange) {
+/** One status report of the assigned driver; other drivers do not find the order. */
+async function applyStatus(ctx: Ctx, s: StatusChange): Promise<Order> {
+  if (s.status === 'DELIVERED') return deliver(ctx, s);
   const eta = etaAt(sql`orders.zone_id`, ctx.deps.config.delivery.etaDefaultMin);
-  try {
-    return await transition(ctx, s.orderId, s.status, {
-      reason: s.reason,
-      set: s.status === 'ON_THE_WAY' ? sql`on_the_way_at = now(), eta_at = ${eta}` : s.status === 'DELIVERED' ? sql`delivered_at = now()` : undefined,
-      guard: (order) => {
-        if (s.status !== 'DELIVERED') return;
-        if (order.code_failures >= MAX_CODE_FAILURES) throw tooManyWrongCodes();
-        if (order.delivery_code !== s.code) throw new WrongCode();
-      },
-    });
-  } catch (err) {
-    if (err instanceof WrongCode) throw await countWrongCode(ctx, s.orderId);
-    throw err;
-  }
+  return transition(ctx, s.orderId, s.status, { reason: s.reason, set: s.status === 'ON_THE_WAY' ? sql`on_the_way_at = now(), eta_at = ${eta}` : undefined });
 }
 
 export const deliveryStatus = (ctx: Ctx, input: ParsedInputOf<'delivery:status'>): Promise<ResultOf<'delivery:status'>> => applyStatus(ctx, input);

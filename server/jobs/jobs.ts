@@ -368,7 +368,10 @@ export class PgBossJobs implements Jobs {
     if (this.statsTimer) clearInterval(this.statsTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await this.boss.stop({ graceful: true, wait: true, close: true, timeout: STOP_TIMEOUT_MS });
-    await this.ownPool?.close();
+    try {
+      await this.boss.stop({ graceful: true, wait: true, close: true, timeout: STOP_TIMEOUT_MS });
+    } finally {
+      await this.ownPool?.close();
+    }
   }
 }

@@ -130,7 +130,8 @@ export async function reorder(ctx: Ctx, { orderId }: ParsedInputOf<'order:reorde
     }
   }
   const cart = await changeCart(ctx, async (ctx, shopId) => {
-    for (const a of available) await addLine(ctx, shopId, a.productId, a.quantity);
+    // A product taken away meanwhile is no longer sold either.
+    for (const a of available) if (!(await addLine(ctx, shopId, a.productId, a.quantity))) skipped.push({ productId: a.productId, reason: 'no longer sold' });
   });
   return { cart, skipped };
 }
