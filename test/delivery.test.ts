@@ -26,6 +26,14 @@ afterAll(() => h.close());
 
 const ledgerSum = async () => (await h.q<{ s: number }>('SELECT coalesce(sum(amount), 0)::bigint AS s FROM ledger_entries'))[0]!.s;
 
+/** A fresh order on its way with driver2, the shop's code for it, and a code that is not it. */
+async function onItsWay() {
+  const order = await placeOrder(shop, (await makeProduct(h, staff1)).id);
+  await dispatch(staff1, driver2, order.id);
+  const { code } = await call(shop.socket, 'delivery:code', { orderId: order.id });
+  return { order, code, wrong: code === '1111' ? '2222' : '1111' };
+}
+
 describe('delivery', () => {
   test('vendor staff see available drivers for the order’s zone and fleet; another vendor cannot assign', async () => {
     const p = await makeProduct(h, staff1);
@@ -92,11 +100,7 @@ describe('delivery', () => {
   });
 
   test('after five wrong codes even the right one is refused, and only the vendor confirms', async () => {
-    const p = await makeProduct(h, staff1);
-    const order = await placeOrder(shop, p.id);
-    await dispatch(staff1, driver2, order.id);
-    const { code } = await call(shop.socket, 'delivery:code', { orderId: order.id });
-    const wrong = code === '1111' ? '2222' : '1111';
+    const { order, code, wrong } = await onItsWay();
     for (let i = 0; i < 5; i++)
       expect(await codeOf(call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code: wrong }))).toBe('FORBIDDEN');
     const refused = call(driver2.socket, 'delivery:status', { orderId: order.id, status: 'DELIVERED', code });
@@ -105,11 +109,7 @@ describe('delivery', () => {
   });
 
   test('wrong codes sent at once are weighed one after the other: five at most, whatever order their locks are taken in', async () => {
-    const p = await makeProduct(h, staff1);
-    const order = await placeOrder(shop, p.id);
-    await dispatch(staff1, driver2, order.id);
-    const { code } = await call(shop.socket, 'delivery:code', { orderId: order.id });
-    const wrong = code === '3333' ? '4444' : '3333';
+    const { order, code, wrong } = await onItsWay();
     // The order's row held here, so every try waits on its lock: eight wrong codes, then the right one.
     const holder = new pg.Client({ connectionString: dbUrl(h.dbName!) });
     await holder.connect();
