@@ -85,6 +85,8 @@ export const checkouts = table('checkouts', {
   shop_id: col.uuid,
   created_by: col.uuid,
   created_at: col.timestamptz,
+  /** The first deadline of its orders still to run (server/orders/deadlines.ts); NULL: none. */
+  deadline_at: col.timestamptz.null(),
 });
 export type CheckoutRow = RowOf<typeof checkouts>;
 

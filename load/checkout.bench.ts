@@ -232,7 +232,7 @@ const raw = await direct(CHECKOUTS);
 const rawSpent = rawCpu();
 
 // Then at half the rate just measured, open loop: checkouts start on a schedule whether or not earlier ones are done.
-const halfRate = Math.max(1, Math.round(CHECKOUTS / server.seconds / 2));
+const halfRate = Number(process.env.BENCH_PACED_RATE ?? 0) || Math.max(1, Math.round(CHECKOUTS / server.seconds / 2));
 toPush.length = 0;
 const paced: Array<Promise<unknown>> = [];
 const pacedStart = performance.now();

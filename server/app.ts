@@ -20,6 +20,7 @@ import { PgBossJobs } from './jobs/jobs.js';
 import type { NotificationChannel } from '../protocol/notifications.js';
 import type { ChannelProvider } from './notifications/channels/channel.js';
 import { createChannels } from './notifications/channels/index.js';
+import { startDeadlines } from './orders/deadlines.js';
 import { Sequencer } from './outbox/sequencer.js';
 import { prepareDatabase } from './startup.js';
 import { sweepOrphans } from './uploads/uploads.service.js';
@@ -145,6 +146,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await sequencer.start();
   await jobs.start();
   for (const start of workers) await start(deps);
+  const stopDeadlines = startDeadlines(deps);
   const maintenance = setInterval(() => {
     sweepIdempotencyKeys({ deps }).catch((err: unknown) => log.warn({ err }, 'idempotency sweep failed'));
     sequencer.prune(config.feed.retentionDays).catch((err: unknown) => log.warn({ err }, 'feed prune failed'));
@@ -168,6 +170,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await Promise.race([inflight.idle(), sleep(config.shutdownGraceMs)]);
     clearInterval(maintenance);
     stopSessionChecks();
+    await stopDeadlines();
     unmount();
     await jobsStopped;
     await sequencer.stop();

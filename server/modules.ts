@@ -7,7 +7,7 @@ import { financeHandlers } from './finance/finance.handlers.js';
 import { notificationHandlers } from './notifications/notifications.handlers.js';
 import { deviceHandlers } from './notifications/devices.handlers.js';
 import { deliveryAdminHandlers } from './notifications/deliveries.handlers.js';
-import { startDeadlines } from './orders/deadlines.js';
+import { startDeadlineJobs } from './orders/deadlines.js';
 import { orderHandlers } from './orders/orders.handlers.js';
 import { feedHandlers } from './outbox/feed.handlers.js';
 import { promotionHandlers } from './promotions/promotions.handlers.js';
@@ -39,4 +39,4 @@ export const handlers: Registration[] = [
 ];
 
 /** Every domain's job workers, started on every node once the database is migrated. */
-export const workers: Array<(deps: Deps) => Promise<void>> = [startDeliveries, startImports, startDeadlines];
+export const workers: Array<(deps: Deps) => Promise<void>> = [startDeliveries, startImports, startDeadlineJobs];

@@ -10,10 +10,11 @@ let h: Harness;
 let shop: Session;
 let staff: Session[];
 let vendorIds: string[];
+let admin: Session;
 
 beforeAll(async () => {
   h = await startHarness();
-  const admin = await h.login('admin@demo.lilium');
+  admin = await h.login('admin@demo.lilium');
   staff = await Promise.all([1, 2].map((i) => h.login(`vendor${i}@demo.lilium`)));
   vendorIds = await Promise.all(staff.map(async (s) => (await call(s.socket, 'me:get', {})).vendorId!));
   await openVendors(h, admin, vendorIds);
@@ -75,16 +76,18 @@ test('the cart left after checking out one vendor, pushed to the owner, is the c
   expect(await left).toEqual(cart);
 });
 
-test('a two-vendor checkout queues one deadline job for both orders, and one delivery job for all its deliveries', async () => {
+test('a two-vendor checkout keeps its first deadline on its own row, queueing no job for it, and one delivery job for all its deliveries', async () => {
   await call(shop.socket, 'cart:clear', {});
   for (const s of staff) await call(shop.socket, 'cart:add', { productId: (await makeProduct(h, s, { stock: 50 })).id, quantity: 1 });
-  const { orders } = await call(shop.socket, 'cart:checkout', { idempotencyKey: key() });
+  // The second vendor's window shorter than the first's: the checkout's deadline is the first of its orders'.
+  await call(admin.socket, 'vendors:update', { id: vendorIds[1]!, acceptanceWindowS: 600 });
+  const { checkoutId, orders } = await call(shop.socket, 'cart:checkout', { idempotencyKey: key() });
+  await call(admin.socket, 'vendors:update', { id: vendorIds[1]!, acceptanceWindowS: null });
   const ids = orders.map((o) => o.id).sort();
-  const deadlines = await h.q<{ ids: string[] }>(
-    `SELECT ARRAY(SELECT jsonb_array_elements_text(data->'orderIds') ORDER BY 1) AS ids FROM pgboss.job WHERE name = 'order-deadline' AND data->'orderIds' ?| $1`,
-    [ids],
-  );
-  expect(deadlines).toEqual([{ ids }]);
+  const [checkoutRow] = await h.q<{ deadline_at: Date }>(`SELECT deadline_at FROM checkouts WHERE id = $1`, [checkoutId]);
+  expect(checkoutRow!.deadline_at.toISOString()).toBe(orders.find((o) => o.vendorId === vendorIds[1])!.acceptBy);
+  expect(orders.find((o) => o.vendorId === vendorIds[0])!.acceptBy! > checkoutRow!.deadline_at.toISOString()).toBe(true);
+  expect(await h.q(`SELECT 1 FROM pgboss.job WHERE name = 'order-deadline'`)).toEqual([]);
   const deliveries = await h.q<{ job_id: string }>(
     `SELECT d.job_id FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id WHERE n.link_id = ANY($1::uuid[])`,
     [ids],

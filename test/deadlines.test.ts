@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
-import { runDeadline } from '../server/orders/deadlines.js';
+import { CheckoutDeadlines1764200800000 } from '../db/migrations/1764200800000-checkout-deadlines.js';
+import { sweepDeadlines } from '../server/orders/deadlines.js';
 import { fails, rejection } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { placeOrder } from './support/delivery.js';
@@ -43,6 +44,21 @@ const kindsFor = async (userId: string, orderId: string) =>
   (await h.q<{ kind: string }>(`SELECT kind FROM notifications WHERE user_id = $1 AND link_id = $2 ORDER BY created_at, id`, [userId, orderId])).map(
     (r) => r.kind,
   );
+/**
+ * Moves the orders' clocks so that their checkouts' next step is due now: an escalation (the expiry an hour ahead, out of
+ * the background sweep's way), or (escalated already) the expiry.
+ */
+async function makeDue(orderIds: string[], step: 'escalate' | 'expire'): Promise<void> {
+  const past = `now() - interval '1 second'`;
+  await h.q(
+    step === 'escalate'
+      ? `UPDATE orders SET accept_by = ${past}, expire_at = now() + interval '1 hour' WHERE id = ANY($1::uuid[])`
+      : `UPDATE orders SET accept_by = ${past}, escalated_at = ${past}, expire_at = ${past} WHERE id = ANY($1::uuid[])`,
+    [orderIds],
+  );
+  await h.q(`UPDATE checkouts SET deadline_at = ${past} WHERE id IN (SELECT checkout_id FROM orders WHERE id = ANY($1::uuid[]))`, [orderIds]);
+}
+
 const stockOf = async (id: string) => (await h.q<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [id]))[0]!.stock;
 
 describe('acceptance windows', () => {
@@ -120,17 +136,79 @@ describe('escalation and expiry', () => {
     expect(stats.expiryRate).toBe(stats.byStatus.EXPIRED! / stats.orders);
   });
 
+  test('sweeps at once on several nodes run each deadline once and move each checkout on to its next', async () => {
+    const p = await makeProduct(h, staff, { stock: 100 });
+    const orders = [];
+    for (let i = 0; i < 6; i++) orders.push(await placeOrder(shop, p.id));
+    const ids = orders.map((o) => o.id);
+    await makeDue(ids, 'escalate');
+    await Promise.all([1, 2, 3, 4].map(() => sweepDeadlines(h.app.deps)));
+    for (const id of ids) expect(await kindsFor(manager.userId, id)).toEqual(['order.new', 'order.overdue']);
+    const rows = await h.q<{ status: string; next: boolean }>(
+      `SELECT o.status, c.deadline_at = o.expire_at AS next FROM orders o JOIN checkouts c ON c.id = o.checkout_id WHERE o.id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(rows).toEqual(ids.map(() => ({ status: 'PENDING', next: true })));
+    for (const id of ids) await call(staff.socket, 'order:accept', { orderId: id });
+  });
+
+  test('a checkout whose deadlines fail is put back and tried again later, holding up no other', async () => {
+    const p = await makeProduct(h, staff, { stock: 10 });
+    const [stuck, other] = [await placeOrder(shop, p.id), await placeOrder(shop, p.id)];
+    await makeDue([stuck.id, other.id], 'expire');
+    // The stuck one is due first, and its expiry fails in the database (a trigger stands in for a row gone from under it).
+    await h.q(`UPDATE checkouts SET deadline_at = deadline_at - interval '1 minute' WHERE id = $1`, [stuck.checkoutId]);
+    await h.q(`CREATE FUNCTION test_refuse_expiry() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$`);
+    await h.q(`CREATE TRIGGER test_refuse_expiry BEFORE UPDATE ON orders FOR EACH ROW WHEN (OLD.id = '${stuck.id}') EXECUTE FUNCTION test_refuse_expiry()`);
+    try {
+      await sweepDeadlines(h.app.deps);
+      // This sweep or the node's own (which may hold it a moment longer) expires the other.
+      await until(`SELECT 1 FROM orders WHERE id = $1 AND status = 'EXPIRED'`, [other.id]);
+      const rows = await h.q<{ id: string; status: string; later: boolean }>(
+        `SELECT o.id, o.status, c.deadline_at > now() + interval '5 seconds' AS later FROM orders o JOIN checkouts c ON c.id = o.checkout_id
+          WHERE o.id = ANY($1::uuid[])`,
+        [[stuck.id, other.id]],
+      );
+      expect(rows.find((r) => r.id === other.id)).toMatchObject({ status: 'EXPIRED' });
+      expect(rows.find((r) => r.id === stuck.id)).toMatchObject({ status: 'PENDING', later: true });
+    } finally {
+      await h.q(`DROP TRIGGER test_refuse_expiry ON orders`);
+      await h.q(`DROP FUNCTION test_refuse_expiry()`);
+    }
+    await makeDue([stuck.id], 'expire');
+    await sweepDeadlines(h.app.deps);
+    expect((await h.q<{ status: string }>(`SELECT status FROM orders WHERE id = $1`, [stuck.id]))[0]!.status).toBe('EXPIRED');
+  });
+
+  test('a deadline job an older version queued puts its orders’ checkout on the sweep', async () => {
+    const p = await makeProduct(h, staff, { stock: 10 });
+    const order = await placeOrder(shop, p.id);
+    // As an older node writes a checkout: no deadline on its row, a job for its orders.
+    await h.q(`UPDATE checkouts SET deadline_at = NULL WHERE id = $1`, [order.checkoutId]);
+    await h.app.deps.jobs.send(null, 'order-deadline', { orderIds: [order.id] });
+    const row = await until<{ deadline_at: Date; accept_by: Date }>(
+      `SELECT c.deadline_at, o.accept_by FROM checkouts c JOIN orders o ON o.checkout_id = c.id WHERE o.id = $1 AND c.deadline_at IS NOT NULL`,
+      [order.id],
+    );
+    expect(row.deadline_at).toEqual(row.accept_by);
+    await call(staff.socket, 'order:accept', { orderId: order.id });
+  });
+
   test('an accept and an expiry in the same instant: exactly one wins, cleanly', async () => {
     const p = await makeProduct(h, staff, { stock: 100 });
     const orders = [];
     for (let i = 0; i < 12; i++) orders.push(await placeOrder(shop, p.id, 2));
+    await makeDue(
+      orders.map((o) => o.id),
+      'expire',
+    );
     const outcomes = await Promise.all(
       orders.map(async (o, i) => {
-        // Every other expiry starts a little later, so that some find the accept already in flight and some do not;
+        // Every other sweep starts a little later, so that some find the accept already in flight and some do not;
         // whoever comes first, the outcome must be one or the other, whole.
         const [accept] = await Promise.allSettled([
           call(staff.socket, 'order:accept', { orderId: o.id }),
-          new Promise((r) => (i % 2 ? setTimeout(r, i) : r(null))).then(() => runDeadline(h.app.deps, { orderId: o.id, step: 'expire' }, `race-${o.id}`)),
+          new Promise((r) => (i % 2 ? setTimeout(r, i) : r(null))).then(() => sweepDeadlines(h.app.deps)),
         ]);
         const [row] = await h.q<{ status: string }>('SELECT status FROM orders WHERE id = $1', [o.id]);
         return { id: o.id, accepted: accept.status === 'fulfilled', status: row!.status, error: accept.status === 'rejected' ? accept.reason : null };
@@ -149,4 +227,30 @@ describe('escalation and expiry', () => {
     const expiredCount = outcomes.filter((o) => !o.accepted).length;
     expect(await stockOf(p.id)).toBe(100 - 2 * orders.length + 2 * expiredCount);
   });
+});
+
+test('the migration gives the orders still pending their checkout’s deadline and drops the jobs queued for them before', async () => {
+  const p = await makeProduct(h, staff, { stock: 10 });
+  const pending = await placeOrder(shop, p.id);
+  const accepted = await placeOrder(shop, p.id);
+  await call(staff.socket, 'order:accept', { orderId: accepted.id });
+  const { jobs } = h.app.deps;
+  await jobs.define('order-deadline');
+  await jobs.send(null, 'order-deadline', { orderIds: [pending.id] }, { startAfter: new Date(Date.now() + hour) });
+  const runner = h.app.deps.db.source.createQueryRunner();
+  try {
+    const migration = new CheckoutDeadlines1764200800000();
+    await migration.down(runner);
+    await migration.up(runner);
+  } finally {
+    await runner.release();
+  }
+  const rows = await h.q<{ id: string; deadline: Date | null; accept_by: Date }>(
+    `SELECT o.id, c.deadline_at AS deadline, o.accept_by FROM orders o JOIN checkouts c ON c.id = o.checkout_id WHERE o.id = ANY($1::uuid[])`,
+    [[pending.id, accepted.id]],
+  );
+  expect(rows.find((r) => r.id === pending.id)!.deadline).toEqual(rows.find((r) => r.id === pending.id)!.accept_by);
+  expect(rows.find((r) => r.id === accepted.id)!.deadline).toBeNull();
+  expect(await h.q(`SELECT 1 FROM pgboss.job WHERE name = 'order-deadline'`)).toEqual([]);
+  await call(staff.socket, 'order:accept', { orderId: pending.id });
 });

@@ -14,6 +14,7 @@ import { Search1764200400000 } from './1764200400000-search.js';
 import { SearchLexemes1764200500000 } from './1764200500000-search-lexemes.js';
 import { UnreadCounts1764200600000 } from './1764200600000-unread-counts.js';
 import { Refusals1764200700000 } from './1764200700000-refusals.js';
+import { CheckoutDeadlines1764200800000 } from './1764200800000-checkout-deadlines.js';
 
 /** In order; each one reversible. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   SearchLexemes1764200500000,
   UnreadCounts1764200600000,
   Refusals1764200700000,
+  CheckoutDeadlines1764200800000,
 ];

@@ -12,7 +12,7 @@ import { holdPushes } from '../outbox/outbox.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { noticeNewOrders } from './notices.js';
 import { toOrder, type LoadedOrder } from './orders.read.js';
-import { deadlineValues, scheduleDeadlines } from './deadlines.js';
+import { deadlineValues } from './deadlines.js';
 
 /** Where the orders go: the zone they are priced and delivered for, and the address (null: the shop's own zone). */
 type Target = { zoneId: string; addressId: string | null };
@@ -111,7 +111,8 @@ async function insertOrders(ctx: TxCtx, target: Target, groups: PricedGroup[], n
       SELECT g.vendor_id, (SELECT c.commission_bps FROM vendor_commissions c WHERE c.vendor_id = g.vendor_id AND c.effective_from <= ${new Date()}
                             ORDER BY c.effective_from DESC, c.id DESC LIMIT 1) AS bps FROM g
     ), c AS (
-      INSERT INTO checkouts (shop_id, created_by) VALUES (${shopId}, ${userId}) RETURNING id
+      -- Its deadline: the first of its orders' (server/orders/deadlines.ts), an acceptance one as they are new.
+      INSERT INTO checkouts (shop_id, created_by, deadline_at) SELECT ${shopId}, ${userId}, (SELECT min(${acceptBy}) FROM g) RETURNING id
     ), o AS (
       INSERT INTO orders (checkout_id, shop_id, vendor_id, zone_id, address_id, subtotal_minor, discount_minor, delivery_fee_minor, total_minor,
                           currency, commission_bps, promotion_id, note, accept_by, expire_at)
@@ -174,9 +175,9 @@ function cartLeft(rows: PricingRows, ordered: Set<string>, usedUp: string[], zon
 /**
  * Turns the cart into one order per vendor in one transaction. The RPC layer's idempotency key row is in the
  * same transaction, so a retry returns these orders and a failure leaves nothing behind, not even the key.
- * Set-based: the target and pricing reads are one statement, the orders and everything they carry one, the
- * notifications one and the stock one, whatever the number of vendors and lines; the deadline job, the `order:new`
- * and `notification:new` pushes, the deliveries with their job and the key's result are held and written together
+ * Set-based: the target and pricing reads are one statement, the orders and everything they carry (with the
+ * checkout's first deadline) one, the notifications one and the stock one, whatever the number of vendors and lines;
+ * the `order:new` and `notification:new` pushes, the deliveries with their job and the key's result are held and written together
  * just before COMMIT (Tx.hold): eleven statements with BEGIN, its plan mode and COMMIT, in five round trips — BEGIN,
  * the plan mode, the session check and the key's claim; the cart lock and the pricing read; the orders; the
  * notifications and the stock; the held writes and COMMIT (test/checkout-statements.test.ts).
@@ -192,7 +193,6 @@ export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>):
     await locked;
     const { target, rows, groups, usedUp } = await price(ctx, first, shopId, input.addressId, input.vendorIds);
     const placed = await insertOrders(ctx, target, groups, input.note ?? null);
-    await scheduleDeadlines(ctx, placed);
     const orders = placed.map(toOrder);
     // Each vendor (and the zone's admins) hears of its new order.
     holdPushes(
