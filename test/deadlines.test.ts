@@ -3,6 +3,7 @@ import { call } from '../protocol/client.js';
 import { CheckoutDeadlines1764200800000 } from '../db/migrations/1764200800000-checkout-deadlines.js';
 import { sweepDeadlines } from '../server/orders/deadlines.js';
 import { fails, rejection } from './support/expect.js';
+import { downAndUp } from './support/migrations.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { placeOrder } from './support/delivery.js';
 import { key, makeProduct, openVendors } from './support/ordering.js';
@@ -237,14 +238,7 @@ test('the migration gives the orders still pending their checkout’s deadline a
   const { jobs } = h.app.deps;
   await jobs.define('order-deadline');
   await jobs.send(null, 'order-deadline', { orderIds: [pending.id] }, { startAfter: new Date(Date.now() + hour) });
-  const runner = h.app.deps.db.source.createQueryRunner();
-  try {
-    const migration = new CheckoutDeadlines1764200800000();
-    await migration.down(runner);
-    await migration.up(runner);
-  } finally {
-    await runner.release();
-  }
+  await downAndUp(h, [new CheckoutDeadlines1764200800000()]);
   const rows = await h.q<{ id: string; deadline: Date | null; accept_by: Date }>(
     `SELECT o.id, c.deadline_at AS deadline, o.accept_by FROM orders o JOIN checkouts c ON c.id = o.checkout_id WHERE o.id = ANY($1::uuid[])`,
     [[pending.id, accepted.id]],

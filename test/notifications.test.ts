@@ -10,6 +10,7 @@ import { acceptOrder } from '../server/orders/orders.service.js';
 import type { Registration } from '../server/rpc/rpc.js';
 import { deliver, dispatch, placeOrder } from './support/delivery.js';
 import { fails } from './support/expect.js';
+import { downAndUp } from './support/migrations.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { key, makeProduct, syncAll } from './support/ordering.js';
 import { until } from './support/until.js';
@@ -501,14 +502,7 @@ describe('the notification centre', () => {
     await call(w.manager.socket, 'notifications:read', { all: true });
     const counts = `SELECT u.id, coalesce(c.unread, 0) AS kept, (SELECT count(*)::int FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL) AS counted
                       FROM users u LEFT JOIN notification_unread c ON c.user_id = u.id ORDER BY u.id`;
-    const runner = h.app.deps.db.source.createQueryRunner();
-    try {
-      const migration = new UnreadCounts1764200600000();
-      await migration.down(runner);
-      await migration.up(runner);
-    } finally {
-      await runner.release();
-    }
+    await downAndUp(h, [new UnreadCounts1764200600000()]);
     const rows = await h.q<{ id: string; kept: number; counted: number }>(counts);
     expect(rows.filter((r) => r.kept !== r.counted)).toEqual([]);
     expect(rows.find((r) => r.id === w.staff.userId)).toMatchObject({ kept: 2 });
