@@ -153,7 +153,8 @@ export class PgBossJobs implements Jobs {
   ) {
     const common: PgBoss.ConstructorOptions = {
       schema: JOBS_SCHEMA,
-      // No cron schedules: jobs carry a start time and deadlines are swept from their orders, so the clock-skew checks and the cron queue are not needed.
+      // No cron schedules: jobs carry a start time and deadlines are swept from their checkouts, so the clock-skew
+      // checks and the cron queue are not needed.
       schedule: false,
       supervise: true,
       maintenanceIntervalSeconds: config.maintenanceS,

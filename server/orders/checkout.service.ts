@@ -177,10 +177,10 @@ function cartLeft(rows: PricingRows, ordered: Set<string>, usedUp: string[], zon
  * same transaction, so a retry returns these orders and a failure leaves nothing behind, not even the key.
  * Set-based: the target and pricing reads are one statement, the orders and everything they carry (with the
  * checkout's first deadline) one, the notifications one and the stock one, whatever the number of vendors and lines;
- * the `order:new` and `notification:new` pushes, the deliveries with their job and the key's result are held and written together
- * just before COMMIT (Tx.hold): eleven statements with BEGIN, its plan mode and COMMIT, in five round trips — BEGIN,
- * the plan mode, the session check and the key's claim; the cart lock and the pricing read; the orders; the
- * notifications and the stock; the held writes and COMMIT (test/checkout-statements.test.ts).
+ * the `order:new` and `notification:new` pushes, the deliveries with their job and the key's result are held and
+ * written together just before COMMIT (Tx.hold): eleven statements with BEGIN, its plan mode and COMMIT, in five
+ * round trips — BEGIN, the plan mode, the session check and the key's claim; the cart lock and the pricing read; the
+ * orders; the notifications and the stock; the held writes and COMMIT (test/checkout-statements.test.ts).
  */
 export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>): Promise<ResultOf<'cart:checkout'>> {
   const shopId = shopOf(ctx);
