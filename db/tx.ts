@@ -40,7 +40,26 @@ export interface Tx extends Reader {
    * result) cost one round trip together instead of one each. `build` runs then, so it can gather what was held.
    */
   hold(build: () => Held | null): void;
+  /**
+   * Sends `statement` in the transaction's last round trip, ahead of the held writes and COMMIT, and answers nothing:
+   * for a statement whose row locks other transactions queue for (the stock of popular products), which it then
+   * holds only while the commit runs instead of across a round trip to this process and back. Having no caller to
+   * answer, it checks its own outcome: one that needs its caller (a shortage to report, a notice to write) fails with
+   * RERUN, and the whole transaction runs once more with `rerun` set, in which its caller sends it where it stands and
+   * reads the answer. Other failures fail the transaction, as a held write's do.
+   */
+  atCommit(statement: Sql): void;
+  /** Whether this is the transaction's second run, after a statement sent at commit failed with RERUN. */
+  readonly rerun: boolean;
 }
+
+/**
+ * The SQLSTATE (of class LL, Lilium's own: migration 1764200700000) with which a statement sent at commit asks for
+ * its transaction to run again (Tx.atCommit).
+ */
+export const RERUN = { code: 'LL002', message: 'the transaction runs again with its statements sent at commit answered' } as const;
+
+const codeOf = (err: unknown) => (err && typeof err === 'object' && 'code' in err ? (err as { code: unknown }).code : undefined);
 
 /** A held write (a data-modifying statement, run as a CTE) and what the final SELECT evaluates with it (a NOTIFY, say). */
 export interface Held {
@@ -82,22 +101,29 @@ export function gather<T>(tx: Tx, key: object, items: T[], build: (all: T[]) => 
 }
 
 /**
- * Runs `fn` with a Tx whose statements go through `send`, then hands its held writes to `end` (which commits them,
- * with the transaction, on PostgreSQL); `hooks` collects what runs after the commit.
+ * Runs `fn` with a Tx whose statements go through `send`, then hands the statements it sent at commit and its held
+ * writes to `end` (which commits them, with the transaction, on PostgreSQL); `hooks` collects what runs after the commit.
  */
 async function work<T>(
   fn: (tx: Tx) => Promise<T>,
+  rerun: boolean,
   hooks: Hook[],
   send: (statement: Sql) => Promise<unknown[]>,
-  end: (held: Sql | null) => Promise<void>,
+  end: (last: Sql[]) => Promise<void>,
 ): Promise<T> {
   const builds: Array<() => Held | null> = [];
+  const atCommit: Sql[] = [];
   const result = await fn({
     query: <R>(statement: Sql) => send(statement) as Promise<R[]>,
     afterCommit: (hook) => void hooks.push(hook),
     hold: (build) => void builds.push(build),
+    atCommit: (statement) => void atCommit.push(statement),
+    rerun,
   });
-  await end(heldStatement(builds.flatMap((b) => b() ?? [])));
+  const held = heldStatement(builds.flatMap((b) => b() ?? []));
+  // The statements sent at commit before the held writes: the order in which other transactions take the same locks
+  // (stock rows, then the held writes' counter rows), so the two never wait on each other.
+  await end(held ? [...atCommit, held] : atCommit);
   return result;
 }
 
@@ -124,7 +150,7 @@ type Queued = { statement: Compiled; resolve: (rows: unknown[]) => void; reject:
  */
 async function pgTransaction<T>(
   pool: PgPool,
-  run: (send: (statement: Sql) => Promise<unknown[]>, end: (held: Sql | null) => Promise<void>) => Promise<T>,
+  run: (send: (statement: Sql) => Promise<unknown[]>, end: (last: Sql[]) => Promise<void>) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
   // pg-pool listens for a connection's errors only while it is idle: one that dies mid-transaction (a terminated
@@ -161,10 +187,10 @@ async function pgTransaction<T>(
       if (queued.push({ statement: statement.compile(), resolve, reject }) === 1) queueMicrotask(() => void (queued.length && flush().catch(() => undefined)));
     });
   };
-  const end = async (held: Sql | null): Promise<void> => {
+  const end = async (last: Sql[]): Promise<void> => {
     ended = true;
-    if (!begun && !held && queued.length === 0) return;
-    const answers = await flush([...(held ? [held.compile()] : []), COMMIT]);
+    if (!begun && last.length === 0 && queued.length === 0) return;
+    const answers = await flush([...last.map((s) => s.compile()), COMMIT]);
     begun = false;
     // PostgreSQL answers the COMMIT of a transaction a failed statement aborted with a ROLLBACK, not an error.
     if (answers.at(-1)!.command !== 'COMMIT') throw new Error('the transaction was rolled back: one of its statements failed');
@@ -232,18 +258,32 @@ export class Db {
     return this.gate ? this.gate.run(fn) : fn();
   }
 
+  /** Runs `fn` in a transaction, and once more when a statement it sent at commit asks for it (Tx.atCommit). */
   async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await this.once(fn, false);
+    } catch (err) {
+      // What the first run did was rolled back, its hooks with it.
+      if (codeOf(err) !== RERUN.code) throw err;
+      return this.once(fn, true);
+    }
+  }
+
+  private async once<T>(fn: (tx: Tx) => Promise<T>, rerun: boolean): Promise<T> {
     const hooks: Hook[] = [];
     const pool = this.pool();
     const result = pool
-      ? await pgTransaction(pool, (send, end) => work(fn, hooks, send, end))
+      ? await pgTransaction(pool, (send, end) => work(fn, rerun, hooks, send, end))
       : await this.exclusive(() =>
           this.source.transaction((manager) =>
             work(
               fn,
+              rerun,
               hooks,
               (statement) => queryRows(manager, statement),
-              async (held) => void (held && (await queryRows(manager, held))),
+              async (last) => {
+                for (const statement of last) await queryRows(manager, statement);
+              },
             ),
           ),
         );

@@ -1,4 +1,5 @@
 import { sql, type Sql } from '../db/sql.js';
+import { RERUN } from '../db/tx.js';
 import { AppError } from './errors.js';
 
 const codeOf = (err: unknown) => (err && typeof err === 'object' && 'code' in err ? (err as { code: unknown }).code : undefined);
@@ -29,6 +30,7 @@ export function dataError(err: unknown): AppError | null {
 /** Checks a statement makes by failing with an SQLSTATE of Lilium's own (see `lilium_refuse`, migration 1764200700000). */
 export const REFUSALS = {
   sessionEnded: { code: 'LL001', message: 'the session has ended' },
+  rerun: RERUN,
 } as const;
 type Refusal = (typeof REFUSALS)[keyof typeof REFUSALS];
 

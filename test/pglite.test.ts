@@ -74,3 +74,15 @@ test('a cart becomes orders on PGlite: checkout, a concurrent retry and a reject
   expect(await told(staff, 'order.new')).toEqual([[a!.orders[0]!.id, `طلب جديد رقم ${number}`]]);
   expect(await told(shop, 'order.rejected')).toEqual([[a!.orders[0]!.id, `تم رفض الطلب رقم ${number}`]]);
 });
+
+test('a checkout that brings a product to its low-stock threshold runs again on PGlite too: one order, the staff told once', async () => {
+  const [admin, staff, shop] = await Promise.all(['admin@demo.lilium', 'vendor1@demo.lilium', 'shop2@demo.lilium'].map((e) => h.login(e)));
+  await openVendors(h, admin!, [(await call(staff!.socket, 'me:get', {})).vendorId!]);
+  const p = await makeProduct(h, staff!, { stock: 3, lowStockThreshold: 2 });
+  await call(shop!.socket, 'cart:add', { productId: p.id, quantity: 1 });
+  const { checkoutId } = await call(shop!.socket, 'cart:checkout', { idempotencyKey: randomUUID() });
+  expect(await h.q(`SELECT 1 FROM orders WHERE checkout_id = $1`, [checkoutId])).toHaveLength(1);
+  expect((await call(shop!.socket, 'products:get', { id: p.id })).stock).toBe(2);
+  const told = (await call(staff!.socket, 'notifications:list', { kind: 'stock.low' })).items.filter((n) => n.link?.id === p.id);
+  expect(told).toHaveLength(1);
+});

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createDataSource } from '../db/data-source.js';
 import { pipeline as settled, type Compiled } from '../db/pipeline.js';
 import { sql } from '../db/sql.js';
-import { Db } from '../db/tx.js';
+import { Db, RERUN } from '../db/tx.js';
+import { Refusals1764200700000 } from '../db/migrations/1764200700000-refusals.js';
+import { REFUSALS, unlessRefused } from '../server/db-errors.js';
 import { TEST_DB_PREFIX, TEST_PG_URL, dbUrl } from './support/env.js';
 import { statementsOf } from './support/statements.js';
 
@@ -26,6 +28,8 @@ beforeAll(async () => {
   await admin.query(`CREATE DATABASE "${dbName}"`);
   await client.connect();
   await client.query('CREATE TABLE notes (n text PRIMARY KEY)');
+  // lilium_refuse, with which a statement sent at commit asks for its transaction to run again.
+  await new Refusals1764200700000().up({ query: (text: string) => client.query(text) } as never);
   await source.initialize();
 });
 afterAll(async () => {
@@ -230,5 +234,62 @@ describe('a transaction on PostgreSQL', () => {
     const sent = await statementsOf(() => db.tx(async (tx) => void (ended = tx)));
     expect(sent).toEqual([]);
     await expect(ended!.query(sql`SELECT 1`)).rejects.toThrow('a statement of a transaction that has ended');
+  });
+});
+
+describe('statements sent at commit', () => {
+  const mine = async () => (await names()).filter((n) => n.startsWith('k-'));
+  afterAll(() => client.query(`DELETE FROM notes WHERE n LIKE 'k-%'`));
+  /** Fails, asking for a second run, while `condition` is false. */
+  const rerunUnless = (condition: boolean) => sql`SELECT ${unlessRefused(sql`${condition}::boolean`, REFUSALS.rerun)}`;
+
+  test('go in the last round trip, ahead of the held writes, and commit with them', async () => {
+    const sent = await statementsOf(() =>
+      db.tx(async (tx) => {
+        await tx.query(sql`INSERT INTO notes VALUES ('k-1')`);
+        tx.atCommit(sql`INSERT INTO notes VALUES ('k-2')`);
+        tx.hold(() => ({ write: sql`INSERT INTO notes VALUES ('k-3')` }));
+      }),
+    );
+    expect(sent.filter((s) => s.trip === sent.at(-1)!.trip).map((s) => s.sql.replace(/\s+/g, ' ').trim())).toEqual([
+      "INSERT INTO notes VALUES ('k-2')",
+      "WITH w0 AS (INSERT INTO notes VALUES ('k-3')) SELECT 1",
+      'COMMIT',
+    ]);
+    expect(await mine()).toEqual(['k-1', 'k-2', 'k-3']);
+  });
+
+  test('one that asks for it runs the whole transaction again, with rerun set; the first run leaves no row and runs no hook', async () => {
+    const runs: boolean[] = [];
+    const hooks: boolean[] = [];
+    await db.tx(async (tx) => {
+      runs.push(tx.rerun);
+      await tx.query(sql`INSERT INTO notes VALUES (${tx.rerun ? 'k-second' : 'k-first'})`);
+      tx.afterCommit(() => void hooks.push(tx.rerun));
+      tx.hold(() => ({ write: sql`INSERT INTO notes VALUES (${tx.rerun ? 'k-held-second' : 'k-held-first'})` }));
+      tx.atCommit(rerunUnless(tx.rerun));
+    });
+    expect(runs).toEqual([false, true]);
+    expect(hooks).toEqual([true]);
+    expect(await mine()).toEqual(['k-1', 'k-2', 'k-3', 'k-held-second', 'k-second']);
+  });
+
+  test('runs again once only; any other failure fails the transaction at once', async () => {
+    let runs = 0;
+    const again = db.tx(async (tx) => {
+      runs++;
+      tx.atCommit(rerunUnless(false));
+    });
+    await expect(again).rejects.toMatchObject({ code: RERUN.code });
+    expect(runs).toBe(2);
+    runs = 0;
+    const failed = db.tx(async (tx) => {
+      runs++;
+      await tx.query(sql`INSERT INTO notes VALUES ('k-failed')`);
+      tx.atCommit(sql`SELECT 1 / 0`);
+    });
+    await expect(failed).rejects.toMatchObject({ code: '22012' });
+    expect(runs).toBe(1);
+    expect(await mine()).not.toContain('k-failed');
   });
 });

@@ -1,9 +1,10 @@
 import type { ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import { sql } from '../../db/sql.js';
 import type { ProductRow, StockHistoryRow } from '../../db/tables.js';
+import { REFUSALS, unlessRefused } from '../db-errors.js';
 import { AppError, notFound } from '../errors.js';
 import { notify, vendorStaff } from '../notifications/notify.js';
-import { announcing, stockMarks } from '../outbox/outbox.js';
+import { stockMarks, withWake } from '../outbox/outbox.js';
 import { afterCursor, page } from '../pagination.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import { loadCatalogProduct } from './products.service.js';
@@ -26,6 +27,9 @@ type Moved = Pick<ProductRow, 'id' | 'vendor_id' | 'name_ar' | 'name_en' | 'stoc
 export function fellToThreshold(row: Pick<Moved, 'stock' | 'low_stock_threshold' | 'low_stock_alerted'>, delta: number): boolean {
   return row.stock <= row.low_stock_threshold && (!row.low_stock_alerted || row.stock - delta > row.low_stock_threshold);
 }
+
+/** fellToThreshold in SQL, of a product row as the move's UPDATE returned it (`moved`) and its move (`m`). */
+const FELL = sql`moved.stock <= moved.low_stock_threshold AND (NOT moved.low_stock_alerted OR moved.stock - m.delta > moved.low_stock_threshold)`;
 
 /** Marks the fallen products told and tells each one's vendor staff, once per product. */
 async function alertLowStock(ctx: TxCtx, fallen: Moved[]): Promise<void> {
@@ -50,14 +54,20 @@ async function alertLowStock(ctx: TxCtx, fallen: Moved[]): Promise<void> {
  * nothing and answers which products fell short. Every move leaves a history row with the level it left, and marks
  * the product for the stock push. `sold`: the moves are sales (or their return), counted in `sold_count` by the same
  * update. One move per product.
+ *
+ * `atCommit`: the statement goes with the transaction's COMMIT (Tx.atCommit), so the product rows, which every
+ * checkout of a popular product queues for, stay locked only while the commit runs. Then nobody reads its answer: a
+ * move that falls short, finds no product or brings one to its threshold (whose staff are told in the same
+ * transaction) fails the statement with RERUN instead, and the transaction's second run sends it here and answers.
  */
-export async function moveStock(ctx: TxCtx, moves: StockMove[], opts: { sold?: boolean } = {}): Promise<void> {
+export async function moveStock(ctx: TxCtx, moves: StockMove[], opts: { sold?: boolean; atCommit?: boolean } = {}): Promise<void> {
   const sorted = [...moves].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
   const ids = sorted.map((m) => m.productId);
   if (new Set(ids).size !== ids.length) throw new Error('moveStock takes one move per product');
   if (sorted.length === 0) return;
+  const atCommit = opts.atCommit === true && !ctx.rerun;
   // Rising above the threshold clears the alert, so the next fall is told again; at or below it, the flag stays as it was.
-  const rows = await announcing<{ id: string; locked: number | null; moved: Moved | null }>(ctx, (wake) =>
+  const statement = withWake(ctx, (wake) =>
     sql`
       WITH m AS (
         SELECT * FROM unnest(${ids}::uuid[], ${sorted.map((m) => m.delta)}::int[], ${sorted.map((m) => m.reason)}::text[],
@@ -76,9 +86,15 @@ export async function moveStock(ctx: TxCtx, moves: StockMove[], opts: { sold?: b
         INSERT INTO stock_history (product_id, delta, stock_after, reason, actor_id, ref)
         SELECT m.id, m.delta, moved.stock, m.reason, m.actor_id, m.ref FROM m JOIN moved ON moved.id = m.id ORDER BY m.id
       ), marked AS (${stockMarks(sql`SELECT id FROM moved`)})
-      SELECT m.id, l.stock AS locked, CASE WHEN moved.id IS NULL THEN NULL ELSE to_jsonb(moved) END AS moved, ${wake} AS woke
-        FROM m LEFT JOIN locked l ON l.id = m.id LEFT JOIN moved ON moved.id = m.id ORDER BY m.id`.prepared(),
+      ${
+        atCommit
+          ? sql`SELECT ${unlessRefused(sql`NOT EXISTS (SELECT 1 FROM m LEFT JOIN moved ON moved.id = m.id WHERE moved.id IS NULL OR (${FELL}))`, REFUSALS.rerun)}, ${wake} AS woke`
+          : sql`SELECT m.id, l.stock AS locked, CASE WHEN moved.id IS NULL THEN NULL ELSE to_jsonb(moved) END AS moved, ${wake} AS woke
+                  FROM m LEFT JOIN locked l ON l.id = m.id LEFT JOIN moved ON moved.id = m.id ORDER BY m.id`
+      }`.prepared(),
   );
+  if (atCommit) return ctx.atCommit(statement);
+  const rows = await ctx.query<{ id: string; locked: number | null; moved: Moved | null }>(statement);
   if (rows.some((r) => r.locked === null)) throw notFound('product');
   const short = rows
     .filter((r) => !r.moved)

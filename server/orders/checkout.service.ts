@@ -180,7 +180,9 @@ function cartLeft(rows: PricingRows, ordered: Set<string>, usedUp: string[], zon
  * the `order:new` and `notification:new` pushes, the deliveries with their job and the key's result are held and
  * written together just before COMMIT (Tx.hold): eleven statements with BEGIN, its plan mode and COMMIT, in five
  * round trips — BEGIN, the plan mode, the session check and the key's claim; the cart lock and the pricing read; the
- * orders; the notifications and the stock; the held writes and COMMIT (test/checkout-statements.test.ts).
+ * orders; the notifications; the stock, the held writes and COMMIT (test/checkout-statements.test.ts). The stock goes
+ * with the COMMIT (Tx.atCommit): a checkout that falls short, or brings a product to its low-stock threshold, runs
+ * again with the stock answered (moveStock).
  */
 export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>): Promise<ResultOf<'cart:checkout'>> {
   const shopId = shopOf(ctx);
@@ -209,9 +211,9 @@ export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>):
       input.addressId === undefined
         ? Promise.resolve(cartLeft(rows, new Set(moves.map((m) => m.productId)), usedUp, target.zoneId, ctx.deps.config.currency))
         : currentCart(ctx);
-    // Sent together. The stock last, because the product rows stay locked until commit and popular products are
-    // shared by every checkout; conditional decrements: of concurrent checkouts for the last units, exactly the stock
-    // there is gets sold.
+    // The notifications and the cart left sent together; the stock with the COMMIT, because the product rows stay
+    // locked until commit and popular products are shared by every checkout; conditional decrements: of concurrent
+    // checkouts for the last units, exactly the stock there is gets sold.
     await Promise.all([
       noticeNewOrders(
         ctx,
@@ -219,7 +221,7 @@ export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>):
         placed.map((p, i) => ({ order: orders[i]!, staff: p.staff_ids })),
       ),
       left.then((cart) => tellCart(ctx, cart, { exceptCaller: false })),
-      moveStock(ctx, moves, { sold: true }),
+      moveStock(ctx, moves, { sold: true, atCommit: true }),
     ]);
     return { checkoutId: orders[0]!.checkoutId, orders };
   });

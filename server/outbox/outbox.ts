@@ -23,8 +23,11 @@ function wakeOf(ctx: TxCtx): Sql | null {
 
 /** Runs a statement that writes stock marks (or outbox rows) now, waking the sequencer after commit: `build` puts `wake` in its select list. */
 export async function announcing<T>(ctx: TxCtx, build: (wake: Sql) => Sql): Promise<T[]> {
-  return ctx.query<T>(build(wakeOf(ctx) ?? sql`NULL`));
+  return ctx.query<T>(withWake(ctx, build));
 }
+
+/** The statement `announcing` runs, for a caller that sends it at commit (Tx.atCommit). */
+export const withWake = (ctx: TxCtx, build: (wake: Sql) => Sql): Sql => build(wakeOf(ctx) ?? sql`NULL`);
 
 /** Marks products whose level changed (see markStockChanged), as a statement to run inside `announcing`; `ids` selects their distinct ids. */
 export const stockMarks = (ids: Sql) =>

@@ -106,6 +106,8 @@ class CallCtx implements Ctx {
 class TxCallCtx extends CallCtx implements TxCtx {
   readonly afterCommit: Tx['afterCommit'];
   readonly hold: Tx['hold'];
+  readonly atCommit: Tx['atCommit'];
+  readonly rerun: boolean;
 
   constructor(
     private readonly outer: CallCtx,
@@ -114,6 +116,8 @@ class TxCallCtx extends CallCtx implements TxCtx {
     super(outer.requestId, outer.actor, outer.socketId, outer.clientAddress, outer.deps, outer.deps.log, true, null);
     this.afterCommit = open.afterCommit;
     this.hold = open.hold;
+    this.atCommit = open.atCommit;
+    this.rerun = open.rerun;
   }
 
   /** The outer call's, made once for both. */
