@@ -59,7 +59,8 @@ export interface Tx extends Reader {
  */
 export const RERUN = { code: 'LL002', message: 'the transaction runs again with its statements sent at commit answered' } as const;
 
-const codeOf = (err: unknown) => (err && typeof err === 'object' && 'code' in err ? (err as { code: unknown }).code : undefined);
+/** The SQLSTATE of a database error (or any error's `code`). */
+export const codeOf = (err: unknown) => (err && typeof err === 'object' && 'code' in err ? (err as { code: unknown }).code : undefined);
 
 /** A held write (a data-modifying statement, run as a CTE) and what the final SELECT evaluates with it (a NOTIFY, say). */
 export interface Held {

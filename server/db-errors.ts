@@ -1,8 +1,6 @@
 import { sql, type Sql } from '../db/sql.js';
-import { RERUN } from '../db/tx.js';
+import { codeOf, RERUN } from '../db/tx.js';
 import { AppError } from './errors.js';
-
-const codeOf = (err: unknown) => (err && typeof err === 'object' && 'code' in err ? (err as { code: unknown }).code : undefined);
 
 /** Runs a write and turns a unique or check violation into the coded error clients can act on. */
 export async function mapConstraintErrors<T>(work: () => Promise<T>, conflictMessage: string): Promise<T> {
