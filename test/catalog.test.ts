@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import type { CategoryNode, Product } from '../protocol/catalog.js';
+import { dbUrl } from './support/env.js';
 import { codeOf, fails } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { upload } from './support/images.js';
+import { until } from './support/until.js';
 
 let h: Harness;
 let admin: Session, staff1: Session, staff2: Session, shop1: Session;
@@ -73,6 +76,32 @@ describe('categories', () => {
     expect((await call(staff1.socket, 'products:get', { id: product.id })).categoryId).toBe(target);
     const empty = await call(admin.socket, 'categories:create', { name: { ar: 'فارغ', en: 'Empty' } });
     expect((await call(admin.socket, 'categories:delete', { id: empty.id })).movedProducts).toBe(0);
+  });
+
+  test('delete with reassignTo takes the products in the order a checkout does: the two never deadlock', async () => {
+    const interim = await call(admin.socket, 'categories:create', { name: { ar: 'مؤقت', en: 'Interim' } });
+    // Products until the one of lowest id (a checkout's first lock) lies on disk behind another, which an UPDATE
+    // visiting rows as stored would lock first.
+    let pair: { first: string; behind: string } | undefined;
+    while (!pair) {
+      await call(staff1.socket, 'products:create', newProduct({ categoryId: interim.id }));
+      [pair] = await h.q<{ first: string; behind: string }>(
+        `WITH first AS (SELECT id, ctid FROM products WHERE category_id = $1 ORDER BY id LIMIT 1)
+         SELECT first.id AS first, p.id AS behind FROM first JOIN products p ON p.category_id = $1 AND p.ctid < first.ctid LIMIT 1`,
+        [interim.id],
+      );
+    }
+    const checkout = new pg.Client({ connectionString: dbUrl(h.dbName!) });
+    await checkout.connect();
+    onTestFinished(() => checkout.end());
+    await checkout.query('BEGIN');
+    await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR NO KEY UPDATE', [pair.first]);
+    const deleted = call(admin.socket, 'categories:delete', { id: interim.id, reassignTo: slugId('snacks')! });
+    await until(async () => (await h.lockWaiters()) === 1);
+    // Had the delete locked the product stored first, this would wait for it while it waits here: a deadlock.
+    await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR NO KEY UPDATE', [pair.behind]);
+    await checkout.query('COMMIT');
+    expect((await deleted).id).toBe(interim.id);
   });
 });
 

@@ -116,8 +116,6 @@ describe('delivery', () => {
     onTestFinished(() => holder.end());
     await holder.query('BEGIN');
     await holder.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [order.id]);
-    const waiting = async () =>
-      (await h.q<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0]!.n;
     const tries: Array<Promise<string>> = [];
     for (const sent of [...Array<string>(8).fill(wrong), code]) {
       tries.push(
@@ -126,7 +124,7 @@ describe('delivery', () => {
           (e: Error) => e.message,
         ),
       );
-      await until(async () => (await waiting()) === tries.length);
+      await until(async () => (await h.lockWaiters()) === tries.length);
     }
     await holder.query('COMMIT');
     const answers = await Promise.all(tries);

@@ -1,11 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { call, type LiliumSocket } from '../protocol/client.js';
 import type { InputOf } from '../protocol/index.js';
 import { discountOf } from '../server/promotions/rules.js';
+import { dbUrl } from './support/env.js';
 import { codeOf, fails } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { key, makeProduct, makeShops, openVendors } from './support/ordering.js';
 import { line, rule } from './support/rules.js';
+import { until } from './support/until.js';
 
 let h: Harness;
 let admin: Session, manager: Session, staff: Session, shop: Session;
@@ -159,6 +162,32 @@ describe('promotions at checkout', () => {
     expect((await call(manager.socket, 'promotions:get', { id: promotion.id })).usedCount).toBe(2);
     for (const o of owners) o.socket.close();
   }, 30_000);
+
+  test('cancelling a coupon order takes its locks in the order a checkout does: the two never deadlock', async () => {
+    const cat = await freshCategory();
+    const p = await makeProduct(h, staff, { price: 5_000, stock: 100, categoryId: cat });
+    const code = `LOCK${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+    const { promotion } = await promote({ kind: 'FIXED', amount: 1_000, categoryIds: [cat], couponCode: code, usageLimit: 10 });
+    await cartWith([[p.id, 2]]);
+    await call(shop.socket, 'cart:coupon', { code });
+    const [order] = (await call(shop.socket, 'cart:checkout', { idempotencyKey: key() })).orders;
+    expect(order!.discount).toBe(1_000);
+
+    // A checkout of the same coupon and product, held between its two locks: the promotion taken, the product next.
+    const checkout = new pg.Client({ connectionString: dbUrl(h.dbName!) });
+    await checkout.connect();
+    onTestFinished(() => checkout.end());
+    await checkout.query('BEGIN');
+    await checkout.query('SELECT 1 FROM promotions WHERE id = $1 FOR UPDATE', [promotion.id]);
+    const cancelled = call(staff.socket, 'order:cancel', { orderId: order!.id, reason: 'lock order test' });
+    await until(async () => (await h.lockWaiters()) === 1);
+    // Had the cancel locked the product before waiting for the promotion, this would wait for it: a deadlock.
+    await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR NO KEY UPDATE', [p.id]);
+    await checkout.query('COMMIT');
+    expect((await cancelled).status).toBe('CANCELLED');
+    expect((await call(manager.socket, 'promotions:get', { id: promotion.id })).usedCount).toBe(0);
+    expect((await call(staff.socket, 'products:get', { id: p.id })).stock).toBe(100);
+  });
 
   test('managers see their own and platform promotions, and switch off only their own', async () => {
     const platform = await promote({ kind: 'PERCENT', percentBps: 100, productIds: [(await makeProduct(h, staff)).id] }, admin.socket);

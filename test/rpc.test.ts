@@ -108,19 +108,17 @@ describe('authentication and roles', () => {
     process.on('unhandledRejection', onRejection);
     const locker = new pg.Client({ connectionString: dbUrl(h.dbName!) });
     await locker.connect();
-    const waiting = async () =>
-      (await h.q<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))[0]!.n;
     try {
       // The session lookup of the handshake waits on this lock, so the client can leave before it answers.
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE');
       const before = h.app.deps.io.engine.clientsCount;
       const leaving = io(h.url, { transports: ['websocket'], auth: { token: shop.accessToken }, reconnection: false, forceNew: true });
-      await until(async () => (await waiting()) === 1);
+      await until(async () => (await h.lockWaiters()) === 1);
       leaving.close();
       await until(async () => h.app.deps.io.engine.clientsCount === before);
       await locker.query('COMMIT');
-      await until(async () => (await waiting()) === 0);
+      await until(async () => (await h.lockWaiters()) === 0);
       expect((await call(shop.socket, 'me:get', {})).id).toBe(shop.userId);
       await new Promise((resolve) => setImmediate(resolve));
       expect(rejections).toEqual([]);

@@ -8,6 +8,7 @@ import { mapConstraintErrors } from '../db-errors.js';
 import { AppError, notFound } from '../errors.js';
 import { refuseZoneLimited } from '../auth/zone-scope.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
+import { lockProducts } from './product-locks.js';
 
 /** Moves and deletes that re-parent take this lock, so two of them cannot build a cycle together. */
 const TREE_LOCK = 7462003;
@@ -169,6 +170,7 @@ export async function deleteCategory(ctx: Ctx, input: ParsedInputOf<'categories:
         }
         await load(ctx, input.reassignTo);
         if (await isBelow(ctx, input.reassignTo, c.id)) throw new AppError('CONFLICT', 'cannot reassign into the category being deleted or below it');
+        await lockProducts(ctx, sql`p.category_id = ${c.id}`);
         await ctx.query(sql`UPDATE products SET category_id = ${input.reassignTo}, updated_at = now() WHERE category_id = ${c.id}`);
         await ctx.query(sql`UPDATE categories SET parent_id = ${input.reassignTo} WHERE parent_id = ${c.id}`);
         moved = counts!;

@@ -20,6 +20,7 @@ import { FOLDERS } from '../uploads/uploads.service.js';
 import { isAdmin } from '../auth/zone-scope.js';
 import { formatCsv, parseCsv, unneutralise } from './csv.js';
 import { assertCatalogReach, changeCatalog } from './products.service.js';
+import { lockProducts } from './product-locks.js';
 import { moveStock } from './stock.service.js';
 import { markStockChanged } from '../outbox/outbox.js';
 
@@ -293,6 +294,7 @@ async function undo(ctx: Ctx, importId: string, done: Written[]): Promise<number
     const untouched = sql`p.updated_at = ${w.at}::timestamptz`;
     await changeCatalog(ctx, async (ctx) => {
       if (!w.updated.length) return;
+      await lockProducts(ctx, sql`p.id = ANY(${w.updated.map((u) => u.id)}::uuid[])`);
       const restored = await ctx.query<Pick<ProductRow, 'id'>>(
         sql`UPDATE products p SET (${PRODUCT_FIELDS}, deleted_at, updated_at) =
               (s.name_ar, s.name_en, s.description_ar, s.description_en, s.category_id, s.unit, s.units_per_pack, s.price_minor, s.compare_at_minor,
@@ -326,12 +328,18 @@ async function undo(ctx: Ctx, importId: string, done: Written[]): Promise<number
 async function undoCreated(ctx: Ctx, w: Written): Promise<number> {
   const created = sql`id = ANY(${w.created}::uuid[]) AND updated_at = ${w.at}::timestamptz`;
   const gone = await changeCatalog(ctx, async (ctx) => {
+    await lockProducts(ctx, created, 'UPDATE');
     await ctx.query(sql`DELETE FROM stock_history WHERE product_id IN (SELECT id FROM products WHERE ${created})`);
     return (await ctx.query<Pick<ProductRow, 'id'>>(sql`DELETE FROM products WHERE ${created} RETURNING id`)).length;
   }).catch(() => null);
   const hidden =
     gone ??
-    (await changeCatalog(ctx, (ctx) => ctx.query(sql`UPDATE products SET deleted_at = now(), updated_at = now() WHERE ${created} RETURNING id`))).length;
+    (
+      await changeCatalog(ctx, async (ctx) => {
+        await lockProducts(ctx, created);
+        return ctx.query(sql`UPDATE products SET deleted_at = now(), updated_at = now() WHERE ${created} RETURNING id`);
+      })
+    ).length;
   return w.created.length - hidden;
 }
 

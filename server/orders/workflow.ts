@@ -64,14 +64,17 @@ export async function publishBuilt(ctx: TxCtx, row: LoadedOrder): Promise<Order>
   return order;
 }
 
-/** Gives back the stock of every unit still on the order and the promotion use it took. */
+/**
+ * Gives back the promotion use the order took and the stock of every unit still on it. The promotion first: a checkout
+ * locks its promotions before its products, and locks taken the other way round here would deadlock with it.
+ */
 async function restock(ctx: TxCtx, order: LoadedOrder, reason: string, actorId: string | null): Promise<void> {
-  const moves = order.items.filter((i) => i.quantity > 0).map((i) => ({ productId: i.productId, delta: i.quantity, reason, actorId, ref: order.id }));
-  await moveStock(ctx, moves, { sold: true });
   const [released] = await ctx.query<{ promotion_id: string }>(
     sql`UPDATE promotion_redemptions SET released_at = now() WHERE order_id = ${order.id} AND released_at IS NULL RETURNING promotion_id`,
   );
   if (released) await ctx.query(sql`UPDATE promotions SET used_count = used_count - 1 WHERE id = ${released.promotion_id}`);
+  const moves = order.items.filter((i) => i.quantity > 0).map((i) => ({ productId: i.productId, delta: i.quantity, reason, actorId, ref: order.id }));
+  await moveStock(ctx, moves, { sold: true });
 }
 
 /**

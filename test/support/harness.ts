@@ -193,6 +193,14 @@ export class Harness {
     return this.app.deps.db.query<T>(sql, params);
   }
 
+  /** How many sessions on this database wait for a lock: how a test holding a row sees a call reach it. */
+  async lockWaiters(): Promise<number> {
+    const [row] = await this.q<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    return row!.n;
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.close();
     for (const p of this.spawned) p.child.kill('SIGTERM');

@@ -1,0 +1,12 @@
+import { sql, type Sql } from '../../db/sql.js';
+import type { TxCtx } from '../rpc/context.js';
+
+/**
+ * Locks the products `where` picks (alias `p`) in id order, the order a checkout and moveStock take them in: a
+ * statement that then changes many of them at once, in whatever order its plan visits them, waits for a checkout
+ * without holding a row that checkout wants next, so the two never deadlock. `FOR UPDATE` before a DELETE; the
+ * default, the lock an UPDATE of non-key columns takes.
+ */
+export async function lockProducts(ctx: TxCtx, where: Sql, strength: 'NO KEY UPDATE' | 'UPDATE' = 'NO KEY UPDATE'): Promise<void> {
+  await ctx.query(sql`SELECT 1 FROM products p WHERE ${where} ORDER BY p.id FOR ${sql.raw(strength)}`);
+}
