@@ -4,6 +4,7 @@ import { call } from '../protocol/client.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { placeOrder } from './support/delivery.js';
 import { makeProduct, openVendors } from './support/ordering.js';
+import { freePorts } from './support/ports.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -12,7 +13,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 test('npm run cluster -- --nodes 2 starts two nodes on consecutive ports that share pushes, and stops them on SIGTERM', async () => {
-  const base = 20_000 + Math.floor(Math.random() * 20_000);
+  const base = await freePorts(2);
   const env = { ...h.env(), PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
   const cluster = spawn(process.execPath, ['--import', 'tsx', 'server/cluster.ts', '--nodes', '2', '--port', String(base)], {
     env,

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { call, RpcError } from '../protocol/client.js';
@@ -17,6 +16,7 @@ import { hashToken } from '../server/auth/tokens.js';
 import { DEMO_PASSWORD } from './support/env.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { key, makeProduct, makeShops, openVendors } from './support/ordering.js';
+import { freePorts } from './support/ports.js';
 import { spawnScript } from './support/spawn.js';
 import { until } from './support/until.js';
 
@@ -44,19 +44,9 @@ afterEach(() => {
 afterAll(() => h.close());
 
 /** A port nothing listens on now, so a node can be restarted where its clients look for it. */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-
 /** A node of its own whose access tokens live 3 s, on a port it keeps across restarts. */
 async function shortLivedNode() {
-  const env = { PORT: String(await freePort()), ACCESS_TOKEN_TTL_S: '3' };
+  const env = { PORT: String(await freePorts()), ACCESS_TOKEN_TTL_S: '3' };
   return { env, node: await h.spawnNode(env) };
 }
 
