@@ -291,6 +291,22 @@ describe('CSV import and export', () => {
     ]);
   });
 
+  test('an import updating a product does not wait for a checkout still writing an order of it', async () => {
+    const sku = `KS-${randomUUID().slice(0, 8)}`;
+    expect((await runImport(csv(good(sku, 5)), 'all-or-nothing')).created).toBe(1);
+    const [product] = await h.q<{ id: string }>('SELECT id FROM products WHERE sku = $1', [sku]);
+    // A checkout's order items hold a key-share lock on their products from their insert to its COMMIT, and a
+    // checkout locks its products in its own order meanwhile: an import waiting for that lock could deadlock with it.
+    const checkout = new pg.Client({ connectionString: dbUrl(h.dbName!) });
+    await checkout.connect();
+    onTestFinished(() => checkout.end());
+    await checkout.query('BEGIN');
+    await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR KEY SHARE', [product!.id]);
+    expect((await runImport(csv(good(sku, 7)), 'all-or-nothing')).updated).toBe(1);
+    await checkout.query('COMMIT');
+    expect((await call(staff1.socket, 'products:get', { id: product!.id })).stock).toBe(7);
+  });
+
   test('export writes the catalogue in the import format', async () => {
     expect(await runImport(csv(good('CSV-20')), 'all-or-nothing')).toMatchObject({ status: 'DONE', created: 1 });
     const { url, rows } = await call(staff1.socket, 'products:export', {});

@@ -1,12 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { CheckoutDeadlines1764200800000 } from '../db/migrations/1764200800000-checkout-deadlines.js';
 import { sweepDeadlines } from '../server/orders/deadlines.js';
+import { dbUrl } from './support/env.js';
 import { fails, rejection } from './support/expect.js';
 import { downAndUp } from './support/migrations.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { placeOrder } from './support/delivery.js';
 import { key, makeProduct, openVendors } from './support/ordering.js';
+import { until as waitFor } from './support/until.js';
 
 // Windows of seconds so the test sees them pass; the bounds must still put expiry after every window.
 const env = { ACCEPTANCE_WINDOW_MIN_S: '1', ACCEPTANCE_WINDOW_S: '2', ACCEPTANCE_WINDOW_MAX_S: '3', ORDER_EXPIRY_S: '4', JOBS_POLL_MS: '500' };
@@ -135,6 +138,39 @@ describe('escalation and expiry', () => {
     });
     expect(stats.byStatus.EXPIRED).toBeGreaterThanOrEqual(1);
     expect(stats.expiryRate).toBe(stats.byStatus.EXPIRED! / stats.orders);
+  });
+
+  test('a sweep expiring a two-vendor checkout takes its products in the order a checkout does: the two never deadlock', async () => {
+    const staff2 = await h.login('vendor2@demo.lilium');
+    await openVendors(h, admin, [(await call(staff2.socket, 'me:get', {})).vendorId!]);
+    // Checkouts until the order of lower id holds the product of higher id: restocked order by order, the sweep
+    // would lock that product first, then wait for the other, which a checkout locks first.
+    let placed: { orders: string[]; first: string; second: string } | undefined;
+    while (!placed) {
+      const products = [await makeProduct(h, staff, { stock: 10 }), await makeProduct(h, staff2, { stock: 10 })];
+      await call(shop.socket, 'cart:clear', {});
+      for (const p of products) await call(shop.socket, 'cart:add', { productId: p.id, quantity: 2 });
+      const orders = (await call(shop.socket, 'cart:checkout', { idempotencyKey: key() })).orders.sort((a, b) => (a.id < b.id ? -1 : 1));
+      const [first, second] = orders.map((o) => o.items[0]!.productId) as [string, string];
+      if (first > second) placed = { orders: orders.map((o) => o.id), first, second };
+    }
+    const checkout = new pg.Client({ connectionString: dbUrl(h.dbName!) });
+    await checkout.connect();
+    onTestFinished(() => checkout.end());
+    await checkout.query('BEGIN');
+    await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR NO KEY UPDATE', [placed.second]);
+    await makeDue(placed.orders, 'expire');
+    const swept = sweepDeadlines(h.app.deps);
+    await waitFor(async () => (await h.lockWaiters()) === 1);
+    await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR NO KEY UPDATE', [placed.first]);
+    await checkout.query('COMMIT');
+    await swept;
+    await until(`SELECT 1 FROM orders WHERE id = ANY($1::uuid[]) HAVING bool_and(status = 'EXPIRED')`, [placed.orders]);
+    expect([await stockOf(placed.first), await stockOf(placed.second)]).toEqual([10, 10]);
+    const [{ checkout_id: checkoutId }] = (await h.q<{ checkout_id: string }>('SELECT checkout_id FROM orders WHERE id = $1', [placed.orders[0]])) as [
+      { checkout_id: string },
+    ];
+    expect(h.logs.filter((l) => l.checkoutId === checkoutId)).toEqual([]);
   });
 
   test('sweeps at once on several nodes run each deadline once and move each checkout on to its next', async () => {

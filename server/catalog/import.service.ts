@@ -199,7 +199,8 @@ async function claimBatch(ctx: TxCtx, importId: string, batch: number): Promise<
 
 /**
  * One batch, set-based: snapshot and lock the rows it updates, upsert them all, replace their zones, record stock
- * moves, and record what it wrote (import_batches) in the same transaction.
+ * moves, and record what it wrote (import_batches) in the same transaction. The lock is the upsert's own (no key
+ * column changes), which does not wait for the key-share locks of checkouts writing order items of those products.
  */
 async function writeBatch(
   ctx: Ctx,
@@ -216,7 +217,7 @@ async function writeBatch(
     const before = await ctx.query<Pick<ProductRow, 'id' | 'sku' | 'stock'> & { row: Record<string, unknown>; zone_ids: string[] }>(
       sql`SELECT p.id, p.sku, p.stock, to_jsonb(p) - 'search_text' - 'search_tsv' AS row,
                  coalesce((SELECT array_agg(pz.zone_id) FROM product_zones pz WHERE pz.product_id = p.id), '{}') AS zone_ids
-            FROM products p WHERE p.vendor_id = ${vendorId} AND p.sku = ANY(${skus}::text[]) ORDER BY p.id FOR UPDATE`,
+            FROM products p WHERE p.vendor_id = ${vendorId} AND p.sku = ANY(${skus}::text[]) ORDER BY p.id FOR NO KEY UPDATE`,
     );
     const col = <T>(f: (r: Row, b: Checked['rows'][number]) => T) => batch.map((b) => f(b.row, b));
     const written = await ctx.query<Pick<ProductRow, 'id' | 'sku'>>(
@@ -324,11 +325,14 @@ async function undo(ctx: Ctx, importId: string, done: Written[]): Promise<number
   return kept;
 }
 
-/** Removes the products a batch created (hiding those something already refers to); answers how many were changed meanwhile. */
+/**
+ * Removes the products a batch created, or hides them all when one of them is already referred to or being ordered
+ * right now (its lock refused at once, not waited for); answers how many were changed meanwhile.
+ */
 async function undoCreated(ctx: Ctx, w: Written): Promise<number> {
   const created = sql`id = ANY(${w.created}::uuid[]) AND updated_at = ${w.at}::timestamptz`;
   const gone = await changeCatalog(ctx, async (ctx) => {
-    await lockProducts(ctx, created, 'UPDATE');
+    await lockProducts(ctx, created, 'UPDATE NOWAIT');
     await ctx.query(sql`DELETE FROM stock_history WHERE product_id IN (SELECT id FROM products WHERE ${created})`);
     return (await ctx.query<Pick<ProductRow, 'id'>>(sql`DELETE FROM products WHERE ${created} RETURNING id`)).length;
   }).catch(() => null);

@@ -4,9 +4,10 @@ import type { TxCtx } from '../rpc/context.js';
 /**
  * Locks the products `where` picks (alias `p`) in id order, the order a checkout and moveStock take them in: a
  * statement that then changes many of them at once, in whatever order its plan visits them, waits for a checkout
- * without holding a row that checkout wants next, so the two never deadlock. `FOR UPDATE` before a DELETE; the
- * default, the lock an UPDATE of non-key columns takes.
+ * without holding a row that checkout wants next, so the two never deadlock. The default is the lock an UPDATE of
+ * non-key columns takes; `UPDATE NOWAIT`, before a DELETE, fails at once rather than wait for a checkout's key-share
+ * lock (its order items), which it would hold while that checkout waits for the rows locked before.
  */
-export async function lockProducts(ctx: TxCtx, where: Sql, strength: 'NO KEY UPDATE' | 'UPDATE' = 'NO KEY UPDATE'): Promise<void> {
+export async function lockProducts(ctx: TxCtx, where: Sql, strength: 'NO KEY UPDATE' | 'UPDATE NOWAIT' = 'NO KEY UPDATE'): Promise<void> {
   await ctx.query(sql`SELECT 1 FROM products p WHERE ${where} ORDER BY p.id FOR ${sql.raw(strength)}`);
 }

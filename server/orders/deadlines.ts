@@ -6,7 +6,7 @@ import { notify, vendorManagers, zoneAdmins } from '../notifications/notify.js';
 import { jobCtx } from '../jobs/job-context.js';
 import type { TxCtx } from '../rpc/context.js';
 import { SYSTEM, loadOrder } from './orders.read.js';
-import { moveOrder } from './workflow.js';
+import { lockRestock, moveOrder } from './workflow.js';
 
 /**
  * Acceptance deadlines. Each order's clock is fixed when it is placed (`accept_by`, `expire_at`), and its checkout row
@@ -108,6 +108,8 @@ async function runDue(ctx: TxCtx, checkoutId: string): Promise<void> {
           FROM orders WHERE checkout_id = ${checkoutId} AND status = 'PENDING' AND ((escalated_at IS NULL AND accept_by <= now()) OR expire_at <= now())
          ORDER BY id FOR UPDATE`,
   );
+  const expiring = due.filter((o) => o.expire_due).map((o) => o.id);
+  if (expiring.length > 1) await lockRestock(ctx, expiring);
   for (const o of due) {
     if (o.escalate_due) await runStep(ctx, o.id, 'escalate');
     if (o.expire_due) await runStep(ctx, o.id, 'expire');

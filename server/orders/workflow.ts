@@ -5,6 +5,7 @@ import { forbidden } from '../errors.js';
 import { tell } from '../outbox/outbox.js';
 import { actorOf, type Ctx, type TxCtx } from '../rpc/context.js';
 import type { Actor } from '../auth/actor.js';
+import { lockProducts } from '../catalog/product-locks.js';
 import { moveStock } from '../catalog/stock.service.js';
 import { assertTransition, type Transitions } from '../transitions.js';
 import { noticeStatus } from './notices.js';
@@ -75,6 +76,20 @@ async function restock(ctx: TxCtx, order: LoadedOrder, reason: string, actorId: 
   if (released) await ctx.query(sql`UPDATE promotions SET used_count = used_count - 1 WHERE id = ${released.promotion_id}`);
   const moves = order.items.filter((i) => i.quantity > 0).map((i) => ({ productId: i.productId, delta: i.quantity, reason, actorId, ref: order.id }));
   await moveStock(ctx, moves, { sold: true });
+}
+
+/**
+ * Locks what ending these orders unfulfilled gives back, all of it at once: their promotions, then their products,
+ * each in id order, as a checkout takes them. A transaction that ends several orders calls it first; restocking them
+ * one by one would hold one order's products while waiting for the next one's promotion or products, and deadlock
+ * with a checkout holding those.
+ */
+export async function lockRestock(ctx: TxCtx, orderIds: string[]): Promise<void> {
+  await ctx.query(
+    sql`SELECT 1 FROM promotions WHERE id IN (SELECT promotion_id FROM promotion_redemptions WHERE order_id = ANY(${orderIds}::uuid[]) AND released_at IS NULL)
+         ORDER BY id FOR UPDATE`,
+  );
+  await lockProducts(ctx, sql`p.id IN (SELECT product_id FROM order_items WHERE order_id = ANY(${orderIds}::uuid[]) AND quantity > 0)`);
 }
 
 /**
