@@ -49,7 +49,7 @@ export interface Tx extends Reader {
    * reads the answer. Other failures fail the transaction, as a held write's do.
    */
   atCommit(statement: Sql): void;
-  /** Whether this is the transaction's second run, after a statement sent at commit failed with RERUN. */
+  /** Whether this is the transaction's second run, after a statement sent at commit failed with RERUN (or runAgain). */
   readonly rerun: boolean;
 }
 
@@ -58,6 +58,14 @@ export interface Tx extends Reader {
  * its transaction to run again (Tx.atCommit).
  */
 export const RERUN = { code: 'LL002', message: 'the transaction runs again with its statements sent at commit answered' } as const;
+
+/**
+ * Ends the first run of a transaction so that it runs once more with `rerun` set, as a RERUN at commit does: for work
+ * that finds it would have to take a lock out of order, and starts again holding none.
+ */
+export function runAgain(): never {
+  throw Object.assign(new Error(RERUN.message), { code: RERUN.code });
+}
 
 /** The SQLSTATE of a database error (or any error's `code`). */
 export const codeOf = (err: unknown) => (err && typeof err === 'object' && 'code' in err ? (err as { code: unknown }).code : undefined);
@@ -259,7 +267,7 @@ export class Db {
     return this.gate ? this.gate.run(fn) : fn();
   }
 
-  /** Runs `fn` in a transaction, and once more when a statement it sent at commit asks for it (Tx.atCommit). */
+  /** Runs `fn` in a transaction, and once more when a statement it sent at commit (Tx.atCommit) or `fn` (runAgain) asks for it. */
   async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     try {
       return await this.once(fn, false);

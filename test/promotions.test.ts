@@ -189,6 +189,44 @@ describe('promotions at checkout', () => {
     expect((await call(staff.socket, 'products:get', { id: p.id })).stock).toBe(100);
   });
 
+  test('a checkout whose promotion runs out as it claims it takes the next best without locking out of order', async () => {
+    const cat = await freshCategory();
+    const p = await makeProduct(h, staff, { price: 5_000, stock: 100, categoryId: cat });
+    const next = (await promote({ kind: 'FIXED', amount: 100, productIds: [p.id] })).promotion;
+    // The better one, good for one use, of higher id than the next best: claimed second, it would be locked out of order.
+    let best;
+    while (!best) {
+      const made = (await promote({ kind: 'FIXED', amount: 500, categoryIds: [cat], usageLimit: 1 })).promotion;
+      if (made.id > next.id) best = made;
+      else await call(manager.socket, 'promotions:set-active', { id: made.id, active: false });
+    }
+    expect((await cartWith([[p.id, 1]])).groups[0]!.discount).toBe(500);
+
+    // One checkout takes the last use of the best and holds it; another holds the next best, as a checkout that
+    // chose both would, in id order.
+    const [last, other] = [new pg.Client({ connectionString: dbUrl(h.dbName!) }), new pg.Client({ connectionString: dbUrl(h.dbName!) })];
+    await Promise.all([last.connect(), other.connect()]);
+    onTestFinished(() => Promise.all([last.end(), other.end()]).then(() => undefined));
+    await last.query('BEGIN');
+    await last.query('UPDATE promotions SET used_count = usage_limit WHERE id = $1', [best.id]);
+    const placed = call(shop.socket, 'cart:checkout', { idempotencyKey: key() });
+    await until(async () => (await h.lockWaiters()) === 1);
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM promotions WHERE id = $1 FOR UPDATE', [next.id]);
+    const otherPid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    await last.query('COMMIT');
+    // The checkout finds the best used up and goes for the next best, which it waits for.
+    await until(
+      async () => (await h.q<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [otherPid]))[0]!.n === 1,
+    );
+    // Had it kept the best's row locked meanwhile, this would wait for it while it waits here: a deadlock.
+    await other.query('SELECT 1 FROM promotions WHERE id = $1 FOR UPDATE', [best.id]);
+    await other.query('COMMIT');
+    const [order] = (await placed).orders;
+    expect({ discount: order!.discount, promotion: order!.promotion?.id }).toEqual({ discount: 100, promotion: next.id });
+    expect((await call(manager.socket, 'promotions:get', { id: best.id })).usedCount).toBe(1);
+  });
+
   test('managers see their own and platform promotions, and switch off only their own', async () => {
     const platform = await promote({ kind: 'PERCENT', percentBps: 100, productIds: [(await makeProduct(h, staff)).id] }, admin.socket);
     expect(platform.promotion.vendorId).toBeNull();

@@ -1,5 +1,6 @@
 import type { Cart, CartProblem, ErrorCode, ParsedInputOf, ResultOf } from '../../protocol/index.js';
 import { sql } from '../../db/sql.js';
+import { runAgain } from '../../db/tx.js';
 import type { PromotionRow } from '../../db/tables.js';
 import { adminRooms, rooms } from '../auth/actor.js';
 import { price as priceRows, type PricingRows } from '../cart/price.js';
@@ -41,13 +42,19 @@ function assertCheckoutable(groups: PricedGroup[]): void {
 
 /**
  * Takes one use of every limited promotion the groups chose, or answers those used up meanwhile (`short`); `usedUp`:
- * those whose last use this took. The rows are locked in id order, so checkouts sharing coupons queue instead of deadlocking.
+ * those whose last use this took. The rows are locked in id order, so checkouts sharing coupons queue instead of
+ * deadlocking. `held`: the rows an earlier claim of this transaction locked (and keeps locked); one of lower id than
+ * those would be locked out of order, so the transaction starts again instead, holding none. Once only: the second
+ * run gets here only if a second promotion runs out in it, and then locks what it must as it comes.
  */
-async function claimPromotions(ctx: TxCtx, groups: PricedGroup[]): Promise<{ short: string[]; usedUp: string[] }> {
+async function claimPromotions(ctx: TxCtx, groups: PricedGroup[], held: Set<string>): Promise<{ short: string[]; usedUp: string[] }> {
   const uses = new Map<string, number>();
   for (const g of groups) if (g.promotion) uses.set(g.promotion.id, (uses.get(g.promotion.id) ?? 0) + 1);
   const ids = [...uses.keys()].sort();
   if (ids.length === 0) return { short: [], usedUp: [] };
+  const highest = [...held].sort().at(-1);
+  if (highest && !ctx.rerun && ids.some((id) => !held.has(id) && id < highest)) runAgain();
+  for (const id of ids) held.add(id);
   const rows = await ctx.query<Pick<PromotionRow, 'id'> & { left: number | null }>(
     sql`SELECT id, usage_limit - used_count AS left FROM promotions WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`,
   );
@@ -73,13 +80,14 @@ async function price(
   vendorIds: string[] | undefined,
 ): Promise<{ target: Target; rows: PricingRows; groups: PricedGroup[]; usedUp: string[] }> {
   const excluded: string[] = [];
+  const held = new Set<string>();
   for (;;) {
     const { pricing: rows, ...target } = await (excluded.length ? loadPricing(ctx, shopId, addressId, { excludePromotions: excluded }) : first);
     const priced = priceRows(rows, { zoneId: target.zoneId, currency: ctx.deps.config.currency });
     const groups = vendorIds ? priced.groups.filter((g) => vendorIds.includes(g.view.vendor.id)) : priced.groups;
     if (groups.length === 0) throw new AppError('CONFLICT', vendorIds ? 'none of these vendors is in the cart' : 'the cart is empty');
     assertCheckoutable(groups);
-    const claim = await claimPromotions(ctx, groups);
+    const claim = await claimPromotions(ctx, groups, held);
     if (claim.short.length === 0) return { target, rows, groups, usedUp: claim.usedUp };
     excluded.push(...claim.short);
   }
