@@ -43,8 +43,7 @@ afterEach(() => {
 });
 afterAll(() => h.close());
 
-/** A port nothing listens on now, so a node can be restarted where its clients look for it. */
-/** A node of its own whose access tokens live 3 s, on a port it keeps across restarts. */
+/** A node of its own whose access tokens live 3 s, on a port it keeps across restarts (its clients look for it there). */
 async function shortLivedNode() {
   const env = { PORT: String(await freePorts()), ACCESS_TOKEN_TTL_S: '3' };
   return { env, node: await h.spawnNode(env) };

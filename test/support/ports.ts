@@ -2,8 +2,9 @@ import { createServer } from 'node:net';
 
 /**
  * Ports a test names itself come from below Linux's ephemeral range (32768 and up), where neither an outgoing
- * connection nor another test's `listen(0)` can take them between the check and the listen; and below the range of
- * the tests' own redis-servers (redis-server.ts, 26000 and up).
+ * connection nor another test's `listen(0)` can take them between the check and the listen (another test file
+ * drawing from this range at the same moment still could, one time in thousands); and below the range of the tests'
+ * own redis-servers (redis-server.ts, 26000 and up).
  */
 const LOW = 20_000;
 const HIGH = 26_000;
