@@ -51,6 +51,11 @@ export interface Tx extends Reader {
   atCommit(statement: Sql): void;
   /** Whether this is the transaction's second run, after a statement sent at commit failed with RERUN (or runAgain). */
   readonly rerun: boolean;
+  /**
+   * What the transaction's runs share, under `key` (made by `init` on first use): what a first run learned before it
+   * ended in runAgain, for the second to start from. The one value for the whole transaction, nested work included.
+   */
+  carried<T>(key: string, init: () => T): T;
 }
 
 /**
@@ -116,6 +121,7 @@ export function gather<T>(tx: Tx, key: object, items: T[], build: (all: T[]) => 
 async function work<T>(
   fn: (tx: Tx) => Promise<T>,
   rerun: boolean,
+  carried: Map<string, unknown>,
   hooks: Hook[],
   send: (statement: Sql) => Promise<unknown[]>,
   end: (last: Sql[]) => Promise<void>,
@@ -128,6 +134,10 @@ async function work<T>(
     hold: (build) => void builds.push(build),
     atCommit: (statement) => void atCommit.push(statement),
     rerun,
+    carried: <V>(key: string, init: () => V) => {
+      if (!carried.has(key)) carried.set(key, init());
+      return carried.get(key) as V;
+    },
   });
   const held = heldStatement(builds.flatMap((b) => b() ?? []));
   // The statements sent at commit before the held writes: the order in which other transactions take the same locks
@@ -269,25 +279,27 @@ export class Db {
 
   /** Runs `fn` in a transaction, and once more when a statement it sent at commit (Tx.atCommit) or `fn` (runAgain) asks for it. */
   async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const carried = new Map<string, unknown>();
     try {
-      return await this.once(fn, false);
+      return await this.once(fn, false, carried);
     } catch (err) {
       // What the first run did was rolled back, its hooks with it.
       if (codeOf(err) !== RERUN.code) throw err;
-      return this.once(fn, true);
+      return this.once(fn, true, carried);
     }
   }
 
-  private async once<T>(fn: (tx: Tx) => Promise<T>, rerun: boolean): Promise<T> {
+  private async once<T>(fn: (tx: Tx) => Promise<T>, rerun: boolean, carried: Map<string, unknown>): Promise<T> {
     const hooks: Hook[] = [];
     const pool = this.pool();
     const result = pool
-      ? await pgTransaction(pool, (send, end) => work(fn, rerun, hooks, send, end))
+      ? await pgTransaction(pool, (send, end) => work(fn, rerun, carried, hooks, send, end))
       : await this.exclusive(() =>
           this.source.transaction((manager) =>
             work(
               fn,
               rerun,
+              carried,
               hooks,
               (statement) => queryRows(manager, statement),
               async (last) => {

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import type { CategoryNode, Product } from '../protocol/catalog.js';
-import { dbUrl } from './support/env.js';
+import { LockHolder } from './support/lock-holder.js';
 import { codeOf, fails } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { upload } from './support/images.js';
@@ -91,17 +90,42 @@ describe('categories', () => {
         [interim.id],
       );
     }
-    const checkout = new pg.Client({ connectionString: dbUrl(h.dbName!) });
-    await checkout.connect();
-    onTestFinished(() => checkout.end());
+    const checkout = await LockHolder.open(h);
     await checkout.query('BEGIN');
     await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR NO KEY UPDATE', [pair.first]);
     const deleted = call(admin.socket, 'categories:delete', { id: interim.id, reassignTo: slugId('snacks')! });
-    await until(async () => (await h.lockWaiters()) === 1);
+    await until(async () => (await checkout.waiters()) === 1);
     // Had the delete locked the product stored first, this would wait for it while it waits here: a deadlock.
     await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR NO KEY UPDATE', [pair.behind]);
     await checkout.query('COMMIT');
     expect((await deleted).id).toBe(interim.id);
+  });
+
+  test('a product moving into a category as it is deleted goes with its products, or is told the category is gone', async () => {
+    const target = slugId('snacks')!;
+    // Moved in by a transaction still open as the delete starts: the delete waits for it, then moves the product too.
+    const leaving = await call(admin.socket, 'categories:create', { name: { ar: 'مغادر', en: 'Leaving' } });
+    const product = await call(staff1.socket, 'products:create', newProduct());
+    const mover = await LockHolder.open(h);
+    await mover.query('BEGIN');
+    await mover.query('UPDATE products SET category_id = $1 WHERE id = $2', [leaving.id, product.id]);
+    const deleted = call(admin.socket, 'categories:delete', { id: leaving.id, reassignTo: target });
+    await until(async () => (await mover.waiters()) === 1);
+    await mover.query('COMMIT');
+    expect(await deleted).toEqual({ id: leaving.id, movedProducts: 1, movedChildren: 0 });
+    expect((await call(staff1.socket, 'products:get', { id: product.id })).categoryId).toBe(target);
+
+    // Moved in while a delete holds the category: the move waits, then answers NOT_FOUND.
+    const gone = await call(admin.socket, 'categories:create', { name: { ar: 'زائل', en: 'Gone' } });
+    const remover = await LockHolder.open(h);
+    await remover.query('BEGIN');
+    await remover.query('SELECT 1 FROM categories WHERE id = $1 FOR UPDATE', [gone.id]);
+    const moved = call(staff1.socket, 'products:update', { id: product.id, categoryId: gone.id });
+    await until(async () => (await remover.waiters()) === 1);
+    await remover.query('DELETE FROM categories WHERE id = $1', [gone.id]);
+    await remover.query('COMMIT');
+    expect((await fails(moved, 'NOT_FOUND')).message).toBe('category not found');
+    expect((await call(staff1.socket, 'products:get', { id: product.id })).categoryId).toBe(target);
   });
 });
 
@@ -297,13 +321,17 @@ describe('CSV import and export', () => {
     const [product] = await h.q<{ id: string }>('SELECT id FROM products WHERE sku = $1', [sku]);
     // A checkout's order items hold a key-share lock on their products from their insert to its COMMIT, and a
     // checkout locks its products in its own order meanwhile: an import waiting for that lock could deadlock with it.
-    const checkout = new pg.Client({ connectionString: dbUrl(h.dbName!) });
-    await checkout.connect();
-    onTestFinished(() => checkout.end());
+    const checkout = await LockHolder.open(h);
     await checkout.query('BEGIN');
     await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR KEY SHARE', [product!.id]);
-    expect((await runImport(csv(good(sku, 7)), 'all-or-nothing')).updated).toBe(1);
+    let finished = false;
+    const imported = runImport(csv(good(sku, 7)), 'all-or-nothing').finally(() => (finished = true));
+    // An import that waits fails the test at once, and goes on once the checkout commits, so it ends within this test.
+    await until(async () => finished || (await checkout.waiters()) > 0);
+    const waited = !finished;
     await checkout.query('COMMIT');
+    expect((await imported).updated).toBe(1);
+    expect(waited).toBe(false);
     expect((await call(staff1.socket, 'products:get', { id: product!.id })).stock).toBe(7);
   });
 

@@ -1,9 +1,8 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { CheckoutDeadlines1764200800000 } from '../db/migrations/1764200800000-checkout-deadlines.js';
 import { sweepDeadlines } from '../server/orders/deadlines.js';
-import { dbUrl } from './support/env.js';
+import { LockHolder } from './support/lock-holder.js';
 import { fails, rejection } from './support/expect.js';
 import { downAndUp } from './support/migrations.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
@@ -154,14 +153,12 @@ describe('escalation and expiry', () => {
       const [first, second] = orders.map((o) => o.items[0]!.productId) as [string, string];
       if (first > second) placed = { orders: orders.map((o) => o.id), first, second };
     }
-    const checkout = new pg.Client({ connectionString: dbUrl(h.dbName!) });
-    await checkout.connect();
-    onTestFinished(() => checkout.end());
+    const checkout = await LockHolder.open(h);
     await checkout.query('BEGIN');
     await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR NO KEY UPDATE', [placed.second]);
     await makeDue(placed.orders, 'expire');
     const swept = sweepDeadlines(h.app.deps);
-    await waitFor(async () => (await h.lockWaiters()) === 1);
+    await waitFor(async () => (await checkout.waiters()) === 1);
     await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR NO KEY UPDATE', [placed.first]);
     await checkout.query('COMMIT');
     await swept;

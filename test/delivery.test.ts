@@ -1,8 +1,7 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../protocol/client.js';
 import { commissionOf } from '../server/finance/ledger.js';
-import { dbUrl } from './support/env.js';
+import { LockHolder } from './support/lock-holder.js';
 import { codeOf, fails } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { deliver, dispatch, placeOrder } from './support/delivery.js';
@@ -111,9 +110,7 @@ describe('delivery', () => {
   test('wrong codes sent at once are weighed one after the other: five at most, whatever order their locks are taken in', async () => {
     const { order, code, wrong } = await onItsWay();
     // The order's row held here, so every try waits on its lock: eight wrong codes, then the right one.
-    const holder = new pg.Client({ connectionString: dbUrl(h.dbName!) });
-    await holder.connect();
-    onTestFinished(() => holder.end());
+    const holder = await LockHolder.open(h);
     await holder.query('BEGIN');
     await holder.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [order.id]);
     const tries: Array<Promise<string>> = [];
@@ -124,7 +121,7 @@ describe('delivery', () => {
           (e: Error) => e.message,
         ),
       );
-      await until(async () => (await h.lockWaiters()) === tries.length);
+      await until(async () => (await holder.waiters()) === tries.length);
     }
     await holder.query('COMMIT');
     const answers = await Promise.all(tries);

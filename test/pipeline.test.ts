@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createDataSource } from '../db/data-source.js';
 import { pipeline as settled, type Compiled } from '../db/pipeline.js';
 import { sql } from '../db/sql.js';
-import { Db, RERUN } from '../db/tx.js';
+import { Db, RERUN, runAgain } from '../db/tx.js';
 import { Refusals1764200700000 } from '../db/migrations/1764200700000-refusals.js';
 import { REFUSALS, unlessRefused } from '../server/db-errors.js';
 import { TEST_DB_PREFIX, TEST_PG_URL, dbUrl } from './support/env.js';
@@ -272,6 +272,21 @@ describe('statements sent at commit', () => {
     expect(runs).toEqual([false, true]);
     expect(hooks).toEqual([true]);
     expect(await mine()).toEqual(['k-1', 'k-2', 'k-3', 'k-held-second', 'k-second']);
+  });
+
+  test('runAgain starts the transaction over; what its first run carried, the second finds', async () => {
+    const seen: string[][] = [];
+    await db.tx(async (tx) => {
+      const learned = tx.carried<string[]>('test:learned', () => []);
+      seen.push([...learned]);
+      if (!tx.rerun) {
+        learned.push('found in the first run');
+        runAgain();
+      }
+    });
+    expect(seen).toEqual([[], ['found in the first run']]);
+    // Another transaction starts with nothing carried.
+    expect(await db.tx(async (tx) => tx.carried<string[]>('test:learned', () => []))).toEqual([]);
   });
 
   test('runs again once only; any other failure fails the transaction at once', async () => {

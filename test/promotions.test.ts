@@ -1,9 +1,8 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call, type LiliumSocket } from '../protocol/client.js';
 import type { InputOf } from '../protocol/index.js';
 import { discountOf } from '../server/promotions/rules.js';
-import { dbUrl } from './support/env.js';
+import { LockHolder } from './support/lock-holder.js';
 import { codeOf, fails } from './support/expect.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { key, makeProduct, makeShops, openVendors } from './support/ordering.js';
@@ -174,13 +173,11 @@ describe('promotions at checkout', () => {
     expect(order!.discount).toBe(1_000);
 
     // A checkout of the same coupon and product, held between its two locks: the promotion taken, the product next.
-    const checkout = new pg.Client({ connectionString: dbUrl(h.dbName!) });
-    await checkout.connect();
-    onTestFinished(() => checkout.end());
+    const checkout = await LockHolder.open(h);
     await checkout.query('BEGIN');
     await checkout.query('SELECT 1 FROM promotions WHERE id = $1 FOR UPDATE', [promotion.id]);
     const cancelled = call(staff.socket, 'order:cancel', { orderId: order!.id, reason: 'lock order test' });
-    await until(async () => (await h.lockWaiters()) === 1);
+    await until(async () => (await checkout.waiters()) === 1);
     // Had the cancel locked the product before waiting for the promotion, this would wait for it: a deadlock.
     await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR NO KEY UPDATE', [p.id]);
     await checkout.query('COMMIT');
@@ -204,27 +201,55 @@ describe('promotions at checkout', () => {
 
     // One checkout takes the last use of the best and holds it; another holds the next best, as a checkout that
     // chose both would, in id order.
-    const [last, other] = [new pg.Client({ connectionString: dbUrl(h.dbName!) }), new pg.Client({ connectionString: dbUrl(h.dbName!) })];
-    await Promise.all([last.connect(), other.connect()]);
-    onTestFinished(() => Promise.all([last.end(), other.end()]).then(() => undefined));
+    const [last, other] = await Promise.all([LockHolder.open(h), LockHolder.open(h)]);
     await last.query('BEGIN');
     await last.query('UPDATE promotions SET used_count = usage_limit WHERE id = $1', [best.id]);
     const placed = call(shop.socket, 'cart:checkout', { idempotencyKey: key() });
-    await until(async () => (await h.lockWaiters()) === 1);
+    await until(async () => (await last.waiters()) === 1);
     await other.query('BEGIN');
     await other.query('SELECT 1 FROM promotions WHERE id = $1 FOR UPDATE', [next.id]);
-    const otherPid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     await last.query('COMMIT');
     // The checkout finds the best used up and goes for the next best, which it waits for.
-    await until(
-      async () => (await h.q<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [otherPid]))[0]!.n === 1,
-    );
+    await until(async () => (await other.waiters()) === 1);
     // Had it kept the best's row locked meanwhile, this would wait for it while it waits here: a deadlock.
     await other.query('SELECT 1 FROM promotions WHERE id = $1 FOR UPDATE', [best.id]);
     await other.query('COMMIT');
     const [order] = (await placed).orders;
     expect({ discount: order!.discount, promotion: order!.promotion?.id }).toEqual({ discount: 100, promotion: next.id });
     expect((await call(manager.socket, 'promotions:get', { id: best.id })).usedCount).toBe(1);
+  });
+
+  test('a platform promotion too short for the vendors that chose it stays left out when the checkout runs again', async () => {
+    const cat = await freshCategory();
+    const staff2 = await h.login('vendor2@demo.lilium');
+    await openVendors(h, admin, [(await call(staff2.socket, 'me:get', {})).vendorId!]);
+    const products = [await makeProduct(h, staff, { price: 5_000, categoryId: cat }), await makeProduct(h, staff2, { price: 5_000, categoryId: cat })];
+    const next = (await promote({ kind: 'FIXED', amount: 100, productIds: products.map((p) => p.id) }, admin.socket)).promotion;
+    // The better one, one use left for the two vendors' orders, of higher id than the next best: the checkout leaves
+    // it out, runs again rather than lock the next best behind it, and must not lock it again in that second run.
+    let best;
+    while (!best) {
+      const made = (await promote({ kind: 'FIXED', amount: 500, categoryIds: [cat], usageLimit: 1 }, admin.socket)).promotion;
+      if (made.id > next.id) best = made;
+      else await call(admin.socket, 'promotions:set-active', { id: made.id, active: false });
+    }
+    expect((await cartWith(products.map((p) => [p.id, 1]))).groups.map((g) => g.discount)).toEqual([500, 500]);
+
+    // Another checkout holds the next best, as one that chose both would, in id order.
+    const other = await LockHolder.open(h);
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM promotions WHERE id = $1 FOR UPDATE', [next.id]);
+    const placed = call(shop.socket, 'cart:checkout', { idempotencyKey: key() });
+    await until(async () => (await other.waiters()) === 1);
+    // Had the checkout kept the best's row locked meanwhile, this would wait for it while it waits here: a deadlock.
+    await other.query('SELECT 1 FROM promotions WHERE id = $1 FOR UPDATE', [best.id]);
+    await other.query('COMMIT');
+    const { orders } = await placed;
+    expect(orders.map((o) => ({ discount: o.discount, promotion: o.promotion?.id }))).toEqual([
+      { discount: 100, promotion: next.id },
+      { discount: 100, promotion: next.id },
+    ]);
+    expect((await call(admin.socket, 'promotions:get', { id: best.id })).usedCount).toBe(0);
   });
 
   test('managers see their own and platform promotions, and switch off only their own', async () => {

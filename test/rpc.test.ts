@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call, RpcError } from '../protocol/client.js';
-import { dbUrl } from './support/env.js';
+import { LockHolder } from './support/lock-holder.js';
 import { startHarness, type Harness, type Session } from './support/harness.js';
 import { TEST_EFFECTS_DDL, testEvents } from './support/test-events.js';
 import { until } from './support/until.js';
@@ -106,15 +105,14 @@ describe('authentication and roles', () => {
     const rejections: unknown[] = [];
     const onRejection = (err: unknown) => rejections.push(err);
     process.on('unhandledRejection', onRejection);
-    const locker = new pg.Client({ connectionString: dbUrl(h.dbName!) });
-    await locker.connect();
+    const locker = await LockHolder.open(h);
     try {
       // The session lookup of the handshake waits on this lock, so the client can leave before it answers.
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE');
       const before = h.app.deps.io.engine.clientsCount;
       const leaving = io(h.url, { transports: ['websocket'], auth: { token: shop.accessToken }, reconnection: false, forceNew: true });
-      await until(async () => (await h.lockWaiters()) === 1);
+      await until(async () => (await locker.waiters()) === 1);
       leaving.close();
       await until(async () => h.app.deps.io.engine.clientsCount === before);
       await locker.query('COMMIT');
@@ -124,7 +122,6 @@ describe('authentication and roles', () => {
       expect(rejections).toEqual([]);
     } finally {
       process.off('unhandledRejection', onRejection);
-      await locker.end();
     }
   });
 });

@@ -159,10 +159,16 @@ export async function deleteCategory(ctx: Ctx, input: ParsedInputOf<'categories:
     ctx,
     input.id,
     async (ctx, c) => {
-      const [counts] = await ctx.query<{ products: number; children: number }>(
-        sql`SELECT (SELECT count(*)::int FROM products WHERE category_id = ${c.id}) AS products,
-                   (SELECT count(*)::int FROM categories WHERE parent_id = ${c.id}) AS children`,
-      );
+      // The category locked first, as DELETE would lock it, and counted once locked (the two in one round trip): a
+      // product moving into it meanwhile has either committed, and is counted, locked and moved with the others, or
+      // waits and then finds it gone (assertCategory).
+      const [, [counts]] = await Promise.all([
+        ctx.query(sql`SELECT 1 FROM categories WHERE id = ${c.id} FOR UPDATE`),
+        ctx.query<{ products: number; children: number }>(
+          sql`SELECT (SELECT count(*)::int FROM products WHERE category_id = ${c.id}) AS products,
+                     (SELECT count(*)::int FROM categories WHERE parent_id = ${c.id}) AS children`,
+        ),
+      ]);
       let moved = { products: 0, children: 0 };
       if (counts!.products + counts!.children > 0) {
         if (!input.reassignTo) {

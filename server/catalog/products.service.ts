@@ -180,8 +180,13 @@ export async function getProduct(ctx: Ctx, { id }: ParsedInputOf<'products:get'>
   return toProduct(row);
 }
 
+/**
+ * The category a product goes into exists, and stays until this commits: its row is key-share locked, as the foreign
+ * key would lock it, but before the write, so that one being deleted meanwhile answers NOT_FOUND once it is gone
+ * (deleteCategory locks it first, then moves its products) rather than fail the write on the key.
+ */
 async function assertCategory(r: Reader, id: string): Promise<void> {
-  if ((await r.query(sql`SELECT 1 FROM categories WHERE id = ${id}`)).length === 0) throw notFound('category');
+  if ((await r.query(sql`SELECT 1 FROM categories WHERE id = ${id} FOR KEY SHARE`)).length === 0) throw notFound('category');
 }
 
 /** A product is sold only in zones its vendor serves; none given means all of them (a zone-limited admin's: those in its zones). */
@@ -245,7 +250,8 @@ export async function updateProduct(ctx: Ctx, input: ParsedInputOf<'products:upd
   const actor = actorOf(ctx);
   return changeCatalog(ctx, async (ctx) => {
     const p = await loadCatalogProduct(ctx, input.id, true);
-    if (input.categoryId) await assertCategory(ctx, input.categoryId);
+    // Only a move: a product already in a category being deleted is the delete's to move, and it waits for this one.
+    if (input.categoryId && input.categoryId !== p.category_id) await assertCategory(ctx, input.categoryId);
     await mapConstraintErrors(
       () =>
         ctx.query(

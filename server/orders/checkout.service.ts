@@ -68,9 +68,11 @@ async function claimPromotions(ctx: TxCtx, groups: PricedGroup[], held: Set<stri
 
 /**
  * Prices the groups being ordered, for the address given (else the default one), from `first` (what `loadPricing`
- * read for it, excluding no promotion), and claims their promotions. A promotion used up meanwhile is left out and
- * the cart priced again, so the shop gets the best promotion still open rather than an error. Answers where the
- * orders go, the rows it was priced from, and the promotions whose last use it took.
+ * read for it, leaving out the promotions in `excluded`), and claims their promotions. A promotion too short for the
+ * groups that chose it is added to `excluded` and the cart priced again, so the shop gets the best promotion still
+ * open rather than an error. `excluded` is carried across the transaction's runs: a second run (runAgain) leaves out
+ * from the start what the first found short, rather than lock it again ahead of a promotion of lower id. Answers where
+ * the orders go, the rows it was priced from, and the promotions whose last use it took.
  */
 async function price(
   ctx: TxCtx,
@@ -78,11 +80,11 @@ async function price(
   shopId: string,
   addressId: string | undefined,
   vendorIds: string[] | undefined,
+  excluded: string[],
 ): Promise<{ target: Target; rows: PricingRows; groups: PricedGroup[]; usedUp: string[] }> {
-  const excluded: string[] = [];
   const held = new Set<string>();
-  for (;;) {
-    const { pricing: rows, ...target } = await (excluded.length ? loadPricing(ctx, shopId, addressId, { excludePromotions: excluded }) : first);
+  for (let read = first; ; read = loadPricing(ctx, shopId, addressId, { excludePromotions: [...excluded] })) {
+    const { pricing: rows, ...target } = await read;
     const priced = priceRows(rows, { zoneId: target.zoneId, currency: ctx.deps.config.currency });
     const groups = vendorIds ? priced.groups.filter((g) => vendorIds.includes(g.view.vendor.id)) : priced.groups;
     if (groups.length === 0) throw new AppError('CONFLICT', vendorIds ? 'none of these vendors is in the cart' : 'the cart is empty');
@@ -196,12 +198,13 @@ export async function checkout(ctx: Ctx, input: ParsedInputOf<'cart:checkout'>):
   const shopId = shopOf(ctx);
   const { userId } = actorOf(ctx);
   return ctx.tx(async (ctx) => {
+    const excluded = ctx.carried<string[]>('checkout:short-promotions', () => []); // see price
     // Sent together, in this order: the cart row's lock, then the read pricing starts from, which runs once it holds.
     const locked = lockCart(ctx, shopId);
-    const first = loadPricing(ctx, shopId, input.addressId);
+    const first = loadPricing(ctx, shopId, input.addressId, { excludePromotions: [...excluded] });
     first.catch(() => undefined); // awaited by price, unless the lock failed first
     await locked;
-    const { target, rows, groups, usedUp } = await price(ctx, first, shopId, input.addressId, input.vendorIds);
+    const { target, rows, groups, usedUp } = await price(ctx, first, shopId, input.addressId, input.vendorIds, excluded);
     const placed = await insertOrders(ctx, target, groups, input.note ?? null);
     const orders = placed.map(toOrder);
     // Each vendor (and the zone's admins) hears of its new order.

@@ -108,6 +108,7 @@ class TxCallCtx extends CallCtx implements TxCtx {
   readonly hold: Tx['hold'];
   readonly atCommit: Tx['atCommit'];
   readonly rerun: boolean;
+  readonly carried: Tx['carried'];
 
   constructor(
     private readonly outer: CallCtx,
@@ -118,6 +119,7 @@ class TxCallCtx extends CallCtx implements TxCtx {
     this.hold = open.hold;
     this.atCommit = open.atCommit;
     this.rerun = open.rerun;
+    this.carried = open.carried;
   }
 
   /** The outer call's, made once for both. */

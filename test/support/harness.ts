@@ -193,7 +193,7 @@ export class Harness {
     return this.app.deps.db.query<T>(sql, params);
   }
 
-  /** How many sessions on this database wait for a lock: how a test holding a row sees a call reach it. */
+  /** How many sessions on this database wait for a lock, on anything: none, once the calls a test held have gone on (else LockHolder.waiters). */
   async lockWaiters(): Promise<number> {
     const [row] = await this.q<{ n: number }>(
       "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
