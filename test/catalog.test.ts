@@ -127,6 +127,33 @@ describe('categories', () => {
     expect((await fails(moved, 'NOT_FOUND')).message).toBe('category not found');
     expect((await call(staff1.socket, 'products:get', { id: product.id })).categoryId).toBe(target);
   });
+  test('a category made under one being deleted waits for the delete, then answers NOT_FOUND', async () => {
+    const parent = await call(admin.socket, 'categories:create', { name: { ar: 'أصل', en: 'Parent' } });
+    const remover = await LockHolder.open(h);
+    await remover.query('BEGIN');
+    await remover.query('SELECT 1 FROM categories WHERE id = $1 FOR UPDATE', [parent.id]);
+    const made = call(admin.socket, 'categories:create', { parentId: parent.id, name: { ar: 'فرع', en: 'Child' } });
+    await until(async () => (await remover.waiters()) === 1);
+    await remover.query('DELETE FROM categories WHERE id = $1', [parent.id]);
+    await remover.query('COMMIT');
+    expect((await fails(made, 'NOT_FOUND')).message).toBe('category not found');
+  });
+
+  test('a product moved out as its category is deleted is not counted as moved', async () => {
+    const leaving = await call(admin.socket, 'categories:create', { name: { ar: 'مغادر', en: 'Emptied' } });
+    const [stays, goes] = [
+      await call(staff1.socket, 'products:create', newProduct({ categoryId: leaving.id })),
+      await call(staff1.socket, 'products:create', newProduct({ categoryId: leaving.id })),
+    ];
+    const mover = await LockHolder.open(h);
+    await mover.query('BEGIN');
+    await mover.query('UPDATE products SET category_id = $1 WHERE id = $2', [slugId('sugar')!, goes.id]);
+    const deleted = call(admin.socket, 'categories:delete', { id: leaving.id, reassignTo: slugId('snacks')! });
+    await until(async () => (await mover.waiters()) === 1);
+    await mover.query('COMMIT');
+    expect(await deleted).toEqual({ id: leaving.id, movedProducts: 1, movedChildren: 0 });
+    expect((await call(staff1.socket, 'products:get', { id: stays.id })).categoryId).toBe(slugId('snacks'));
+  });
 });
 
 describe('products and their owners', () => {
@@ -326,6 +353,7 @@ describe('CSV import and export', () => {
     await checkout.query('SELECT 1 FROM products WHERE id = $1 FOR KEY SHARE', [product!.id]);
     let finished = false;
     const imported = runImport(csv(good(sku, 7)), 'all-or-nothing').finally(() => (finished = true));
+    imported.catch(() => undefined); // awaited below, after the wait
     // An import that waits fails the test at once, and goes on once the checkout commits, so it ends within this test.
     await until(async () => finished || (await checkout.waiters()) > 0);
     const waited = !finished;
@@ -333,6 +361,24 @@ describe('CSV import and export', () => {
     expect((await imported).updated).toBe(1);
     expect(waited).toBe(false);
     expect((await call(staff1.socket, 'products:get', { id: product!.id })).stock).toBe(7);
+  });
+
+  test('an import takes its categories before its products, as a category delete does: the two never deadlock', async () => {
+    const [kept, added] = [`KC-${randomUUID().slice(0, 8)}`, `KC-${randomUUID().slice(0, 8)}`];
+    expect((await runImport(csv(good(kept)), 'all-or-nothing')).created).toBe(1);
+    const [product] = await h.q<{ id: string; category_id: string }>('SELECT id, category_id FROM products WHERE sku = $1', [kept]);
+    // A delete of the category, holding it: its next lock is the category's products.
+    const remover = await LockHolder.open(h);
+    await remover.query('BEGIN');
+    await remover.query('SELECT 1 FROM categories WHERE id = $1 FOR UPDATE', [product!.category_id]);
+    // The file updates a product of the category and adds one to it, whose key reaches the category.
+    const imported = runImport(csv(good(kept, 3), good(added)), 'all-or-nothing');
+    imported.catch(() => undefined); // awaited below
+    await until(async () => (await remover.waiters()) === 1);
+    // Had the import locked its products first, this would wait for it while it waits here: a deadlock.
+    await remover.query('SELECT 1 FROM products WHERE id = $1 FOR NO KEY UPDATE', [product!.id]);
+    await remover.query('ROLLBACK');
+    expect(await imported).toMatchObject({ status: 'DONE', created: 1, updated: 1 });
   });
 
   test('export writes the catalogue in the import format', async () => {

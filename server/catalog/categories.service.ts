@@ -27,8 +27,12 @@ const toCategory = (c: CategoryRow) => ({
 export const descendantsOf = (id: string) =>
   sql`WITH RECURSIVE d AS (SELECT id FROM categories WHERE id = ${id} UNION ALL SELECT c.id FROM categories c JOIN d ON c.parent_id = d.id) SELECT id FROM d`;
 
-async function load(r: Reader, id: string): Promise<CategoryRow> {
-  const [row] = await r.query<CategoryRow>(sql`SELECT * FROM categories WHERE id = ${id}`);
+/**
+ * `kept`: the row key-share locked, as the foreign key of a row written under it would lock it, so that a category
+ * being deleted meanwhile (deleteCategory locks it first) is waited for and then NOT_FOUND, not a failed key.
+ */
+async function load(r: Reader, id: string, kept = false): Promise<CategoryRow> {
+  const [row] = await r.query<CategoryRow>(sql`SELECT * FROM categories WHERE id = ${id} ${sql.raw(kept ? 'FOR KEY SHARE' : '')}`);
   if (!row) throw notFound('category');
   return row;
 }
@@ -103,7 +107,7 @@ const changeCategory = <T>(ctx: Ctx, id: string, fn: (ctx: TxCtx, c: CategoryRow
 export async function createCategory(ctx: Ctx, input: ParsedInputOf<'categories:create'>): Promise<ResultOf<'categories:create'>> {
   return changeTree(ctx, async (ctx) => {
     const parentId = input.parentId ?? null;
-    if (parentId) await load(ctx, parentId);
+    if (parentId) await load(ctx, parentId, true);
     const slug = input.slug ?? (await freeSlug(ctx, slugify(input.name.en)));
     const position = input.position ?? (await nextPosition(ctx, parentId));
     const [row] = await mapConstraintErrors(
@@ -160,8 +164,8 @@ export async function deleteCategory(ctx: Ctx, input: ParsedInputOf<'categories:
     input.id,
     async (ctx, c) => {
       // The category locked first, as DELETE would lock it, and counted once locked (the two in one round trip): a
-      // product moving into it meanwhile has either committed, and is counted, locked and moved with the others, or
-      // waits and then finds it gone (assertCategory).
+      // product or child category written into it meanwhile has either committed, and is counted, locked and moved
+      // with the others, or waits and then finds it gone (assertCategory, `load` kept, lockCategories).
       const [, [counts]] = await Promise.all([
         ctx.query(sql`SELECT 1 FROM categories WHERE id = ${c.id} FOR UPDATE`),
         ctx.query<{ products: number; children: number }>(
@@ -177,9 +181,13 @@ export async function deleteCategory(ctx: Ctx, input: ParsedInputOf<'categories:
         await load(ctx, input.reassignTo);
         if (await isBelow(ctx, input.reassignTo, c.id)) throw new AppError('CONFLICT', 'cannot reassign into the category being deleted or below it');
         await lockProducts(ctx, sql`p.category_id = ${c.id}`);
-        await ctx.query(sql`UPDATE products SET category_id = ${input.reassignTo}, updated_at = now() WHERE category_id = ${c.id}`);
-        await ctx.query(sql`UPDATE categories SET parent_id = ${input.reassignTo} WHERE parent_id = ${c.id}`);
-        moved = counts!;
+        // What moved, counted as it moves: a product moved out while the delete waited for it was counted above.
+        const [done] = await ctx.query<typeof moved>(
+          sql`WITH p AS (UPDATE products SET category_id = ${input.reassignTo}, updated_at = now() WHERE category_id = ${c.id} RETURNING 1),
+                   k AS (UPDATE categories SET parent_id = ${input.reassignTo} WHERE parent_id = ${c.id} RETURNING 1)
+              SELECT (SELECT count(*)::int FROM p) AS products, (SELECT count(*)::int FROM k) AS children`,
+        );
+        moved = done!;
       }
       await ctx.query(sql`DELETE FROM categories WHERE id = ${c.id}`);
       await audit(ctx, 'CATEGORY_DELETE', { type: 'category', id: c.id }, { slug: c.slug, reassignTo: input.reassignTo, ...moved });

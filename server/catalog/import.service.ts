@@ -20,7 +20,7 @@ import { FOLDERS } from '../uploads/uploads.service.js';
 import { isAdmin } from '../auth/zone-scope.js';
 import { formatCsv, parseCsv, unneutralise } from './csv.js';
 import { assertCatalogReach, changeCatalog } from './products.service.js';
-import { lockProducts } from './product-locks.js';
+import { lockCategories, lockProducts } from './product-locks.js';
 import { moveStock } from './stock.service.js';
 import { markStockChanged } from '../outbox/outbox.js';
 
@@ -198,7 +198,7 @@ async function claimBatch(ctx: TxCtx, importId: string, batch: number): Promise<
 }
 
 /**
- * One batch, set-based: snapshot and lock the rows it updates, upsert them all, replace their zones, record stock
+ * One batch, set-based: lock its categories (lockCategories), snapshot and lock the rows it updates, upsert them all, replace their zones, record stock
  * moves, and record what it wrote (import_batches) in the same transaction. The lock is the upsert's own (no key
  * column changes), which does not wait for the key-share locks of checkouts writing order items of those products.
  */
@@ -213,6 +213,10 @@ async function writeBatch(
   const actor = actorOf(ctx);
   return changeCatalog(ctx, async (ctx) => {
     await claimBatch(ctx, importId, batchNo);
+    await lockCategories(
+      ctx,
+      batch.map((b) => b.categoryId),
+    );
     const skus = batch.map((b) => b.row.sku);
     const before = await ctx.query<Pick<ProductRow, 'id' | 'sku' | 'stock'> & { row: Record<string, unknown>; zone_ids: string[] }>(
       sql`SELECT p.id, p.sku, p.stock, to_jsonb(p) - 'search_text' - 'search_tsv' AS row,

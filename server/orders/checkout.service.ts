@@ -71,7 +71,8 @@ async function claimPromotions(ctx: TxCtx, groups: PricedGroup[], held: Set<stri
  * read for it, leaving out the promotions in `excluded`), and claims their promotions. A promotion too short for the
  * groups that chose it is added to `excluded` and the cart priced again, so the shop gets the best promotion still
  * open rather than an error. `excluded` is carried across the transaction's runs: a second run (runAgain) leaves out
- * from the start what the first found short, rather than lock it again ahead of a promotion of lower id. Answers where
+ * from the start what the first found short, rather than lock it again ahead of a promotion of lower id (even if a
+ * use was given back meanwhile: the shop then gets the next best, which it was about to get anyway). Answers where
  * the orders go, the rows it was priced from, and the promotions whose last use it took.
  */
 async function price(
