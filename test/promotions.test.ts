@@ -37,6 +37,18 @@ async function promote(input: Partial<InputOf<'promotions:create'>> & Pick<Input
   return call(by, 'promotions:create', { name: { ar: 'عرض', en: `Promo ${input.kind}` }, ...live(), ...input } as InputOf<'promotions:create'>);
 }
 
+/**
+ * A FIXED promotion of 500 on `cat`, good for one use, made (others switched off) until its id is above `than`'s:
+ * one a checkout locks after `than`, so a checkout that held it and claimed `than` would lock out of order.
+ */
+async function oneUseAbove(than: string, cat: string, by: LiliumSocket) {
+  for (;;) {
+    const made = (await promote({ kind: 'FIXED', amount: 500, categoryIds: [cat], usageLimit: 1 }, by)).promotion;
+    if (made.id > than) return made;
+    await call(by, 'promotions:set-active', { id: made.id, active: false });
+  }
+}
+
 async function cartWith(lines: Array<[string, number]>, owner = shop) {
   await call(owner.socket, 'cart:clear', {});
   let cart;
@@ -191,12 +203,7 @@ describe('promotions at checkout', () => {
     const p = await makeProduct(h, staff, { price: 5_000, stock: 100, categoryId: cat });
     const next = (await promote({ kind: 'FIXED', amount: 100, productIds: [p.id] })).promotion;
     // The better one, good for one use, of higher id than the next best: claimed second, it would be locked out of order.
-    let best;
-    while (!best) {
-      const made = (await promote({ kind: 'FIXED', amount: 500, categoryIds: [cat], usageLimit: 1 })).promotion;
-      if (made.id > next.id) best = made;
-      else await call(manager.socket, 'promotions:set-active', { id: made.id, active: false });
-    }
+    const best = await oneUseAbove(next.id, cat, manager.socket);
     expect((await cartWith([[p.id, 1]])).groups[0]!.discount).toBe(500);
 
     // One checkout takes the last use of the best and holds it; another holds the next best, as a checkout that
@@ -227,12 +234,7 @@ describe('promotions at checkout', () => {
     const next = (await promote({ kind: 'FIXED', amount: 100, productIds: products.map((p) => p.id) }, admin.socket)).promotion;
     // The better one, one use left for the two vendors' orders, of higher id than the next best: the checkout leaves
     // it out, runs again rather than lock the next best behind it, and must not lock it again in that second run.
-    let best;
-    while (!best) {
-      const made = (await promote({ kind: 'FIXED', amount: 500, categoryIds: [cat], usageLimit: 1 }, admin.socket)).promotion;
-      if (made.id > next.id) best = made;
-      else await call(admin.socket, 'promotions:set-active', { id: made.id, active: false });
-    }
+    const best = await oneUseAbove(next.id, cat, admin.socket);
     expect((await cartWith(products.map((p) => [p.id, 1]))).groups.map((g) => g.discount)).toEqual([500, 500]);
 
     // Another checkout holds the next best, as one that chose both would, in id order.

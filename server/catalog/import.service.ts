@@ -198,9 +198,10 @@ async function claimBatch(ctx: TxCtx, importId: string, batch: number): Promise<
 }
 
 /**
- * One batch, set-based: lock its categories (lockCategories), snapshot and lock the rows it updates, upsert them all, replace their zones, record stock
- * moves, and record what it wrote (import_batches) in the same transaction. The lock is the upsert's own (no key
- * column changes), which does not wait for the key-share locks of checkouts writing order items of those products.
+ * One batch, set-based: lock its categories (lockCategories), snapshot and lock the rows it updates, upsert them all,
+ * replace their zones, record stock moves, and record what it wrote (import_batches) in the same transaction. The
+ * products' lock is the upsert's own (no key column changes), which does not wait for the key-share locks of
+ * checkouts writing order items of those products.
  */
 async function writeBatch(
   ctx: Ctx,

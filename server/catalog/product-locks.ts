@@ -8,18 +8,17 @@ import type { TxCtx } from '../rpc/context.js';
  * non-key columns takes; `UPDATE NOWAIT`, before a DELETE, fails at once rather than wait for a checkout's key-share
  * lock (its order items), which it would hold while that checkout waits for the rows locked before.
  */
+export async function lockProducts(ctx: TxCtx, where: Sql, strength: 'NO KEY UPDATE' | 'UPDATE NOWAIT' = 'NO KEY UPDATE'): Promise<void> {
+  await ctx.query(sql`SELECT 1 FROM products p WHERE ${where} ORDER BY p.id FOR ${sql.raw(strength)}`);
+}
+
 /**
  * Key-share locks the categories `ids` names, in id order, as the foreign key of a write adding products to them
  * would, but before that write locks any product: a category is locked before its products (deleteCategory takes
  * the category, then the products it moves), so a write holding a product of a category while its key waits for
- * that category would deadlock with the delete. (A write only moving products it holds needs none of this: the
- * delete of their new category never wants them.) One deleted meanwhile is waited for, then gone, and the write
- * fails on its key as before.
+ * that category would deadlock with the delete. One deleted meanwhile is waited for, then gone, and the write fails
+ * on its key as before.
  */
 export async function lockCategories(ctx: TxCtx, ids: string[]): Promise<void> {
   if (ids.length) await ctx.query(sql`SELECT 1 FROM categories WHERE id = ANY(${[...new Set(ids)]}::uuid[]) ORDER BY id FOR KEY SHARE`);
-}
-
-export async function lockProducts(ctx: TxCtx, where: Sql, strength: 'NO KEY UPDATE' | 'UPDATE NOWAIT' = 'NO KEY UPDATE'): Promise<void> {
-  await ctx.query(sql`SELECT 1 FROM products p WHERE ${where} ORDER BY p.id FOR ${sql.raw(strength)}`);
 }
